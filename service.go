@@ -1,0 +1,123 @@
+package hark
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// EngineInput is what a transcript engine gets for one recording.
+type EngineInput struct {
+	Recording *Recording
+	// Audio is the recording's WAV stream, read once.
+	Audio io.Reader
+	// Sidecar is a transcript uploaded next to the recording, or nil.
+	Sidecar *Sidecar
+}
+
+// Sidecar is a transcript file uploaded next to a recording.
+type Sidecar struct {
+	Name string // the file or object name; its extension says the format
+	Data []byte
+}
+
+// Engine turns a recording into a transcript. Errors are *Error values: EINVALID
+// when the input can never be transcribed (corrupt audio, a malformed
+// sidecar), EUNAVAILABLE when a service it needs is down.
+type Engine interface {
+	Name() string
+	Transcribe(ctx context.Context, in EngineInput) (*Transcript, error)
+}
+
+// Tagger finds practice markers in a transcript using a codebook.
+type Tagger interface {
+	Name() string
+	Tag(ctx context.Context, t *Transcript) (*Annotations, error)
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key          string
+	ETag         string
+	Size         int64
+	ContentType  string
+	LastModified time.Time
+	// Metadata is the object's user metadata with lower-case keys and
+	// without the x-amz-meta- prefix.
+	Metadata map[string]string
+}
+
+// ObjectStore is the object store, the system of record. Errors are *Error
+// values: ENOTFOUND for a missing object, EUNAVAILABLE when the store cannot
+// be reached.
+type ObjectStore interface {
+	Bucket() string
+	Stat(ctx context.Context, key string) (ObjectInfo, error)
+	Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, metadata map[string]string) (ObjectInfo, error)
+	// List calls fn for every object whose key starts with prefix.
+	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
+}
+
+// Delivery is one message delivered to a stage, at least once.
+type Delivery interface {
+	Data() []byte
+	// Attempt is 1 on the first delivery and counts up on redeliveries.
+	Attempt() int
+	// Final reports whether this is the last delivery the queue will make.
+	Final() bool
+	// InProgress tells the queue the work is still going, so it is not
+	// redelivered elsewhere while a long job runs.
+	InProgress() error
+}
+
+// Publisher publishes a work message. MsgID lets the queue drop duplicates.
+type Publisher interface {
+	Publish(ctx context.Context, subject, msgID string, data []byte) error
+}
+
+// Subjects of the messages hark's stages exchange.
+const (
+	SubjectUploaded    = "hark.recordings.uploaded"
+	SubjectTranscribed = "hark.transcripts.ready"
+)
+
+// RecordingFilter selects recordings from the index.
+type RecordingFilter struct {
+	Team   string
+	Batch  string
+	Status Status
+	Limit  int
+}
+
+// RecordingSummary is a recording with its tag counts, for lists.
+type RecordingSummary struct {
+	Recording
+	TagCounts map[string]int `json:"tag_counts"`
+}
+
+// Session is one recording with its transcript and tags, for the review page.
+type Session struct {
+	Recording   *Recording   `json:"recording"`
+	Transcript  *Transcript  `json:"transcript,omitempty"`
+	Annotations *Annotations `json:"annotations,omitempty"`
+}
+
+// Index is the SQL index over the object store: recordings, segments and
+// tags for pages and reports. It can be rebuilt from the object store.
+// Lookups return ENOTFOUND for an unknown recording.
+type Index interface {
+	PutRecording(ctx context.Context, r *Recording) error
+	Recording(ctx context.Context, id string) (*Recording, error)
+	Recordings(ctx context.Context, f RecordingFilter) ([]RecordingSummary, error)
+	// PutTranscript replaces the recording's segments.
+	PutTranscript(ctx context.Context, t *Transcript) error
+	// PutAnnotations replaces the recording's tags.
+	PutAnnotations(ctx context.Context, a *Annotations) error
+	Session(ctx context.Context, id string) (*Session, error)
+	// StatusCounts counts recordings per status, in one batch or all.
+	StatusCounts(ctx context.Context, batch string) (map[Status]int, error)
+	// TagCounts counts tags per code over ready recordings, in one batch or all.
+	TagCounts(ctx context.Context, batch string) (map[string]int, error)
+	Close() error
+}
