@@ -40,7 +40,16 @@ type Transcript struct {
 	Engine      string    `json:"engine"`
 	Model       string    `json:"model,omitempty"`
 	Language    string    `json:"language,omitempty"`
+	Audio       AudioInfo `json:"audio"`
 	Segments    []Segment `json:"segments"`
+}
+
+// AudioInfo describes a recording's audio as read from the file itself.
+type AudioInfo struct {
+	Format          string  `json:"format"` // e.g. "pcm16", "pcm24", "float32"
+	Channels        int     `json:"channels"`
+	SampleRate      int     `json:"sample_rate"`
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 // Duration returns the end of the last segment, in seconds.

@@ -1,0 +1,539 @@
+package annotate
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file holds the text analysis the rule tagger and the session metrics
+// share: a small lexicon of word classes, a tokeniser that keeps byte offsets,
+// a sentence splitter and a classifier of sentence form (statement, open or
+// closed question, backchannel). Everything works on byte offsets into the
+// segment text, so evidence spans can be cut from the original text.
+
+// Word classes, as bit flags on a token.
+const (
+	wFiller   uint32 = 1 << iota // discourse markers and backchannels: okay, so, mm, yeah
+	wWh                          // what, how, why, ...
+	wAux                         // auxiliaries that start a yes/no question
+	wSubj                        // words that can follow an inverted auxiliary
+	wYou                         // second person
+	wSelf                        // first person: I, we, let's
+	wGreet                       // greetings and thanks
+	wStop                        // function words, never content
+	wFeel                        // feelings and evaluations, typical of complex reflections
+	wImper                       // verbs that give an instruction at the start of a sentence
+	wEscal                       // words that can name an escalation (plan, court, police)
+	wModal                       // can, could, would, will (for "can you tell me")
+	wElicit                      // tell, describe, explain, say, talk, walk, help
+	wTagQ                        // words that end a tag question: isn't, right, don't
+)
+
+// lexicon maps a lower-case word to its classes. It is built once per
+// tagger and never changed afterwards.
+type lexicon map[string]uint32
+
+func newLexicon() lexicon {
+	lx := make(lexicon, 512)
+	add := func(flags uint32, words string) {
+		for _, w := range strings.Fields(words) {
+			lx[w] |= flags
+		}
+	}
+	add(wFiller|wStop, `um umm uh uhh er erm mm mmm mmh hmm hm mhm mhmm huh ah oh ooh okay ok alright
+		yeah yes yep yup ya sure great good cool wow fine gotcha absolutely exactly anyway
+		so and but well now right then no nope also plus`)
+	add(wWh|wStop, `what what's whats how how's why when when's where where's who who's whom whose
+		which what're how're what'd how'd why'd where'd whatever`)
+	add(wAux|wStop, `do does did is are was were am can could will would should shall may might must
+		have has had don't doesn't didn't isn't aren't wasn't weren't can't couldn't won't
+		wouldn't shouldn't haven't hasn't hadn't d'you is't`)
+	add(wModal, `can could would will`)
+	add(wSubj|wStop, `i you he she it we they there that this these those your his her their our my
+		the a an anyone anybody anything someone somebody something everyone everything
+		any people things he's she's it's that's there's they're`)
+	add(wYou|wStop, `you you're youre you've you'd you'll your yours yourself yourselves y'all`)
+	add(wSelf|wStop, `i i'm im i'll i've i'd we we're we'll we've we'd let let's lets me my our us myself`)
+	add(wGreet|wStop, `hi hello hey thanks thank bye goodbye welcome cheers morning afternoon evening`)
+	add(wStop, `a an the of in on at for with about from by as to into onto over under than
+		if or nor not just like really very quite pretty bit lot lots little kind sort
+		it its it's itself this that that's these those there there's here he him his she her
+		they them their theirs they're they've they'd he's she's
+		be been being am get got gets getting gonna wanna gotta go goes going went come
+		some any all more most much many also too even still again ever never always
+		maybe perhaps probably actually basically literally though although because cause
+		'cause cos one two thing things stuff way something anything nothing everything
+		know think mean guess say said says tell told see mean means want need feel felt
+		make made let put take took give gave would could should will can may might must
+		do does did done have has had having other another same such own only each both
+		before after then than while up down out off back away through around`)
+	add(wFeel, `hard tough difficult frustrating frustrated frustration worried worrying worry worries
+		scared scary frightened frightening afraid upset upsetting angry cross annoyed
+		exhausted exhausting tired knackered shattered overwhelmed overwhelming stressed
+		stressful stress lonely alone isolated proud important relieved relief hurt
+		hurting sad guilty stuck unfair embarrassed ashamed confused anxious nervous torn
+		desperate hopeless happy pleased excited struggling struggle matters care cares
+		love loves concerned concern fed hate hates afraid unsure uncertain ready
+		determined helpless powerless judged blamed listened heard comfortable`)
+	add(wImper, `stop take get make keep go call ring phone put stay start try cut avoid
+		remember attend bring turn clean sort tidy leave quit give pick come don't
+		listen sit think`)
+	add(wEscal, `plan plans conference conferences police court courts proceedings care removal
+		remove removed removing foster legal plo section protection away solicitor
+		order orders fostering adoption adopted custody`)
+	add(wElicit, `tell describe explain say talk walk help share`)
+	add(wTagQ, `isn't aren't don't doesn't didn't wasn't weren't won't can't haven't hasn't
+		right yeah okay ok correct innit eh`)
+	return lx
+}
+
+// token is one word of a segment. Start and end are byte offsets into the
+// tagger's lower-case copy of the transcript; stem is the end of the word's
+// stem for content words and 0 for function words.
+type token struct {
+	start, end int32
+	stem       int32
+	flags      uint32
+}
+
+// sentence forms.
+type form uint8
+
+const (
+	formStatement   form = iota
+	formBackchannel      // only fillers: "Mm-hmm.", "Okay."
+	formOpen             // an open question or an invitation to tell
+	formClosedWh         // a wh-question after a fact: how many, when
+	formYesNo            // an inverted auxiliary: "Did you...?"
+	formDeclQ            // a statement said as a question: "So you're worn out?"
+	formTagQ             // a statement with a tag: "It's hard, isn't it?"
+	formWhyNot           // "Why don't you...?", advice as a question
+)
+
+// sentence is one sentence of a segment, with byte offsets into the
+// segment's text and token indexes into the analysis's token slice.
+type sentence struct {
+	start, end int   // evidence span in the segment text
+	t0, t1     int32 // tokens [t0, t1)
+	core       int32 // first token after leading discourse markers
+	q          bool  // ends with a question mark
+	cut        bool  // ends without punctuation, as interrupted speech does
+	so         bool  // led by "so" or "and so"
+	form       form
+}
+
+// isQuestion reports whether the sentence asks a question, open or closed,
+// and is not a statement said with a rising tone.
+func (s *sentence) isQuestion() bool {
+	switch s.form {
+	case formOpen, formClosedWh, formYesNo, formWhyNot:
+		return true
+	}
+	return false
+}
+
+// isClosed reports whether the sentence counts as a closed question when it
+// is not taken as a reflection.
+func (s *sentence) isClosed() bool {
+	switch s.form {
+	case formClosedWh, formYesNo, formDeclQ, formTagQ, formWhyNot:
+		return true
+	}
+	return false
+}
+
+// lowerASCII writes s into dst lower-cased, byte for byte, so that offsets
+// into dst are offsets into s.
+func lowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// isWordByte reports whether ASCII byte c belongs inside a word.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '\''
+}
+
+// abbreviations after which a full stop does not end a sentence.
+func isAbbrev(w []byte) bool {
+	switch string(w) {
+	case "mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no":
+		return true
+	}
+	return false
+}
+
+// analysis is the scratch state of one Tag call: the lower-case text of the
+// transcript, its tokens and sentences, reused from segment to segment.
+type analysis struct {
+	lx      lexicon
+	low     []byte // lower-case copy of all segment texts, concatenated
+	toks    []token
+	sents   []sentence
+	scratch []byte // a normalised word, for words with curly apostrophes
+}
+
+// segInfo is where one segment's analysis lives in the analysis slices.
+type segInfo struct {
+	base       int   // offset of the segment's text in low
+	s0, s1     int32 // sentences [s0, s1)
+	t0, t1     int32 // tokens [t0, t1)
+	content    int32 // number of content tokens
+	unpunct    bool  // the segment has no sentence punctuation at all
+	backchannel bool  // every sentence is a backchannel
+}
+
+// key returns the lexicon key of token t: its lower-case bytes, with curly
+// apostrophes made straight.
+func (a *analysis) key(t token) []byte {
+	w := a.low[t.start:t.end]
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			a.scratch = a.scratch[:0]
+			for _, r := range string(w) {
+				if r == '’' || r == '‘' {
+					r = '\''
+				}
+				a.scratch = utf8.AppendRune(a.scratch, r)
+			}
+			return a.scratch
+		}
+	}
+	return w
+}
+
+// flags returns the word classes of token i, or 0 outside the tokens.
+func (a *analysis) flags(i int32) uint32 {
+	if i < 0 || int(i) >= len(a.toks) {
+		return 0
+	}
+	return a.toks[i].flags
+}
+
+// is reports whether token i is the word w.
+func (a *analysis) is(i int32, w string) bool {
+	if i < 0 || int(i) >= len(a.toks) {
+		return false
+	}
+	return string(a.key(a.toks[i])) == w
+}
+
+// addSegment analyses one segment's text and returns where it lives.
+func (a *analysis) addSegment(text string) segInfo {
+	base := len(a.low)
+	a.low = lowerASCII(a.low, text)
+	info := segInfo{base: base, s0: int32(len(a.sents)), t0: int32(len(a.toks)), unpunct: true}
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c == '.' || c == '?' || c == '!' {
+			info.unpunct = false
+			break
+		}
+	}
+	low := a.low[base:]
+	i := 0
+	for i < len(text) {
+		// Skip space and leading punctuation to the start of a sentence.
+		for i < len(text) && !startsSentence(text, i) {
+			i++
+		}
+		if i >= len(text) {
+			break
+		}
+		start := i
+		end, next := sentenceEnd(text, low, i)
+		a.addSentence(text, base, start, end)
+		i = next
+	}
+	info.s1 = int32(len(a.sents))
+	info.t1 = int32(len(a.toks))
+	info.backchannel = true
+	for j := info.s0; j < info.s1; j++ {
+		if a.sents[j].form != formBackchannel {
+			info.backchannel = false
+		}
+	}
+	for j := info.t0; j < info.t1; j++ {
+		if a.toks[j].stem > 0 {
+			info.content++
+		}
+	}
+	if info.unpunct && info.s1 > info.s0 {
+		// Without punctuation a question can only be told by its form.
+		s := &a.sents[info.s0]
+		s.form = a.classify(s, true)
+	}
+	return info
+}
+
+// startsSentence reports whether a sentence may start at text[i]: a letter,
+// digit or opening quote, not space, dashes or stray punctuation.
+func startsSentence(text string, i int) bool {
+	c := text[i]
+	if c < utf8.RuneSelf {
+		return isWordByte(c) && c != '\'' || c == '"' || c == '['
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '“'
+}
+
+// sentenceEnd finds the end of the sentence starting at start: the end of
+// its evidence span (after its final punctuation, without trailing space or
+// dashes) and where the next sentence may begin.
+func sentenceEnd(text string, low []byte, start int) (end, next int) {
+	i := start
+	for i < len(text) {
+		c := text[i]
+		if c == '.' || c == '?' || c == '!' {
+			j := i
+			for j < len(text) && (text[j] == '.' || text[j] == '?' || text[j] == '!') {
+				j++
+			}
+			// Closing quotes and brackets belong to the sentence.
+			for j < len(text) {
+				if text[j] == '"' || text[j] == '\'' || text[j] == ')' || text[j] == ']' {
+					j++
+					continue
+				}
+				if strings.HasPrefix(text[j:], "”") || strings.HasPrefix(text[j:], "’") {
+					j += len("”")
+					continue
+				}
+				break
+			}
+			if j == len(text) || text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r' {
+				if c == '.' && j == i+1 {
+					// "Mr. Smith", "e.g. this": not an end.
+					w := i
+					for w > start && (isWordByte(low[w-1]) || low[w-1] == '.') {
+						w--
+					}
+					if isAbbrev(low[w:i]) && j < len(text) {
+						i = j
+						continue
+					}
+				}
+				return j, j
+			}
+			i = j
+			continue
+		}
+		i++
+	}
+	// No final punctuation: trim trailing space and dashes.
+	end = len(text)
+	for end > start {
+		r, size := utf8.DecodeLastRuneInString(text[start:end])
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '-' || r == '—' || r == '–' || r == ',' {
+			end -= size
+			continue
+		}
+		break
+	}
+	return end, len(text)
+}
+
+// addSentence tokenises text[start:end] and classifies it.
+func (a *analysis) addSentence(text string, base, start, end int) {
+	s := sentence{start: start, end: end, t0: int32(len(a.toks))}
+	i := start
+	for i < end {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if !isWordByte(c) {
+				i++
+				continue
+			}
+		} else {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				i += size
+				continue
+			}
+		}
+		j := i
+		for j < end {
+			c := text[j]
+			if c < utf8.RuneSelf {
+				if !isWordByte(c) {
+					break
+				}
+				j++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '’' {
+				break
+			}
+			j += size
+		}
+		ws, we := i, j
+		// Trim apostrophes at the edges: 'cause, kids'.
+		for ws < we && text[ws] == '\'' {
+			ws++
+		}
+		for we > ws && text[we-1] == '\'' {
+			we--
+		}
+		if strings.HasSuffix(text[ws:we], "’") {
+			we -= len("’")
+		}
+		if we > ws {
+			t := token{start: int32(base + ws), end: int32(base + we)}
+			k := a.key(t)
+			t.flags = a.lx[string(k)]
+			if t.flags&wStop == 0 {
+				t.stem = int32(base+ws) + int32(stemLen(k))
+				if len(k) < 3 || isDigits(k) {
+					t.stem = 0
+				}
+			}
+			a.toks = append(a.toks, t)
+		}
+		i = j
+	}
+	s.t1 = int32(len(a.toks))
+	last := end - 1
+	for last > start && (text[last] == '"' || text[last] == '\'' || text[last] == ')' || text[last] == ']' || text[last] >= utf8.RuneSelf) {
+		last--
+	}
+	s.q = last >= start && text[last] == '?'
+	s.cut = last >= start && text[last] != '?' && text[last] != '.' && text[last] != '!'
+	// Leading discourse markers: "Okay, so", "Mm-hmm. And", "All right".
+	s.core = s.t0
+	for s.core < s.t1 {
+		f := a.toks[s.core].flags
+		if f&wFiller != 0 {
+			if a.is(s.core, "so") {
+				s.so = true
+			}
+			s.core++
+			continue
+		}
+		if a.is(s.core, "all") && a.is(s.core+1, "right") {
+			s.core += 2
+			continue
+		}
+		break
+	}
+	s.form = a.classify(&s, false)
+	a.sents = append(a.sents, s)
+}
+
+// stemLen returns the length of w's stem: w without one common suffix, so
+// that "worried", "worry" and "worries" share the stem "worr".
+func stemLen(w []byte) int {
+	n := len(w)
+	if n > 2 && w[n-2] == '\'' && w[n-1] == 's' {
+		n -= 2
+	}
+	for _, suf := range [...]string{"ies", "ied", "ing", "ed", "es", "er", "ly", "s", "y", "e"} {
+		if n-len(suf) >= 3 && string(w[n-len(suf):n]) == suf {
+			return n - len(suf)
+		}
+	}
+	return n
+}
+
+func isDigits(w []byte) bool {
+	for _, c := range w {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// classify tells the form of a sentence. unpunct is set for segments with no
+// punctuation at all (some speech recognisers give none), where a question
+// can only be told by its first words.
+func (a *analysis) classify(s *sentence, unpunct bool) form {
+	if s.core >= s.t1 {
+		return formBackchannel
+	}
+	c := s.core
+	w0 := a.toks[c].flags
+	// "I'm wondering what...", "I'm curious about...": an open question.
+	if a.is(c, "i'm") || a.is(c, "i") {
+		n := c + 1
+		if a.is(n, "am") {
+			n++
+		}
+		if a.is(n, "wondering") || a.is(n, "wonder") || a.is(n, "curious") {
+			if a.flags(n+1)&wWh != 0 || a.is(n+1, "about") {
+				return formOpen
+			}
+			if a.is(n+1, "if") || a.is(n+1, "whether") {
+				return formYesNo
+			}
+		}
+	}
+	// "Tell me about...", "Describe...", "Help me understand...".
+	if w0&wElicit != 0 && (a.is(c+1, "me") || a.is(c, "describe") || a.is(c, "explain")) && !a.is(c, "let") {
+		if a.is(c, "tell") || a.is(c, "describe") || a.is(c, "explain") || a.is(c, "talk") || a.is(c, "walk") || a.is(c, "help") {
+			return formOpen
+		}
+	}
+	if a.is(c, "say") && (a.is(c+1, "more") || a.is(c+1, "a")) {
+		return formOpen
+	}
+	question := s.q || unpunct || a.endsCut(s)
+	if w0&wWh != 0 && (s.q || (a.flags(c+1)&(wAux|wYou|wSubj) != 0 && (unpunct || a.endsCut(s)))) {
+		if a.is(c, "why") && (a.is(c+1, "don't") || a.is(c+1, "not") || a.is(c+1, "wouldn't") || a.is(c+1, "can't")) {
+			return formWhyNot
+		}
+		if a.factWh(c) {
+			return formClosedWh
+		}
+		return formOpen
+	}
+	if w0&wModal != 0 && a.is(c+1, "you") && a.flags(c+2)&wElicit != 0 && question {
+		return formOpen // "Can you tell me more about that?"
+	}
+	if a.is(c, "what") || a.is(c, "how") {
+		// "What about school?" without a question mark, said as a question.
+		if a.is(c+1, "about") && unpunct {
+			return formOpen
+		}
+	}
+	if w0&wAux != 0 && (s.q || (unpunct && a.flags(c+1)&(wSubj|wYou) != 0)) {
+		return formYesNo
+	}
+	if s.q {
+		// A tag question: "It's hard, isn't it?", "..., right?".
+		n := s.t1 - s.core
+		if n >= 3 {
+			l := s.t1 - 1
+			if a.flags(l)&wTagQ != 0 && !a.is(l, "don't") || a.flags(l-1)&wTagQ != 0 && a.flags(l)&(wSubj|wYou) != 0 {
+				return formTagQ
+			}
+		}
+		return formDeclQ
+	}
+	if s.t1-s.core <= 0 {
+		return formBackchannel
+	}
+	return formStatement
+}
+
+// endsCut reports whether the sentence stops mid-way without punctuation,
+// as interrupted speech does in transcripts.
+func (a *analysis) endsCut(s *sentence) bool {
+	return s.cut
+}
+
+// factWh reports whether the wh-question starting at token c asks for a
+// single fact (how many, how often, when), which MITI codes as closed.
+func (a *analysis) factWh(c int32) bool {
+	if a.is(c, "how") {
+		n := c + 1
+		return a.is(n, "many") || a.is(n, "much") || a.is(n, "often") || a.is(n, "long") || a.is(n, "old") || a.is(n, "far") || a.is(n, "soon")
+	}
+	return a.is(c, "when") || a.is(c, "when's")
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/ingest"
+)
+
+// conn says where the object store and NATS are. Unset fields come from
+// the environment, then from a running `hark up`'s endpoints.json. Secrets
+// are never flags: they come from the environment or the data dir.
+type conn struct {
+	s3URL   string
+	natsURL string
+	bucket  string
+}
+
+func (c *conn) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.s3URL, "s3", env("HARK_S3_URL", ""), "object store URL (default: the running `hark up`)")
+	f.StringVar(&c.natsURL, "nats", env("HARK_NATS_URL", ""), "NATS URL (default: the running `hark up`)")
+	f.StringVar(&c.bucket, "bucket", env("HARK_BUCKET", ""), "bucket holding recordings (default: recordings)")
+}
+
+// resolve fills in what the flags left unset.
+func (c *conn) resolve(g *globals) (ingest.StoreConfig, ingest.QueueConfig, error) {
+	sc := ingest.StoreConfig{Endpoint: c.s3URL, Bucket: c.bucket, AccessKey: env("HARK_S3_ACCESS_KEY", ""), SecretKey: env("HARK_S3_SECRET_KEY", ""), Region: env("HARK_S3_REGION", "us-east-1")}
+	qc := ingest.QueueConfig{URL: c.natsURL, Token: env("HARK_NATS_TOKEN", ""), Logger: g.logger()}
+	if sc.Endpoint == "" || qc.URL == "" {
+		e, err := readEndpoints(g.dataDir)
+		if err != nil {
+			return sc, qc, err
+		}
+		s, err := readSecrets(g.dataDir)
+		if err != nil {
+			return sc, qc, err
+		}
+		if sc.Endpoint == "" {
+			sc.Endpoint = e.S3
+			if sc.AccessKey == "" {
+				sc.AccessKey, sc.SecretKey = s.S3AccessKey, s.S3SecretKey
+			}
+		}
+		if qc.URL == "" {
+			qc.URL = e.NATS
+			if qc.Token == "" {
+				qc.Token = s.NATSToken
+			}
+		}
+		if sc.Bucket == "" {
+			sc.Bucket = e.Bucket
+		}
+	}
+	if sc.Bucket == "" {
+		sc.Bucket = "recordings"
+	}
+	return sc, qc, nil
+}
+
+// open connects to the store and the queue.
+func (c *conn) open(ctx context.Context, g *globals) (*ingest.Store, *ingest.Queue, error) {
+	sc, qc, err := c.resolve(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := ingest.NewStore(sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, err := ingest.Connect(ctx, qc)
+	if err != nil {
+		return nil, nil, hark.WrapError(hark.EUNAVAILABLE, err, "is `hark up` running?")
+	}
+	return store, q, nil
+}

@@ -1,0 +1,84 @@
+// Command hark transcribes recorded meetings between social workers and
+// families, tags them with practice markers, and serves them to coaches and
+// analysts. Run `hark --help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "hark:", userMessage(err))
+		os.Exit(1)
+	}
+}
+
+// userMessage is what a person reads when a command fails: the domain
+// message, never a Go stack.
+func userMessage(err error) string {
+	var he *hark.Error
+	if errors.As(err, &he) {
+		return he.Error()
+	}
+	return err.Error()
+}
+
+// globals are the flags every command has.
+type globals struct {
+	dataDir  string
+	logLevel string
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "hark",
+		Short: "Transcribe and tag recorded social work meetings for coaches and analysts",
+		Long: `hark listens to recorded meetings between child and family social workers and
+parents: it transcribes them, tags segments with practice markers (reflective
+listening, joint agenda setting, threats of escalation and more) and serves the
+tagged transcripts to coaches and the counts to analysts.
+
+Every flag can also be set by an environment variable HARK_<FLAG> (upper case,
+dashes as underscores), e.g. HARK_DATA_DIR.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", env("HARK_DATA_DIR", "./hark-data"), "directory for the embedded servers' data, the index and endpoints.json")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", env("HARK_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
+	root.AddCommand(newUpCmd(g), newUploadCmd(g), newStatusCmd(g), newReindexCmd(g))
+	return root
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (g *globals) logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+}

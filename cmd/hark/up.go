@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/annotate"
+	"github.com/harkworks/hark/index"
+	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/pipeline"
+	"github.com/harkworks/hark/s3server"
+	"github.com/harkworks/hark/transcribe"
+	"github.com/harkworks/hark/web"
+)
+
+// UpConfig configures the embedded default: everything in one process.
+type UpConfig struct {
+	DataDir  string
+	HTTPAddr string // web server; default 127.0.0.1:8080
+	NATSAddr string // host:port for the embedded NATS server; port 0 picks one
+	S3Addr   string // host:port for the embedded S3 server; port 0 picks one
+	Bucket   string // default "recordings"
+	// Concurrency of the transcribe and annotate stages.
+	TranscribeConcurrency int
+	AnnotateConcurrency   int
+	// Codebook is a codebook YAML file; empty uses the built-in one.
+	Codebook string
+	// AckWait is how long a delivery may go without an ack or heartbeat.
+	AckWait time.Duration
+	Logger  *slog.Logger
+}
+
+func (c UpConfig) withDefaults() UpConfig {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.NATSAddr == "" {
+		c.NATSAddr = "127.0.0.1:0"
+	}
+	if c.S3Addr == "" {
+		c.S3Addr = "127.0.0.1:0"
+	}
+	if c.Bucket == "" {
+		c.Bucket = "recordings"
+	}
+	if c.TranscribeConcurrency == 0 {
+		c.TranscribeConcurrency = 2
+	}
+	if c.AnnotateConcurrency == 0 {
+		c.AnnotateConcurrency = 2
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Up is a running embedded hark: NATS with JetStream, the S3 server, the
+// index, both stages and the web server, in one process.
+type Up struct {
+	cfg       UpConfig
+	Endpoints Endpoints
+	Secrets   Secrets
+
+	nats   *ingest.NATSServer
+	s3     *s3server.Server
+	idx    *index.DB
+	queue  *ingest.Queue
+	web    *web.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// StartUp starts everything and returns when it is serving. Close stops it.
+func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	// The S3 server changes the working directory: make every path absolute first.
+	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if cfg.Codebook != "" {
+		if cfg.Codebook, err = filepath.Abs(cfg.Codebook); err != nil {
+			return nil, fmt.Errorf("codebook: %w", err)
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	cb := annotate.DefaultCodebook()
+	if cfg.Codebook != "" {
+		if cb, err = annotate.LoadCodebook(cfg.Codebook); err != nil {
+			return nil, err
+		}
+	}
+	tagger, err := annotate.NewRuleTagger(cb)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := loadOrCreateSecrets(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	u = &Up{cfg: cfg, Secrets: *secrets}
+	defer func() {
+		if err != nil {
+			u.Close(context.Background())
+		}
+	}()
+
+	host, port, err := splitAddr(cfg.NATSAddr)
+	if err != nil {
+		return nil, err
+	}
+	if u.nats, err = ingest.StartNATSServer(ingest.NATSServerConfig{
+		StoreDir: filepath.Join(cfg.DataDir, "nats"), Host: host, Port: port, Token: secrets.NATSToken,
+	}); err != nil {
+		return nil, err
+	}
+	if u.s3, err = s3server.Start(ctx, s3server.Config{
+		Dir: filepath.Join(cfg.DataDir, "s3"), Addr: cfg.S3Addr, AccessKey: secrets.S3AccessKey, SecretKey: secrets.S3SecretKey,
+	}); err != nil {
+		return nil, err
+	}
+	store, err := ingest.NewStore(ingest.StoreConfig{
+		Endpoint: u.s3.URL(), AccessKey: secrets.S3AccessKey, SecretKey: secrets.S3SecretKey, Bucket: cfg.Bucket, Region: "us-east-1",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.EnsureBucket(ctx); err != nil {
+		return nil, err
+	}
+	if u.idx, err = index.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "index.db")); err != nil {
+		return nil, err
+	}
+	if u.queue, err = ingest.Connect(ctx, ingest.QueueConfig{URL: u.nats.URL(), Token: secrets.NATSToken, AckWait: cfg.AckWait, Logger: log}); err != nil {
+		return nil, err
+	}
+	if _, err := u.queue.Setup(ctx); err != nil {
+		return nil, err
+	}
+	p := pipeline.New(pipeline.Config{
+		Store: store, Index: u.idx, Publisher: u.queue, Logger: log,
+		Engine:            transcribe.NewService(transcribe.Config{}),
+		Tagger:            tagger,
+		SidecarExtensions: transcribe.SidecarExtensions,
+	})
+	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Codebook: cb, Logger: log}); err != nil {
+		return nil, err
+	}
+	if err := u.web.Start(); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	u.cancel = cancel
+	u.runStage(runCtx, ingest.ConsumerTranscribe, cfg.TranscribeConcurrency, p.Transcribe)
+	u.runStage(runCtx, ingest.ConsumerAnnotate, cfg.AnnotateConcurrency, p.Annotate)
+
+	u.Endpoints = Endpoints{Schema: hark.SchemaVersion, NATS: u.nats.URL(), S3: u.s3.URL(), Bucket: cfg.Bucket, HTTP: u.web.URL(), PID: os.Getpid()}
+	if err := writeJSONFile(filepath.Join(cfg.DataDir, endpointsFile), &u.Endpoints, 0o600); err != nil {
+		return nil, err
+	}
+	log.Info("hark is up", "http", u.Endpoints.HTTP, "s3", u.Endpoints.S3, "nats", u.Endpoints.NATS, "data_dir", cfg.DataDir)
+	return u, nil
+}
+
+func (u *Up) runStage(ctx context.Context, consumer string, n int, h ingest.Handler) {
+	u.wg.Go(func() {
+		if err := u.queue.Run(ctx, consumer, n, h); err != nil {
+			u.cfg.Logger.Error("stage stopped", "stage", consumer, "err", err)
+		}
+	})
+}
+
+// Index returns the running index.
+func (u *Up) Index() hark.Index { return u.idx }
+
+// Close stops fetching work, lets the work in hand finish, and stops the
+// servers. It is safe to call more than once.
+func (u *Up) Close(ctx context.Context) error {
+	var errs []error
+	u.once.Do(func() {
+		if u.cancel != nil {
+			u.cancel()
+		}
+		u.wg.Wait()
+		if u.web != nil {
+			errs = append(errs, u.web.Close(ctx))
+		}
+		if u.queue != nil {
+			u.queue.Close()
+		}
+		if u.idx != nil {
+			errs = append(errs, u.idx.Close())
+		}
+		if u.s3 != nil {
+			errs = append(errs, u.s3.Close())
+		}
+		if u.nats != nil {
+			u.nats.Close()
+		}
+		_ = os.Remove(filepath.Join(u.cfg.DataDir, endpointsFile))
+	})
+	return errors.Join(errs...)
+}
+
+func newUpCmd(g *globals) *cobra.Command {
+	var cfg UpConfig
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run everything in one process: NATS, the S3 store, the workers and the web server",
+		Long: `up runs the embedded default: a NATS server with JetStream, an S3 server
+(versitygw) over <data-dir>/s3, the SQLite index, the transcribe and annotate
+workers and the web server, all in this process. Endpoints are written to
+<data-dir>/endpoints.json for the other commands. Stop with Ctrl-C; starting
+again on the same data dir loses nothing and re-does nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.DataDir = g.dataDir
+			cfg.Logger = g.logger()
+			ctx := cmd.Context()
+			u, err := StartUp(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "hark is up: open %s\n", u.Endpoints.HTTP)
+			<-ctx.Done()
+			fmt.Fprintln(g.stdout, "stopping: finishing the work in hand")
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			return u.Close(sctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.HTTPAddr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address of the web server")
+	f.StringVar(&cfg.NATSAddr, "nats-listen", env("HARK_NATS_LISTEN", "127.0.0.1:0"), "address of the embedded NATS server (port 0 picks a free port)")
+	f.StringVar(&cfg.S3Addr, "s3-listen", env("HARK_S3_LISTEN", "127.0.0.1:0"), "address of the embedded S3 server (port 0 picks a free port)")
+	f.StringVar(&cfg.Bucket, "bucket", env("HARK_BUCKET", "recordings"), "bucket holding recordings and results")
+	f.StringVar(&cfg.Codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file (default: the built-in practice codebook)")
+	f.IntVar(&cfg.TranscribeConcurrency, "transcribe-concurrency", 2, "recordings transcribed at once")
+	f.IntVar(&cfg.AnnotateConcurrency, "annotate-concurrency", 2, "transcripts annotated at once")
+	return cmd
+}
+
+func splitAddr(addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, hark.WrapError(hark.EINVALID, err, "address %q", addr)
+	}
+	var port int
+	if _, err := fmt.Sscanf(portStr, "%d", &port); err != nil {
+		return "", 0, hark.Errorf(hark.EINVALID, "address %q: bad port", addr)
+	}
+	return host, port, nil
+}

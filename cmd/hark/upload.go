@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/pipeline"
+	"github.com/harkworks/hark/transcribe"
+)
+
+// uploadMeta is what the uploader records with one recording.
+type uploadMeta struct {
+	Team, Worker, MeetingType, RecordedOn, WorkerChannel, WorkerSpeaker, Engine string
+}
+
+type uploadOptions struct {
+	conn
+	meta     uploadMeta
+	manifest string
+	prefix   string
+}
+
+func newUploadCmd(g *globals) *cobra.Command {
+	var o uploadOptions
+	cmd := &cobra.Command{
+		Use:   "upload PATH...",
+		Short: "Upload WAV recordings (and their transcripts) and start the pipeline",
+		Long: `upload stores each WAV file in the object store with its metadata, together
+with a transcript of the same name next to it (.vtt, .srt or .json) if there is
+one, and publishes the upload event that starts the pipeline. PATH may be a
+directory: its .wav files are uploaded. It prints the batch id; follow the
+batch with ` + "`hark status --batch ID --watch`" + `.
+
+A manifest CSV (--manifest) gives metadata per file, with a header row naming
+any of: file, team, worker, meeting_type, recorded_on, worker_channel,
+worker_speaker, engine. Values in the manifest override the flags.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUpload(cmd.Context(), g, &o, args)
+		},
+	}
+	o.conn.flags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.meta.Team, "team", "", "team the recordings belong to (required unless the manifest says)")
+	f.StringVar(&o.meta.Worker, "worker", "", "pseudonymous id of the worker (never a name)")
+	f.StringVar(&o.meta.MeetingType, "meeting-type", "", "meeting type, e.g. home-visit, core-group, review")
+	f.StringVar(&o.meta.RecordedOn, "recorded-on", "", "date of the meeting, YYYY-MM-DD")
+	f.StringVar(&o.meta.WorkerChannel, "worker-channel", "", "which channel is the worker's microphone: left, right or a channel number")
+	f.StringVar(&o.meta.WorkerSpeaker, "worker-speaker", "", "speaker name that is the worker in the uploaded transcripts")
+	f.StringVar(&o.meta.Engine, "engine", "", "transcript engine for these recordings (default: the deployment's)")
+	f.StringVar(&o.manifest, "manifest", "", "CSV file with metadata per recording")
+	f.StringVar(&o.prefix, "prefix", "", "key prefix in the bucket (default: the team)")
+	return cmd
+}
+
+var (
+	safeSegment = regexp.MustCompile(`^[\p{L}\p{N} ._()+&-]+$`)
+	dateRe      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+)
+
+// uploadItem is one recording to upload.
+type uploadItem struct {
+	path, sidecar string
+	meta          uploadMeta
+}
+
+func runUpload(ctx context.Context, g *globals, o *uploadOptions, args []string) error {
+	items, err := collectUploads(o, args)
+	if err != nil {
+		return err
+	}
+	store, q, err := o.conn.open(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	batch := "b" + time.Now().UTC().Format("20060102-150405") + "-" + randomHex(3)
+	fmt.Fprintf(g.stdout, "batch %s: %d recording(s)\n", batch, len(items))
+	var failed int
+	for i, it := range items {
+		if err := uploadOne(ctx, g, store, q, o.prefix, batch, it, fmt.Sprintf("[%d/%d]", i+1, len(items))); err != nil {
+			failed++
+			fmt.Fprintf(g.stderr, "  %s: %s\n", it.path, userMessage(err))
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	fmt.Fprintf(g.stdout, "batch %s: %d uploaded, %d failed\n", batch, len(items)-failed, failed)
+	fmt.Fprintf(g.stdout, "follow it with: hark status --batch %s --watch\n", batch)
+	if failed > 0 {
+		return hark.Errorf(hark.EINVALID, "%d of %d uploads failed (see above); the others are being processed", failed, len(items))
+	}
+	return nil
+}
+
+// collectUploads expands directories, reads the manifest and checks every
+// item's metadata before anything is uploaded.
+func collectUploads(o *uploadOptions, args []string) ([]uploadItem, error) {
+	manifest := map[string]map[string]string{}
+	if o.manifest != "" {
+		var err error
+		if manifest, err = readManifest(o.manifest); err != nil {
+			return nil, err
+		}
+		if len(args) == 0 {
+			dir := filepath.Dir(o.manifest)
+			for f := range manifest {
+				args = append(args, filepath.Join(dir, f))
+			}
+		}
+	}
+	if len(args) == 0 {
+		return nil, hark.Errorf(hark.EINVALID, "nothing to upload: name WAV files or directories, or a --manifest")
+	}
+	var paths []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, hark.Errorf(hark.EINVALID, "%s: no such file", a)
+		}
+		if !st.IsDir() {
+			paths = append(paths, a)
+			continue
+		}
+		matches, _ := filepath.Glob(filepath.Join(a, "*.[wW][aA][vV]"))
+		if len(matches) == 0 {
+			return nil, hark.Errorf(hark.EINVALID, "%s: no .wav files in this directory", a)
+		}
+		paths = append(paths, matches...)
+	}
+	var items []uploadItem
+	for _, p := range paths {
+		it := uploadItem{path: p, meta: o.meta}
+		if row, ok := manifest[filepath.Base(p)]; ok {
+			set := func(dst *string, col string) {
+				if v := row[col]; v != "" {
+					*dst = v
+				}
+			}
+			set(&it.meta.Team, "team")
+			set(&it.meta.Worker, "worker")
+			set(&it.meta.MeetingType, "meeting_type")
+			set(&it.meta.RecordedOn, "recorded_on")
+			set(&it.meta.WorkerChannel, "worker_channel")
+			set(&it.meta.WorkerSpeaker, "worker_speaker")
+			set(&it.meta.Engine, "engine")
+		}
+		if it.meta.Team == "" {
+			return nil, hark.Errorf(hark.EINVALID, "%s: no team: give --team or a team column in the manifest", p)
+		}
+		if !safeSegment.MatchString(it.meta.Team) {
+			return nil, hark.Errorf(hark.EINVALID, "%s: team %q: use letters, digits, spaces and . _ ( ) + & - only", p, it.meta.Team)
+		}
+		if it.meta.RecordedOn != "" && !dateRe.MatchString(it.meta.RecordedOn) {
+			return nil, hark.Errorf(hark.EINVALID, "%s: recorded_on %q is not a date like 2026-11-26", p, it.meta.RecordedOn)
+		}
+		base := strings.TrimSuffix(p, filepath.Ext(p))
+		for _, ext := range transcribe.SidecarExtensions {
+			if _, err := os.Stat(base + ext); err == nil {
+				it.sidecar = base + ext
+				break
+			}
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+func readManifest(path string) (map[string]map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, hark.Errorf(hark.EINVALID, "manifest %s: cannot open it", path)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, hark.WrapError(hark.EINVALID, err, "manifest %s is not valid CSV", path)
+	}
+	if len(rows) < 2 {
+		return nil, hark.Errorf(hark.EINVALID, "manifest %s: needs a header row and at least one recording", path)
+	}
+	known := map[string]bool{"file": true, "team": true, "worker": true, "meeting_type": true, "recorded_on": true, "worker_channel": true, "worker_speaker": true, "engine": true}
+	header := rows[0]
+	fileCol := -1
+	for i, h := range header {
+		h = strings.TrimSpace(strings.ToLower(h))
+		header[i] = h
+		if !known[h] {
+			return nil, hark.Errorf(hark.EINVALID, "manifest %s: unknown column %q (known: file, team, worker, meeting_type, recorded_on, worker_channel, worker_speaker, engine)", path, h)
+		}
+		if h == "file" {
+			fileCol = i
+		}
+	}
+	if fileCol < 0 {
+		return nil, hark.Errorf(hark.EINVALID, "manifest %s: no file column", path)
+	}
+	out := map[string]map[string]string{}
+	for n, row := range rows[1:] {
+		m := map[string]string{}
+		for i, v := range row {
+			m[header[i]] = strings.TrimSpace(v)
+		}
+		file := filepath.Base(m["file"])
+		if file == "" || file == "." {
+			return nil, hark.Errorf(hark.EINVALID, "manifest %s:%d: empty file name", path, n+2)
+		}
+		out[file] = m
+	}
+	return out, nil
+}
+
+func uploadOne(ctx context.Context, g *globals, store *ingest.Store, q *ingest.Queue, prefix, batch string, it uploadItem, counter string) error {
+	if prefix == "" {
+		prefix = it.meta.Team
+	}
+	name := filepath.Base(it.path)
+	if !safeSegment.MatchString(name) {
+		return hark.Errorf(hark.EINVALID, "file name %q: rename it with letters, digits, spaces and . _ ( ) + & - only", name)
+	}
+	key := strings.Trim(prefix, "/") + "/" + name
+	sum, size, err := fileSHA256(it.path)
+	if err != nil {
+		return err
+	}
+	meta := map[string]string{
+		pipeline.MetaTeam: it.meta.Team, pipeline.MetaBatch: batch, "hark-sha256": sum,
+	}
+	for k, v := range map[string]string{
+		pipeline.MetaWorker: it.meta.Worker, pipeline.MetaMeetingType: it.meta.MeetingType, pipeline.MetaRecordedOn: it.meta.RecordedOn,
+		pipeline.MetaWorkerChannel: it.meta.WorkerChannel, pipeline.MetaWorkerSpeaker: it.meta.WorkerSpeaker, pipeline.MetaEngine: it.meta.Engine,
+	} {
+		if v != "" {
+			meta[k] = v
+		}
+	}
+	// Never overwrite a different recording stored under the same key.
+	existing, err := store.Stat(ctx, key)
+	switch {
+	case err == nil && existing.Metadata["hark-sha256"] != sum:
+		return hark.Errorf(hark.ECONFLICT, "a different recording is already stored as %q; rename the file or give --prefix", key)
+	case err == nil:
+		fmt.Fprintf(g.stdout, "%s %s: already uploaded, sending it through again\n", counter, name)
+		return q.Publish(ctx, hark.SubjectUploaded, ingest.UploadMsgID(store.Bucket(), key, existing.ETag), ingest.NewUploadEvent(store.Bucket(), existing, time.Now()))
+	case hark.ErrorCode(err) != hark.ENOTFOUND:
+		return err
+	}
+	if it.sidecar != "" {
+		skey := strings.TrimSuffix(key, filepath.Ext(key)) + filepath.Ext(it.sidecar)
+		f, err := os.Open(it.sidecar)
+		if err != nil {
+			return hark.Errorf(hark.EINVALID, "transcript %s: cannot open it", it.sidecar)
+		}
+		st, _ := f.Stat()
+		_, err = store.Put(ctx, skey, f, st.Size(), "text/plain; charset=utf-8", map[string]string{pipeline.MetaBatch: batch})
+		f.Close()
+		if err != nil {
+			return err
+		}
+		meta[pipeline.MetaSidecar] = skey
+	}
+	f, err := os.Open(it.path)
+	if err != nil {
+		return hark.Errorf(hark.EINVALID, "%s: cannot open it", it.path)
+	}
+	defer f.Close()
+	pr := newProgress(g.stderr, counter+" "+name, size)
+	info, err := store.Put(ctx, key, io.TeeReader(f, pr), size, "audio/wav", meta)
+	pr.done(err == nil)
+	if err != nil {
+		return err
+	}
+	info.Metadata = meta
+	return q.Publish(ctx, hark.SubjectUploaded, ingest.UploadMsgID(store.Bucket(), key, info.ETag), ingest.NewUploadEvent(store.Bucket(), info, time.Now()))
+}
+
+func fileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", 0, hark.Errorf(hark.EINVALID, "%s: no such file", path)
+		}
+		return "", 0, hark.Errorf(hark.EINVALID, "%s: cannot read it", path)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, hark.Errorf(hark.EINVALID, "%s: cannot read it", path)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// progress draws a progress bar for one upload on a terminal, and one line
+// per file elsewhere.
+type progress struct {
+	w         io.Writer
+	label     string
+	total, n  int64
+	tty       bool
+	lastDrawn int
+}
+
+func newProgress(w io.Writer, label string, total int64) *progress {
+	p := &progress{w: w, label: label, total: total, lastDrawn: -1}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) Write(b []byte) (int, error) {
+	p.n += int64(len(b))
+	if p.tty && p.total > 0 {
+		pct := int(p.n * 100 / p.total)
+		if pct != p.lastDrawn {
+			p.lastDrawn = pct
+			bar := strings.Repeat("=", pct/4) + strings.Repeat(" ", 25-pct/4)
+			fmt.Fprintf(p.w, "\r%s [%s] %3d%%", p.label, bar, pct)
+		}
+	}
+	return len(b), nil
+}
+
+func (p *progress) done(ok bool) {
+	state := "uploaded"
+	if !ok {
+		state = "failed"
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s [%s] %s\n", p.label, strings.Repeat("=", 25), state)
+		return
+	}
+	fmt.Fprintf(p.w, "%s %s (%.1f MB)\n", p.label, state, float64(p.n)/1e6)
+}

@@ -1,0 +1,263 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/harkworks/hark"
+)
+
+// Consumer names: one durable pull consumer per stage.
+const (
+	ConsumerTranscribe = "transcribe"
+	ConsumerAnnotate   = "annotate"
+)
+
+// QueueConfig says how to reach NATS and how the work stream is set up.
+type QueueConfig struct {
+	URL   string
+	Token string
+	// Stream is the JetStream stream carrying hark's work. Default HARK.
+	Stream string
+	// Replicas of the stream: 1 on one machine, 3 in a cluster.
+	Replicas int
+	// AckWait is how long a delivery may go without an ack or an
+	// in-progress signal before it is redelivered. Default 60s.
+	AckWait time.Duration
+	// MaxDeliver is how many times a message is delivered before it is
+	// given up on. Default 8.
+	MaxDeliver int
+	// Logger receives connection events. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c QueueConfig) withDefaults() QueueConfig {
+	if c.Stream == "" {
+		c.Stream = "HARK"
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 60 * time.Second
+	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = 8
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Queue is hark's JetStream work queue.
+type Queue struct {
+	cfg QueueConfig
+	nc  *nats.Conn
+	js  jetstream.JetStream
+}
+
+var _ hark.Publisher = (*Queue)(nil)
+
+// Connect connects to NATS. It reconnects forever after a lost connection.
+func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	opts := []nats.Option{
+		nats.Name("hark"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }),
+	}
+	if cfg.Token != "" {
+		opts = append(opts, nats.Token(cfg.Token))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "connect to NATS at %s", cfg.URL)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, hark.WrapError(hark.EINTERNAL, err, "jetstream")
+	}
+	return &Queue{cfg: cfg, nc: nc, js: js}, nil
+}
+
+// Close drains and closes the connection.
+func (q *Queue) Close() {
+	_ = q.nc.Drain()
+	q.nc.Close()
+}
+
+// Setup creates or updates the work stream and the stages' consumers. It is
+// idempotent and returns what it did, one line each.
+func (q *Queue) Setup(ctx context.Context) ([]string, error) {
+	var did []string
+	stream, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        q.cfg.Stream,
+		Description: "hark work: uploaded recordings and ready transcripts",
+		Subjects:    []string{hark.SubjectUploaded, hark.SubjectTranscribed},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.cfg.Replicas,
+		Duplicates:  10 * time.Minute,
+		MaxMsgSize:  1 << 20,
+	})
+	if err != nil {
+		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "create stream %s", q.cfg.Stream)
+	}
+	did = append(did, fmt.Sprintf("stream %s: subjects %s, %s (work queue, file storage, %d replica(s))",
+		q.cfg.Stream, hark.SubjectUploaded, hark.SubjectTranscribed, q.cfg.Replicas))
+	for _, c := range []struct{ name, subject string }{
+		{ConsumerTranscribe, hark.SubjectUploaded},
+		{ConsumerAnnotate, hark.SubjectTranscribed},
+	} {
+		_, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:       c.name,
+			Description:   "hark " + c.name + " stage",
+			FilterSubject: c.subject,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       q.cfg.AckWait,
+			MaxDeliver:    q.cfg.MaxDeliver,
+			MaxAckPending: 1000,
+			Replicas:      q.cfg.Replicas,
+		})
+		if err != nil {
+			return nil, hark.WrapError(hark.EUNAVAILABLE, err, "create consumer %s", c.name)
+		}
+		did = append(did, fmt.Sprintf("consumer %s: %s, ack wait %s, max deliver %d", c.name, c.subject, q.cfg.AckWait, q.cfg.MaxDeliver))
+	}
+	return did, nil
+}
+
+// Publish publishes data on subject and waits for JetStream's ack. A
+// non-empty msgID lets JetStream drop a duplicate within its window.
+func (q *Queue) Publish(ctx context.Context, subject, msgID string, data []byte) error {
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	if _, err := q.js.Publish(ctx, subject, data, opts...); err != nil {
+		return hark.WrapError(hark.EUNAVAILABLE, err, "publish to %s", subject)
+	}
+	return nil
+}
+
+// Handler does the work of one delivery. Returning nil acks the message; an
+// error for which hark.IsTemporary is true naks it with a delay so it comes
+// back later; any other error terminates it (the handler has recorded the
+// failure against the recording).
+type Handler func(ctx context.Context, d hark.Delivery) error
+
+// Run fetches from the named consumer with concurrency workers until ctx is
+// cancelled, then waits for the work in hand to finish.
+func (q *Queue) Run(ctx context.Context, consumer string, concurrency int, h Handler) error {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	cons, err := q.js.Consumer(ctx, q.cfg.Stream, consumer)
+	if err != nil {
+		return hark.WrapError(hark.EUNAVAILABLE, err, "consumer %s (run `hark setup`?)", consumer)
+	}
+	log := q.cfg.Logger.With("stage", consumer)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				msg, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
+				if err != nil {
+					if !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
+						log.Warn("fetch", "err", err)
+						sleep(ctx, time.Second)
+					}
+					continue
+				}
+				q.handle(ctx, log, msg, h)
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+// handle runs h on one message, keeping it in progress while h works, and
+// settles it by h's result.
+func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg, h Handler) {
+	d := &delivery{msg: msg, maxDeliver: q.cfg.MaxDeliver}
+	if md, err := msg.Metadata(); err == nil {
+		d.attempt = int(md.NumDelivered)
+	}
+	// The work itself is not cut short by shutdown: it runs to its end
+	// (bounded by its own timeouts) and is acked, so nothing is done twice.
+	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	go func() {
+		t := time.NewTicker(q.cfg.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-workCtx.Done():
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	err := h(workCtx, d)
+	switch {
+	case err == nil:
+		if aerr := msg.Ack(); aerr != nil {
+			log.Warn("ack", "err", aerr)
+		}
+	case hark.IsTemporary(err):
+		delay := backoff(d.attempt)
+		log.Warn("retrying later", "attempt", d.attempt, "delay", delay, "err", err)
+		_ = msg.NakWithDelay(delay)
+	default:
+		log.Info("gave up on message", "attempt", d.attempt, "reason", hark.ErrorMessage(err))
+		_ = msg.Term()
+	}
+}
+
+// backoff is the delay before the given attempt is retried: 1s, 2s, 4s … up
+// to a minute.
+func backoff(attempt int) time.Duration {
+	d := time.Second
+	for i := 1; i < attempt && d < time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, time.Minute)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+type delivery struct {
+	msg        jetstream.Msg
+	attempt    int
+	maxDeliver int
+}
+
+func (d *delivery) Data() []byte      { return d.msg.Data() }
+func (d *delivery) Attempt() int      { return d.attempt }
+func (d *delivery) Final() bool       { return d.maxDeliver > 0 && d.attempt >= d.maxDeliver }
+func (d *delivery) InProgress() error { return d.msg.InProgress() }

@@ -1,0 +1,188 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/harkworks/hark"
+)
+
+// StoreConfig says how to reach the object store.
+type StoreConfig struct {
+	// Endpoint is the store's URL, e.g. http://127.0.0.1:9000 or
+	// https://s3.eu-west-2.amazonaws.com.
+	Endpoint  string
+	AccessKey string
+	SecretKey string
+	Region    string
+	Bucket    string
+	// PartSize is the multipart part size for uploads of unknown length;
+	// minio-go's own default buffers about 537 MiB per upload.
+	PartSize uint64
+}
+
+// Store is the object store holding recordings and their results.
+type Store struct {
+	client *minio.Client
+	cfg    StoreConfig
+}
+
+var _ hark.ObjectStore = (*Store)(nil)
+
+// NewStore returns a Store for cfg. It does not contact the store.
+func NewStore(cfg StoreConfig) (*Store, error) {
+	if cfg.PartSize == 0 {
+		cfg.PartSize = 16 << 20
+	}
+	if cfg.Bucket == "" {
+		return nil, hark.Errorf(hark.EINVALID, "no bucket configured for the object store")
+	}
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, hark.Errorf(hark.EINVALID, "object store endpoint %q is not an http(s) URL", cfg.Endpoint)
+	}
+	client, err := minio.New(u.Host, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: u.Scheme == "https",
+		Region: cfg.Region,
+	})
+	if err != nil {
+		return nil, hark.WrapError(hark.EINVALID, err, "object store client for %s", cfg.Endpoint)
+	}
+	return &Store{client: client, cfg: cfg}, nil
+}
+
+// Bucket returns the bucket the store reads and writes.
+func (s *Store) Bucket() string { return s.cfg.Bucket }
+
+// EnsureBucket creates the bucket if it does not exist.
+func (s *Store) EnsureBucket(ctx context.Context) (created bool, err error) {
+	ok, err := s.client.BucketExists(ctx, s.cfg.Bucket)
+	if err != nil {
+		return false, s.wrap(err, "check bucket %s", s.cfg.Bucket)
+	}
+	if ok {
+		return false, nil
+	}
+	if err := s.client.MakeBucket(ctx, s.cfg.Bucket, minio.MakeBucketOptions{Region: s.cfg.Region}); err != nil {
+		if resp := minio.ToErrorResponse(err); resp.Code == "BucketAlreadyOwnedByYou" {
+			return false, nil
+		}
+		return false, s.wrap(err, "create bucket %s", s.cfg.Bucket)
+	}
+	return true, nil
+}
+
+// Stat returns what the store knows about key.
+func (s *Store) Stat(ctx context.Context, key string) (hark.ObjectInfo, error) {
+	info, err := s.client.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return hark.ObjectInfo{}, s.wrap(err, "stat %s", key)
+	}
+	return objectInfo(info), nil
+}
+
+// Get opens key for reading as a stream.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, hark.ObjectInfo, error) {
+	obj, err := s.client.GetObject(ctx, s.cfg.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, hark.ObjectInfo{}, s.wrap(err, "get %s", key)
+	}
+	info, err := obj.Stat()
+	if err != nil {
+		obj.Close()
+		return nil, hark.ObjectInfo{}, s.wrap(err, "get %s", key)
+	}
+	return obj, objectInfo(info), nil
+}
+
+// Put stores r under key. A size of -1 means unknown.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, metadata map[string]string) (hark.ObjectInfo, error) {
+	info, err := s.client.PutObject(ctx, s.cfg.Bucket, key, r, size, minio.PutObjectOptions{
+		ContentType:  contentType,
+		UserMetadata: metadata,
+		PartSize:     s.cfg.PartSize,
+	})
+	if err != nil {
+		return hark.ObjectInfo{}, s.wrap(err, "put %s", key)
+	}
+	return hark.ObjectInfo{Key: key, ETag: strings.Trim(info.ETag, `"`), Size: info.Size, ContentType: contentType, Metadata: lowerKeys(metadata)}, nil
+}
+
+// List calls fn for every object under prefix, in key order.
+func (s *Store) List(ctx context.Context, prefix string, fn func(hark.ObjectInfo) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for info := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if info.Err != nil {
+			return s.wrap(info.Err, "list %s", prefix)
+		}
+		if err := fn(objectInfo(info)); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// Remove deletes key. Removing a missing key is not an error.
+func (s *Store) Remove(ctx context.Context, key string) error {
+	if err := s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return s.wrap(err, "remove %s", key)
+	}
+	return nil
+}
+
+// wrap turns a minio-go error into a domain error: ENOTFOUND for a missing
+// object, EUNAVAILABLE when the store cannot be reached or is overloaded.
+func (s *Store) wrap(err error, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	resp := minio.ToErrorResponse(err)
+	switch {
+	case resp.Code == "NoSuchKey" || resp.Code == "NoSuchBucket" || resp.StatusCode == 404:
+		return hark.WrapError(hark.ENOTFOUND, err, "%s: not found in bucket %s", what, s.cfg.Bucket)
+	case resp.Code == "AccessDenied" || resp.Code == "InvalidAccessKeyId" || resp.Code == "SignatureDoesNotMatch":
+		return hark.WrapError(hark.EINVALID, err, "%s: the object store refused the credentials; check HARK_S3_ACCESS_KEY and HARK_S3_SECRET_KEY", what)
+	case resp.StatusCode >= 500 || resp.Code == "SlowDown" || isNetError(err):
+		return hark.WrapError(hark.EUNAVAILABLE, err, "%s: object store at %s unavailable", what, s.cfg.Endpoint)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return hark.WrapError(hark.EUNAVAILABLE, err, "%s: interrupted", what)
+	}
+	return hark.WrapError(hark.EINTERNAL, err, "%s", what)
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	var ue *url.Error
+	return errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func objectInfo(info minio.ObjectInfo) hark.ObjectInfo {
+	meta := make(map[string]string, len(info.UserMetadata))
+	for k, v := range info.UserMetadata {
+		meta[strings.TrimPrefix(strings.ToLower(k), "x-amz-meta-")] = v
+	}
+	return hark.ObjectInfo{
+		Key:          info.Key,
+		ETag:         strings.Trim(info.ETag, `"`),
+		Size:         info.Size,
+		ContentType:  info.ContentType,
+		LastModified: info.LastModified,
+		Metadata:     meta,
+	}
+}
+
+func lowerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}

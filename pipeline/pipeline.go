@@ -1,0 +1,415 @@
+// Package pipeline holds the work of hark's two stages — transcribe and
+// annotate — as handlers of queue deliveries, and the rebuilding of the
+// index from the object store. It meets the object store, the queue, the
+// engine, the tagger and the index only through the domain's interfaces, so
+// the same code runs embedded (`hark up`) and in a team deployment.
+//
+// Every step is idempotent: a redelivered message finds the results already
+// written and does not write them again, and results are written to the
+// object store before the index and before the message is acknowledged.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/ingest"
+)
+
+// Config holds what the stages work with.
+type Config struct {
+	Store     hark.ObjectStore
+	Index     hark.Index
+	Publisher hark.Publisher
+	Engine    hark.Engine // used by the transcribe stage
+	Tagger    hark.Tagger // used by the annotate stage
+	Logger    *slog.Logger
+	// Now returns the current time; tests may stub it.
+	Now func() time.Time
+	// SidecarExtensions are the transcript extensions looked for next to a
+	// recording, e.g. .vtt.
+	SidecarExtensions []string
+}
+
+// Pipeline runs the stages.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Pipeline.
+func New(cfg Config) *Pipeline {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Pipeline{cfg: cfg, log: cfg.Logger}
+}
+
+// TranscribedMessage is the body of a hark.transcripts.ready message.
+type TranscribedMessage struct {
+	Schema      int    `json:"schema"`
+	RecordingID string `json:"recording_id"`
+	// Force re-annotates a recording that is already ready (a new codebook).
+	Force bool `json:"force,omitempty"`
+}
+
+// Metadata keys hark reads from an uploaded object's user metadata.
+const (
+	MetaTeam          = "hark-team"
+	MetaWorker        = "hark-worker"
+	MetaMeetingType   = "hark-meeting-type"
+	MetaRecordedOn    = "hark-recorded-on"
+	MetaWorkerChannel = "hark-worker-channel"
+	MetaWorkerSpeaker = "hark-worker-speaker"
+	MetaEngine        = "hark-engine"
+	MetaSidecar       = "hark-sidecar"
+	MetaBatch         = "hark-batch"
+)
+
+// IsCompanion reports whether key is not a recording but something hark
+// stores or reads next to one: results, and sidecar transcripts.
+func (p *Pipeline) IsCompanion(key string) bool {
+	if strings.HasPrefix(key, hark.ResultsPrefix) {
+		return true
+	}
+	ext := strings.ToLower(path.Ext(key))
+	for _, e := range p.cfg.SidecarExtensions {
+		if ext == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Transcribe handles one S3 event from hark.recordings.uploaded.
+func (p *Pipeline) Transcribe(ctx context.Context, d hark.Delivery) error {
+	events, err := ingest.DecodeEvent(d.Data())
+	if err != nil {
+		p.log.Warn("dropping a message that is not an S3 event", "stage", hark.StageIngest, "err", err)
+		return nil
+	}
+	for _, ev := range events {
+		if err := p.transcribeObject(ctx, d, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ingest.ObjectEvent) error {
+	log := p.log.With("stage", hark.StageTranscribe, "bucket", ev.Bucket, "source", ev.Source)
+	if ev.Bucket != p.cfg.Store.Bucket() {
+		log.Warn("ignoring an event for another bucket", "want", p.cfg.Store.Bucket())
+		return nil
+	}
+	if p.IsCompanion(ev.Key) {
+		return nil
+	}
+	info, err := p.cfg.Store.Stat(ctx, ev.Key)
+	if hark.ErrorCode(err) == hark.ENOTFOUND && ev.AltKey != "" {
+		info, err = p.cfg.Store.Stat(ctx, ev.AltKey)
+	}
+	if err != nil {
+		rec := p.recordingFromEvent(ev)
+		if hark.ErrorCode(err) == hark.ENOTFOUND {
+			if old, lerr := p.loadRecording(ctx, rec.ID); lerr == nil && old.Done() {
+				return nil
+			}
+			log.Info("recording failed", "recording", rec.ID, "reason", "object not found")
+			rec.Fail(hark.StageIngest, fmt.Sprintf("the object %q was not found in bucket %s: it was deleted or its upload did not finish; upload it again", ev.Key, ev.Bucket), p.cfg.Now())
+			return p.saveRecording(ctx, rec)
+		}
+		return p.retryOrFail(ctx, d, rec, hark.StageIngest, err)
+	}
+	id := hark.RecordingID(ev.Bucket, info.Key, info.ETag)
+	log = log.With("recording", id, "attempt", d.Attempt())
+	rec, err := p.loadRecording(ctx, id)
+	switch {
+	case err == nil:
+		switch rec.Status {
+		case hark.StatusReady, hark.StatusFailed:
+			log.Debug("duplicate event for a finished recording")
+			return nil
+		case hark.StatusTranscribed, hark.StatusAnnotating:
+			return p.publishTranscribed(ctx, rec, false)
+		}
+	case hark.ErrorCode(err) == hark.ENOTFOUND:
+		rec = p.newRecording(ev.Bucket, info)
+	default:
+		return err
+	}
+	rec.Status = hark.StatusTranscribing
+	rec.Attempts++
+	rec.UpdatedAt = p.cfg.Now()
+	if err := p.saveRecording(ctx, rec); err != nil {
+		return err
+	}
+	log.Info("transcribing")
+	t, err := p.transcript(ctx, rec)
+	if err != nil {
+		if hark.ErrorCode(err) == hark.EINVALID || hark.ErrorCode(err) == hark.ENOTFOUND {
+			log.Info("recording failed", "reason", hark.ErrorMessage(err))
+			rec.Fail(hark.StageTranscribe, hark.ErrorMessage(err), p.cfg.Now())
+			return p.saveRecording(ctx, rec)
+		}
+		return p.retryOrFail(ctx, d, rec, hark.StageTranscribe, err)
+	}
+	rec.DurationSeconds = t.Audio.DurationSeconds
+	rec.Channels = t.Audio.Channels
+	rec.SampleRate = t.Audio.SampleRate
+	if err := p.cfg.Index.PutTranscript(ctx, t); err != nil {
+		return err
+	}
+	rec.Status = hark.StatusTranscribed
+	rec.UpdatedAt = p.cfg.Now()
+	if err := p.saveRecording(ctx, rec); err != nil {
+		return err
+	}
+	log.Info("transcribed", "segments", len(t.Segments), "engine", t.Engine)
+	return p.publishTranscribed(ctx, rec, false)
+}
+
+// transcript returns the recording's transcript: the one already stored by
+// an earlier attempt, or a new one from the engine, stored before returning.
+func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.Transcript, error) {
+	var t hark.Transcript
+	err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t)
+	if err == nil {
+		return &t, nil
+	}
+	if hark.ErrorCode(err) != hark.ENOTFOUND {
+		return nil, err
+	}
+	sidecar, err := p.sidecar(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	audio, _, err := p.cfg.Store.Get(ctx, rec.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer audio.Close()
+	out, err := p.cfg.Engine.Transcribe(ctx, hark.EngineInput{Recording: rec, Audio: audio, Sidecar: sidecar})
+	if err != nil {
+		return nil, err
+	}
+	out.Schema = hark.SchemaVersion
+	out.RecordingID = rec.ID
+	for i := range out.Segments {
+		out.Segments[i].Index = i
+	}
+	if err := p.putJSON(ctx, hark.TranscriptKey(rec.ID), out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sidecar finds a transcript uploaded next to the recording: the key named
+// in its metadata, or the same name with a transcript extension.
+func (p *Pipeline) sidecar(ctx context.Context, rec *hark.Recording) (*hark.Sidecar, error) {
+	candidates := []string{}
+	if rec.Sidecar != "" {
+		candidates = append(candidates, rec.Sidecar)
+	} else {
+		base := strings.TrimSuffix(rec.Key, path.Ext(rec.Key))
+		for _, ext := range p.cfg.SidecarExtensions {
+			candidates = append(candidates, base+ext)
+		}
+	}
+	for _, key := range candidates {
+		r, info, err := p.cfg.Store.Get(ctx, key)
+		if hark.ErrorCode(err) == hark.ENOTFOUND {
+			if rec.Sidecar != "" {
+				return nil, hark.Errorf(hark.EINVALID, "the transcript %q named in the upload's metadata is not in the bucket; upload it again", key)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		const maxSidecar = 32 << 20
+		data, err := io.ReadAll(io.LimitReader(r, maxSidecar+1))
+		r.Close()
+		if err != nil {
+			return nil, hark.WrapError(hark.EUNAVAILABLE, err, "read transcript %s", key)
+		}
+		if len(data) > maxSidecar {
+			return nil, hark.Errorf(hark.EINVALID, "the transcript %q is larger than 32 MiB; is it really a transcript?", key)
+		}
+		rec.Sidecar = info.Key
+		return &hark.Sidecar{Name: info.Key, Data: data}, nil
+	}
+	return nil, nil
+}
+
+func (p *Pipeline) publishTranscribed(ctx context.Context, rec *hark.Recording, force bool) error {
+	data, _ := json.Marshal(TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: rec.ID, Force: force})
+	msgID := fmt.Sprintf("transcribed:%s:%d", rec.ID, rec.Attempts)
+	if force {
+		msgID = fmt.Sprintf("reannotate:%s:%d", rec.ID, p.cfg.Now().UnixNano())
+	}
+	return p.cfg.Publisher.Publish(ctx, hark.SubjectTranscribed, msgID, data)
+}
+
+// Annotate handles one message from hark.transcripts.ready.
+func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
+	var m TranscribedMessage
+	if err := json.Unmarshal(d.Data(), &m); err != nil || !hark.ValidRecordingID(m.RecordingID) {
+		p.log.Warn("dropping a malformed transcripts.ready message", "stage", hark.StageAnnotate)
+		return nil
+	}
+	log := p.log.With("stage", hark.StageAnnotate, "recording", m.RecordingID, "attempt", d.Attempt())
+	rec, err := p.loadRecording(ctx, m.RecordingID)
+	if hark.ErrorCode(err) == hark.ENOTFOUND {
+		log.Warn("transcripts.ready for an unknown recording")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rec.Status == hark.StatusFailed || (rec.Status == hark.StatusReady && !m.Force) {
+		return nil
+	}
+	if rec.Status != hark.StatusAnnotating {
+		rec.Status = hark.StatusAnnotating
+		rec.UpdatedAt = p.cfg.Now()
+		if err := p.saveRecording(ctx, rec); err != nil {
+			return err
+		}
+	}
+	var t hark.Transcript
+	if err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); err != nil {
+		if hark.ErrorCode(err) == hark.ENOTFOUND {
+			rec.Fail(hark.StageAnnotate, "the transcript is missing from the object store; run `hark retry "+rec.ID+"` to transcribe again", p.cfg.Now())
+			return p.saveRecording(ctx, rec)
+		}
+		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
+	}
+	a, err := p.cfg.Tagger.Tag(ctx, &t)
+	if err != nil {
+		if hark.ErrorCode(err) == hark.EINVALID {
+			rec.Fail(hark.StageAnnotate, hark.ErrorMessage(err), p.cfg.Now())
+			return p.saveRecording(ctx, rec)
+		}
+		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
+	}
+	a.Schema = hark.SchemaVersion
+	a.RecordingID = rec.ID
+	if err := p.putJSON(ctx, hark.AnnotationsKey(rec.ID), a); err != nil {
+		return err
+	}
+	if err := p.cfg.Index.PutAnnotations(ctx, a); err != nil {
+		return err
+	}
+	rec.Status = hark.StatusReady
+	rec.Stage, rec.Reason = "", ""
+	rec.UpdatedAt = p.cfg.Now()
+	if err := p.saveRecording(ctx, rec); err != nil {
+		return err
+	}
+	log.Info("ready", "tags", len(a.Tags), "codebook_version", a.CodebookVersion)
+	return nil
+}
+
+// retryOrFail returns err so the message is retried later, or, on the last
+// delivery, records the failure against the recording.
+func (p *Pipeline) retryOrFail(ctx context.Context, d hark.Delivery, rec *hark.Recording, stage hark.Stage, err error) error {
+	if !d.Final() {
+		if !hark.IsTemporary(err) {
+			err = hark.WrapError(hark.EUNAVAILABLE, err, "%s", stage)
+		}
+		return err
+	}
+	rec.Fail(stage, fmt.Sprintf("gave up after %d attempts: %s", d.Attempt(), hark.ErrorMessage(err)), p.cfg.Now())
+	if serr := p.saveRecording(ctx, rec); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return nil
+}
+
+func (p *Pipeline) newRecording(bucket string, info hark.ObjectInfo) *hark.Recording {
+	now := p.cfg.Now()
+	m := info.Metadata
+	return &hark.Recording{
+		Schema:        hark.SchemaVersion,
+		ID:            hark.RecordingID(bucket, info.Key, info.ETag),
+		Bucket:        bucket,
+		Key:           info.Key,
+		ETag:          info.ETag,
+		Size:          info.Size,
+		Team:          m[MetaTeam],
+		Worker:        m[MetaWorker],
+		MeetingType:   m[MetaMeetingType],
+		RecordedOn:    m[MetaRecordedOn],
+		WorkerChannel: m[MetaWorkerChannel],
+		WorkerSpeaker: m[MetaWorkerSpeaker],
+		Engine:        m[MetaEngine],
+		Sidecar:       m[MetaSidecar],
+		Batch:         m[MetaBatch],
+		Status:        hark.StatusUploaded,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+}
+
+// recordingFromEvent builds a recording from an event alone, for an object
+// that cannot be read, so that the failure is recorded against something.
+func (p *Pipeline) recordingFromEvent(ev ingest.ObjectEvent) *hark.Recording {
+	return p.newRecording(ev.Bucket, hark.ObjectInfo{Key: ev.Key, ETag: ev.ETag, Size: ev.Size, Metadata: ev.Metadata})
+}
+
+// loadRecording reads a recording from the index, falling back to the
+// object store (the system of record) when the index does not have it.
+func (p *Pipeline) loadRecording(ctx context.Context, id string) (*hark.Recording, error) {
+	rec, err := p.cfg.Index.Recording(ctx, id)
+	if hark.ErrorCode(err) != hark.ENOTFOUND {
+		return rec, err
+	}
+	var r hark.Recording
+	if err := p.getJSON(ctx, hark.RecordingKey(id), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// saveRecording writes the recording to the object store, then the index.
+func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error {
+	rec.Schema = hark.SchemaVersion
+	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
+		return err
+	}
+	return p.cfg.Index.PutRecording(ctx, rec)
+}
+
+func (p *Pipeline) putJSON(ctx context.Context, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return hark.WrapError(hark.EINTERNAL, err, "encode %s", key)
+	}
+	_, err = p.cfg.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "application/json", nil)
+	return err
+}
+
+func (p *Pipeline) getJSON(ctx context.Context, key string, v any) error {
+	r, _, err := p.cfg.Store.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := json.NewDecoder(r).Decode(v); err != nil {
+		return hark.WrapError(hark.EINTERNAL, err, "decode %s", key)
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package pipeline
+
+import (
+	"context"
+	"strings"
+
+	"github.com/harkworks/hark"
+)
+
+// Reindex rebuilds the index from the object store: every recording with
+// its transcript and tags as stored next to it. It returns how many
+// recordings it indexed.
+func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
+	n := 0
+	err := p.cfg.Store.List(ctx, hark.ResultsPrefix, func(info hark.ObjectInfo) error {
+		if !strings.HasSuffix(info.Key, "/recording.json") {
+			return nil
+		}
+		var rec hark.Recording
+		if err := p.getJSON(ctx, info.Key, &rec); err != nil {
+			return err
+		}
+		if err := p.cfg.Index.PutRecording(ctx, &rec); err != nil {
+			return err
+		}
+		var t hark.Transcript
+		switch err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); {
+		case err == nil:
+			if err := p.cfg.Index.PutTranscript(ctx, &t); err != nil {
+				return err
+			}
+		case hark.ErrorCode(err) != hark.ENOTFOUND:
+			return err
+		}
+		var a hark.Annotations
+		switch err := p.getJSON(ctx, hark.AnnotationsKey(rec.ID), &a); {
+		case err == nil:
+			if err := p.cfg.Index.PutAnnotations(ctx, &a); err != nil {
+				return err
+			}
+		case hark.ErrorCode(err) != hark.ENOTFOUND:
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,156 @@
+package transcribe
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/harkworks/hark"
+)
+
+// makeWAV builds a WAV file in memory.
+func makeWAV(tag uint16, channels, rate, bits int, frames int, extra ...[]byte) []byte {
+	var b bytes.Buffer
+	blockAlign := channels * bits / 8
+	data := make([]byte, frames*blockAlign)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	var chunks bytes.Buffer
+	for _, e := range extra {
+		chunks.Write(e)
+	}
+	fmtChunk := make([]byte, 16)
+	binary.LittleEndian.PutUint16(fmtChunk[0:], tag)
+	binary.LittleEndian.PutUint16(fmtChunk[2:], uint16(channels))
+	binary.LittleEndian.PutUint32(fmtChunk[4:], uint32(rate))
+	binary.LittleEndian.PutUint32(fmtChunk[8:], uint32(rate*blockAlign))
+	binary.LittleEndian.PutUint16(fmtChunk[12:], uint16(blockAlign))
+	binary.LittleEndian.PutUint16(fmtChunk[14:], uint16(bits))
+	body := new(bytes.Buffer)
+	body.WriteString("WAVE")
+	body.WriteString("fmt ")
+	binary.Write(body, binary.LittleEndian, uint32(16))
+	body.Write(fmtChunk)
+	body.Write(chunks.Bytes())
+	body.WriteString("data")
+	binary.Write(body, binary.LittleEndian, uint32(len(data)))
+	body.Write(data)
+	b.WriteString("RIFF")
+	binary.Write(&b, binary.LittleEndian, uint32(body.Len()))
+	b.Write(body.Bytes())
+	return b.Bytes()
+}
+
+func chunk(id string, payload []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(id)
+	binary.Write(&b, binary.LittleEndian, uint32(len(payload)))
+	b.Write(payload)
+	if len(payload)%2 == 1 {
+		b.WriteByte(0)
+	}
+	return b.Bytes()
+}
+
+func TestInspectWAV(t *testing.T) {
+	tests := []struct {
+		name     string
+		data     []byte
+		format   string
+		channels int
+		rate     int
+		duration float64
+	}{
+		{"pcm16 mono", makeWAV(1, 1, 16000, 16, 16000), "pcm16", 1, 16000, 1},
+		{"pcm24 stereo 48k", makeWAV(1, 2, 48000, 24, 24000), "pcm24", 2, 48000, 0.5},
+		{"float32", makeWAV(3, 1, 44100, 32, 44100), "float32", 1, 44100, 1},
+		{"pcm8 with odd LIST chunk", makeWAV(1, 1, 8000, 8, 8000, chunk("LIST", []byte("INFOabc"))), "pcm8", 1, 8000, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info, err := InspectWAV("x.wav", bytes.NewReader(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Format != tt.format || info.Channels != tt.channels || info.SampleRate != tt.rate || info.DurationSeconds != tt.duration {
+				t.Errorf("got %+v", info)
+			}
+		})
+	}
+}
+
+func TestInspectWAVErrors(t *testing.T) {
+	good := makeWAV(1, 1, 16000, 16, 1600)
+	noData := makeWAV(1, 1, 16000, 16, 0)
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "is empty"},
+		{"text", []byte("hello, this is not audio at all"), "not a WAV file"},
+		{"mp3", append([]byte("ID3\x04\x00"), make([]byte, 100)...), "MP3 audio"},
+		{"ogg", append([]byte("OggS"), make([]byte, 100)...), "Ogg audio"},
+		{"flac", append([]byte("fLaC"), make([]byte, 100)...), "FLAC audio"},
+		{"m4a", append([]byte("\x00\x00\x00\x20ftypM4A "), make([]byte, 100)...), "M4A/MP4 audio"},
+		{"truncated data", good[:len(good)-1000], "truncated"},
+		{"truncated header", good[:30], "truncated"},
+		{"zero-length audio", noData, "no audio"},
+		{"mu-law", makeWAV(7, 1, 8000, 8, 100), "does not read"},
+		{"bad rate", makeWAV(1, 1, 4000, 16, 100), "sample rate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := InspectWAV("meeting.wav", bytes.NewReader(tt.data))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "meeting.wav") {
+				t.Errorf("error %q (%s), want EINVALID containing %q and the file name", err, hark.ErrorCode(err), tt.want)
+			}
+		})
+	}
+}
+
+func TestInspectTestdataMeetings(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "meetings", "*.wav"))
+	if len(files) < 3 {
+		t.Fatalf("found %d testdata meetings, want at least 3", len(files))
+	}
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := InspectWAV(filepath.Base(p), f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Channels != 2 || info.SampleRate != 16000 || info.DurationSeconds < 30 {
+			t.Errorf("%s: %+v, want a stereo 16 kHz meeting", p, info)
+		}
+	}
+}
+
+func FuzzInspectWAV(f *testing.F) {
+	f.Add(makeWAV(1, 1, 16000, 16, 10))
+	f.Add(makeWAV(1, 2, 48000, 24, 10, chunk("bext", []byte("x"))))
+	f.Add([]byte("RIFF\x00\x00\x00\x00WAVE"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info, err := InspectWAV("f.wav", bytes.NewReader(data))
+		if err != nil {
+			if hark.ErrorCode(err) != hark.EINVALID {
+				t.Fatalf("error of kind %s: %v", hark.ErrorCode(err), err)
+			}
+			return
+		}
+		if info.DurationSeconds <= 0 || info.Channels < 1 {
+			t.Fatalf("accepted a WAV with %+v", info)
+		}
+	})
+}
