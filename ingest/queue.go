@@ -261,3 +261,17 @@ func (d *delivery) Data() []byte      { return d.msg.Data() }
 func (d *delivery) Attempt() int      { return d.attempt }
 func (d *delivery) Final() bool       { return d.maxDeliver > 0 && d.attempt >= d.maxDeliver }
 func (d *delivery) InProgress() error { return d.msg.InProgress() }
+
+// Pending returns how many messages of the named consumer are waiting or
+// delivered but not yet acknowledged.
+func (q *Queue) Pending(ctx context.Context, consumer string) (int, error) {
+	cons, err := q.js.Consumer(ctx, q.cfg.Stream, consumer)
+	if err != nil {
+		return 0, hark.WrapError(hark.EUNAVAILABLE, err, "consumer %s", consumer)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, hark.WrapError(hark.EUNAVAILABLE, err, "consumer %s", consumer)
+	}
+	return int(info.NumPending) + info.NumAckPending, nil
+}

@@ -265,3 +265,14 @@ func splitAddr(addr string) (string, int, error) {
 	}
 	return host, port, nil
 }
+
+// Idle reports whether neither stage has work waiting or in hand.
+func (u *Up) Idle(ctx context.Context) (bool, error) {
+	for _, c := range []string{ingest.ConsumerTranscribe, ingest.ConsumerAnnotate} {
+		n, err := u.queue.Pending(ctx, c)
+		if err != nil || n > 0 {
+			return false, err
+		}
+	}
+	return true, nil
+}
