@@ -202,7 +202,9 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("%s: recording %+v", name, rec)
 		}
 	}
-	threats := func(name string) []hark.Tag { return codes(b.session("Team A/" + name + ".wav"))["threat_of_escalation"] }
+	threats := func(name string) []hark.Tag {
+		return codes(b.session("Team A/" + name + ".wav"))["threat_of_escalation"]
+	}
 	if got := threats("partnership"); len(got) != 0 {
 		t.Errorf("partnership meeting has threat tags: %+v", got)
 	}
