@@ -9,7 +9,7 @@ DATA    ?= hark-data
 build:
 	$(GO) build -o $(BIN) ./cmd/hark
 
-## test: lint, then every test (real NATS, S3 and SQLite servers in-process).
+## test: lint, then every test (real NATS, S3, SQLite in-process; PostgreSQL when HARK_TEST_POSTGRES is set).
 test: lint
 	$(GO) test -count=1 -timeout 20m ./...
 

@@ -107,7 +107,14 @@ type Session struct {
 // tags for pages and reports. It can be rebuilt from the object store.
 // Lookups return ENOTFOUND for an unknown recording.
 type Index interface {
+	// PutRecording inserts or updates a recording. It returns ECONFLICT,
+	// and changes nothing, when the stored recording has more attempts:
+	// a newer attempt owns it (fencing).
 	PutRecording(ctx context.Context, r *Recording) error
+	// ClaimRecording saves r only if the stored attempt count is still prev
+	// (0: no recording yet), and returns ECONFLICT otherwise, so that one
+	// worker at a time owns a recording.
+	ClaimRecording(ctx context.Context, r *Recording, prev int) error
 	Recording(ctx context.Context, id string) (*Recording, error)
 	Recordings(ctx context.Context, f RecordingFilter) ([]RecordingSummary, error)
 	// PutTranscript replaces the recording's segments.

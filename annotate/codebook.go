@@ -123,11 +123,16 @@ var (
 	codebookIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
 
+// maxAliases bounds how many YAML aliases a codebook may follow, so that a
+// small file of aliases to aliases cannot make the parser do unbounded work.
+const maxAliases = 1000
+
 // cbParser walks a codebook's YAML nodes, collecting problems with lines.
 type cbParser struct {
 	name     string
 	problems []string
 	dropped  int
+	aliases  int
 }
 
 func (p *cbParser) addf(line int, format string, args ...any) {
@@ -142,9 +147,16 @@ func (p *cbParser) addf(line int, format string, args ...any) {
 	p.problems = append(p.problems, where+": "+fmt.Sprintf(format, args...))
 }
 
-// resolve follows aliases.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 10; i++ {
+// resolve follows aliases, returning nil past maxAliases.
+func (p *cbParser) resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		p.aliases++
+		if p.aliases > maxAliases {
+			if p.aliases == maxAliases+1 {
+				p.addf(n.Line, "the codebook uses more than %d aliases", maxAliases)
+			}
+			return nil
+		}
 		n = n.Alias
 	}
 	return n
@@ -155,7 +167,7 @@ func resolve(n *yaml.Node) *yaml.Node {
 func (p *cbParser) fields(n *yaml.Node, what string, known []string, fn func(key string, v *yaml.Node)) {
 	seen := make(map[string]int)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		k, v := p.resolve(n.Content[i]), p.resolve(n.Content[i+1])
 		if k == nil || v == nil {
 			continue
 		}
@@ -207,7 +219,7 @@ func (p *cbParser) texts(v *yaml.Node, what string) ([]string, []int) {
 	var out []string
 	var lines []int
 	for _, e := range v.Content {
-		e = resolve(e)
+		e = p.resolve(e)
 		if e == nil {
 			continue
 		}
@@ -235,7 +247,10 @@ func (p *cbParser) codebook(doc *yaml.Node) *hark.Codebook {
 		p.addf(0, "the codebook is empty; it needs an id, a version and codes")
 		return nil
 	}
-	root := resolve(doc.Content[0])
+	root := p.resolve(doc.Content[0])
+	if root == nil {
+		return nil
+	}
 	if root.Kind != yaml.MappingNode {
 		p.addf(root.Line, "the codebook must be a mapping with id, version and codes, not a %s", kindName(root))
 		return nil
@@ -282,7 +297,7 @@ func (p *cbParser) codes(v *yaml.Node) []hark.Code {
 	var codes []hark.Code
 	seen := make(map[string]int)
 	for i, n := range v.Content {
-		n = resolve(n)
+		n = p.resolve(n)
 		if n == nil {
 			continue
 		}
@@ -303,8 +318,8 @@ func (p *cbParser) code(n *yaml.Node, pos int, seen map[string]int) (hark.Code, 
 	var c hark.Code
 	// Read the id first so every later message can name the code.
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := resolve(n.Content[i]); k != nil && k.Value == "id" {
-			if v := resolve(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
+		if k := p.resolve(n.Content[i]); k != nil && k.Value == "id" {
+			if v := p.resolve(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
 				c.ID = v.Value
 			}
 		}

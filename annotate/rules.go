@@ -1,6 +1,6 @@
 package annotate
 
-import "regexp"
+import "strings"
 
 // The built-in rules of the rule tagger. They look at what keywords cannot:
 // the form of a sentence (statement, open or closed question), the previous
@@ -28,77 +28,133 @@ const (
 // tagger.
 type builtinRegexps struct {
 	// Threats of escalation.
-	escalation  *regexp.Regexp // what is threatened: court, police, a plan, removal
-	ifCondition *regexp.Regexp // "if you don't...", "if things don't change"
-	orCondition *regexp.Regexp // "... or we'll", "otherwise", "unless"
-	consequence *regexp.Regexp // "we will", "will be", "I'll have to"
-	reassurance *regexp.Regexp // "nobody is planning", "doesn't mean"
-	noChoice    *regexp.Regexp // "we won't have any choice": negation that is still a threat
+	escalation  *guardedRE // what is threatened: court, police, a plan, removal
+	ifCondition *guardedRE // "if you don't...", "if things don't change"
+	orCondition *guardedRE // "... or we'll", "otherwise", "unless"
+	consequence *guardedRE // "we will", "will be", "I'll have to"
+	reassurance *guardedRE // "nobody is planning", "doesn't mean"
+	noChoice    *guardedRE // "we won't have any choice": negation that is still a threat
 
 	// Directives.
-	dirModal    *regexp.Regexp // "you need to", "you must"
-	dirNegated  *regexp.Regexp // "you don't have to"
-	dirReported *regexp.Regexp // "you feel you should": the parent's own words given back
-	dirInfo     *regexp.Regexp // "you should get a letter": information, not instruction
-	dirOffer    *regexp.Regexp // "ring me if you need to": an offer
+	dirModal    *guardedRE // "you need to", "you must"
+	dirNegated  *guardedRE // "you don't have to"
+	dirReported *guardedRE // "you feel you should": the parent's own words given back
+	dirInfo     *guardedRE // "you should get a letter": information, not instruction
+	dirOffer    *guardedRE // "ring me if you need to": an offer
 
 	// Reflections.
-	reflectStrong *regexp.Regexp // "it sounds like", "what I'm hearing"
-	reflectVerb   *regexp.Regexp // "you feel", "you're worried", "you want"
+	reflectStrong *guardedRE // "it sounds like", "what I'm hearing"
+	reflectVerb   *guardedRE // "you feel", "you're worried", "you want"
+	empathy       *guardedRE // "that must be hard": naming the feeling
 }
 
-func compileBuiltins() *builtinRegexps {
+func compileBuiltins(pb *prefilterBuilder) *builtinRegexps {
+	// Every apostrophe in these patterns also matches a curly one.
+	re := func(expr string) *guardedRE {
+		expr = strings.TrimPrefix(expr, "(?i)")
+		g, err := pb.add(strings.ReplaceAll(expr, "'", "['’]"))
+		if err != nil {
+			panic("annotate: built-in pattern: " + err.Error())
+		}
+		return g
+	}
 	const escalation = `(?i)\b(child protection|protection plan|conferences?|police|courts?|care proceedings|proceedings|legal action|public law outline|plo|section 47|foster(ing)?|emergency protection|into care|in care|removal|remov(e|ed|es|ing)|taken? (him|her|them|the [a-z]+|your [a-z]+) (away|off you|from you)|taken away|(the|a|on a|onto a|on the) plan)\b`
 	return &builtinRegexps{
-		escalation:  regexp.MustCompile(escalation),
-		ifCondition: regexp.MustCompile(`(?i)\b(if|unless|until)\b[^.?!;]*?\b(don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|can'?t|cannot|isn'?t|aren'?t|keeps?|carry on|carries on|continues?|miss|misses|missed|fails?|refuses?|again|another|any ?more|still|stop|not)\b`),
-		orCondition: regexp.MustCompile(`(?i)\b(or( else)?,? (we|i|the (court|police|local authority|children|kids|baby)|they|he|she|it|this|that|there)\b|otherwise\b|unless\b)|\b(keep|carry on|go on) [a-z]+ing\b[^.?!]*\band\b`),
-		consequence: regexp.MustCompile(`(?i)\b(we|i|they|the court|the police|the local authority)('ll| will| would|'d| shall| have to| '?ve got to| are going to|'re going to| am going to|'m going to|'re gonna|'m gonna| may| might)\b|\b(will|would|'ll|'d|might|may) (be|end up|go|have to|need to|get|lose|come)\b|\bno (other )?(choice|option)\b|\bhave to\b`),
-		reassurance: regexp.MustCompile(`(?i)\b(nobody|no one|no-one)\b|\bnot (going|planning|looking|thinking|talking|here|about|trying|asking)\b|\b(doesn'?t|does not|won'?t|will not|wouldn'?t|would not|isn'?t|is not|aren'?t|are not)( necessarily| automatically)? (mean|lead|about|a threat)\b|\bno (plans?|intention|question)\b|\bnever\b|\bdon'?t (worry|panic)\b`),
-		noChoice:    regexp.MustCompile(`(?i)\b(no|any|much) (other )?(choice|option)\b`),
+		escalation:  re(escalation),
+		ifCondition: re(`(?i)\b(if|unless|until)\b[^.?!;]*?\b(don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|can'?t|cannot|isn'?t|aren'?t|keeps?|carry on|carries on|continues?|miss|misses|missed|fails?|refuses?|again|another|any ?more|still|stop|not)\b`),
+		orCondition: re(`(?i)\b(or( else)?,? (we|i|the (court|police|local authority|children|kids|baby)|they|he|she|it|this|that|there)\b|otherwise\b|unless\b)|\b(keep|carry on|go on) [a-z]+ing\b[^.?!]*\band\b`),
+		consequence: re(`(?i)\b(we|i|they|the court|the police|the local authority)('ll| will| would|'d| shall| have to| '?ve got to| are going to|'re going to| am going to|'m going to|'re gonna|'m gonna| may| might)\b|\b(will|would|'ll|'d|might|may) (be|end up|go|have to|need to|get|lose|come)\b|\bno (other )?(choice|option)\b|\bhave to\b`),
+		reassurance: re(`(?i)\b(nobody|no one|no-one)\b|\bnot (going|planning|looking|thinking|talking|here|about|trying|asking)\b|\b(doesn'?t|does not|won'?t|will not|wouldn'?t|would not|isn'?t|is not|aren'?t|are not)( necessarily| automatically)? (mean|lead|about|a threat)\b|\bno (plans?|intention|question)\b|\bnever\b|\bdon'?t (worry|panic)\b`),
+		noChoice:    re(`(?i)\b(no|any|much) (other )?(choice|option)\b`),
 
-		dirModal:    regexp.MustCompile(`(?i)\byou (really |just |still |also |now |then )?(need to|needs to|have to|'ve got to|have got to|got to|gotta|must|should|ought to|'d better|had better)\b|\bi (need|want|expect) you to\b|\bmake sure (that )?you\b|\byou('re| are) (going|gonna) (to )?have to\b|\byou('ll| will) (need|have) to\b`),
-		dirNegated:  regexp.MustCompile(`(?i)\b(don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|not|never|no)( really| necessarily| actually)? (need|have|got|must) to\b|\bneedn'?t\b|\bno need\b|\bshouldn'?t have to\b`),
-		dirReported: regexp.MustCompile(`(?i)\b(feel|feels|felt|feeling|think|thinks|thought|said|say|saying|believe|reckon|worr(y|ied|ies)|wonder(ing)?|wish|told me|sounds like|seems like|part of you|hearing|people say|they say)\b[^.?!]*\b(should|must|need|needs|have to|has to|got to|ought)\b`),
-		dirInfo:     regexp.MustCompile(`(?i)\bshould (have )?(get|getting|receive|received|got|gotten|hear|heard|arrive|be (able|getting|hearing|receiving|invited))\b|\byou (have|'ve got) (the|a) right\b`),
-		dirOffer:    regexp.MustCompile(`(?i)\bif you (need|want|'d like|would like|wish|like|can|have)\b|\b(ring|call|phone|text|tell|ask) me\b|\bget in touch\b`),
+		dirModal:    re(`(?i)\byou (really |just |still |also |now |then )?(need to|needs to|have to|'ve got to|have got to|got to|gotta|must|should|ought to|'d better|had better)\b|\bi (need|want|expect) you to\b|\bmake sure (that )?you\b|\byou('re| are) (going|gonna) (to )?have to\b|\byou('ll| will) (need|have) to\b`),
+		dirNegated:  re(`(?i)\b(don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|not|never|no)( really| necessarily| actually)? (need|have|got|must) to\b|\bneedn'?t\b|\bno need\b|\bshouldn'?t have to\b|\b(doesn'?t|does not|don'?t|do not|won'?t) mean (that )?you (have|need|must|should)\b`),
+		dirReported: re(`(?i)\b(you|you'?re|you are|you'?ve|they|people|everyone)( really| just| still| kind of| sort of)? (feel|feels|felt|feeling|think|thinking|thought|said|say|saying|believe|reckon|worr(y|ied|ies)|wonder(ing)?|wish|told me|telling me|keep being told)\b[^.?!]*\b(should|must|need|needs|have to|has to|got to|ought)\b|\b(sounds like|seems like|part of you|hearing|told|telling you|being told)\b[^.?!]*\b(should|must|need|needs|have to|has to|got to|ought)\b|\bwhat you (need|have|should|must|ought)\b|\bI (want|need) you to (know|understand|feel|be aware)\b`),
+		dirInfo:     re(`(?i)\bshould (have )?(get|getting|receive|received|got|gotten|hear|heard|arrive|be (able|getting|hearing|receiving|invited))\b|\byou (have|'ve got) (the|a) right\b`),
+		dirOffer:    re(`(?i)\bif you (need|want|'d like|would like|wish|like|can|have)\b|\b(ring|call|phone|text|tell|ask) me\b|\bget in touch\b`),
 
-		reflectStrong: regexp.MustCompile(`(?i)\b(sounds|sounded|seems|seemed|sound|seem) (like|as (if|though)|that)\b|\bsounds (hard|tough|difficult|awful|frightening|scary|exhausting|like)\b|\bwhat i'?m hearing\b|\bi'?m hearing\b|\bi hear (that|you)\b|\byou('re| are) (saying|telling me)\b|\bon (the )?one hand\b|\bon the other hand\b|\bpart of you\b|\bi (get|'m getting|am getting|have) (the|a) (sense|feeling|impression)\b|\bif i'?ve (got|understood) (this|that|you) right\b|\bin other words\b|\bwhat you'?re (saying|describing)\b`),
-		reflectVerb:   regexp.MustCompile(`(?i)\byou (really |just |still |also |don'?t |do not |didn'?t )?(feel|felt|'re feeling|are feeling|seem|'re finding|are finding|find|wish|wonder|'re wondering|worry|'re worried|are worried|'re not sure|aren'?t sure|want|wanted|'d like|would like|care|love|value|hope|'re hoping|believe|reckon|'ve been|have been|'ve had|'re trying|are trying|'re doing|'ve tried|tried|'re sick|'re tired|'re fed up|know what|like|enjoy|hate|miss|need)\b|\byour\b|\bto you\b|\bfor you\b`),
+		reflectStrong: re(`(?i)\b(sounds|sounded|seems|seemed|sound|seem) (like|as (if|though)|that)\b|\bsounds (hard|tough|difficult|awful|frightening|scary|exhausting|like)\b|\b(it|that|this|kind of|sort of) (feels|felt)\b|\blooks like you\b|\bwhat i'?m hearing\b|\bi'?m hearing\b|\bi hear (that|you|your)\b|\bmy sense is\b|\byou('re| are) (saying|telling me)\b|\bon (the )?one hand\b|\bon the other hand\b|\bpart of you\b|\bi (get|'m getting|am getting|have) (the|a) (sense|feeling|impression)\b|\bif i'?ve (got|understood) (this|that|you) right\b|\bin other words\b|\bwhat you'?re (saying|describing)\b`),
+		reflectVerb:   re(`(?i)\byou('re| are| were|'ve| have|'d)? (really |just |still |also |probably |kind of |sort of |don'?t |do not |didn'?t |not )?(feel|felt|feeling|seem|finding|find|wish|wonder|wondering|worry|worried|sure|want|wanna|wanted|like|love|care|value|hope|hoping|believe|reckon|think|thought|been|had|trying|tried|doing|sick|tired|fed up|enjoy|hate|miss|know what|realise|realize|noticed|concerned|scared|afraid|frightened|proud|angry|upset|stuck|struggling)\b`),
+		empathy:       re(`(?i)\b(that|it|this)( must|'s| is| was| has been| must have been| can be| could be| would be| sounds)?( really| so| very| quite| pretty| a bit| a little| such)? (hard|difficult|tough|frustrating|scary|frightening|upsetting|worrying|awful|painful|lonely|exhausting|overwhelming|stressful|a lot|a worry|a relief|important|a struggle|a big (deal|step|change))\b`),
 	}
 }
 
 // isThreat reports whether the sentence makes an escalation the
 // consequence of a condition aimed at the parent's compliance, and is not a
-// reassurance.
-func (rt *RuleTagger) isThreat(text string) bool {
+// reassurance. text is the sentence's text, or more when a cue's match
+// runs on into the next sentence.
+func (rt *RuleTagger) isThreat(a *analysis, s *sentence, text string) bool {
+	whole := len(text) == s.end-s.start
+	if whole && s.memo&memoThreatDone != 0 {
+		return s.memo&memoThreat != 0
+	}
+	threat := rt.threat(a.sentBits(s, text), text)
+	if whole {
+		s.memo |= memoThreatDone
+		if threat {
+			s.memo |= memoThreat
+		}
+	}
+	return threat
+}
+
+func (rt *RuleTagger) threat(bits []uint64, text string) bool {
 	re := rt.re
-	if !re.escalation.MatchString(text) {
+	if !re.escalation.match(bits, text) {
 		return false
 	}
-	if re.reassurance.MatchString(text) && !re.noChoice.MatchString(text) {
+	if re.reassurance.match(bits, text) && !re.noChoice.match(bits, text) {
 		return false
 	}
-	if re.orCondition.MatchString(text) {
+	if re.orCondition.match(bits, text) {
 		return true
 	}
-	return re.ifCondition.MatchString(text) && re.consequence.MatchString(text)
+	return re.ifCondition.match(bits, text) && (re.consequence.match(bits, text) || re.noChoice.match(bits, text))
 }
 
 // isDirective reports whether the sentence tells the parent what they must
 // or should do. cue is set when a codebook cue matched, so only the
 // exclusions are checked.
 func (rt *RuleTagger) isDirective(a *analysis, s *sentence, text string, cue bool) (bool, float64) {
+	whole := len(text) == s.end-s.start
+	if !cue && whole && s.memo&memoDirDone != 0 {
+		switch {
+		case s.memo&memoDirModal != 0:
+			return true, 0.75
+		case s.memo&memoDirImper != 0:
+			return true, 0.7
+		case s.memo&memoDirWhy != 0:
+			return true, 0.6
+		}
+		return false, 0
+	}
+	ok, conf := rt.directive(a, s, text, cue)
+	if !cue && whole {
+		s.memo |= memoDirDone
+		switch conf {
+		case 0.75:
+			s.memo |= memoDirModal
+		case 0.7:
+			s.memo |= memoDirImper
+		case 0.6:
+			s.memo |= memoDirWhy
+		}
+	}
+	return ok, conf
+}
+
+func (rt *RuleTagger) directive(a *analysis, s *sentence, text string, cue bool) (bool, float64) {
 	re := rt.re
+	bits := a.sentBits(s, text)
 	switch s.form {
 	case formWhyNot:
 		return true, 0.6 // "Why don't you just...?" is advice in a question's clothes.
 	case formOpen, formClosedWh, formYesNo, formBackchannel:
 		return false, 0
 	}
-	modal := cue || re.dirModal.MatchString(text)
+	modal := cue || re.dirModal.match(bits, text)
 	if modal {
-		if re.dirNegated.MatchString(text) || re.dirReported.MatchString(text) || re.dirInfo.MatchString(text) {
+		if re.dirNegated.match(bits, text) || re.dirReported.match(bits, text) || re.dirInfo.match(bits, text) {
 			return false, 0
 		}
 		return true, 0.75
@@ -106,10 +162,17 @@ func (rt *RuleTagger) isDirective(a *analysis, s *sentence, text string, cue boo
 	if s.form != formStatement {
 		return false, 0
 	}
-	// The imperative mood: "Take him to the dentist this week."
+	// The imperative mood: "Take him to the dentist this week." Only at the
+	// start of a sentence: "...and get you into trouble" carries on another
+	// sentence.
 	c := s.core
 	if c >= s.t1 || a.toks[c].flags&wImper == 0 || s.t1-c < 2 {
 		return false, 0
+	}
+	for i := s.t0; i < c; i++ {
+		if a.is(i, "and") || a.is(i, "or") || a.is(i, "but") || a.is(i, "then") {
+			return false, 0
+		}
 	}
 	switch {
 	case a.is(c, "don't") && (a.is(c+1, "worry") || a.is(c+1, "be") || a.is(c+1, "panic") || a.is(c+1, "apologise") || a.is(c+1, "apologize") || a.is(c+1, "mind") || a.is(c+1, "know")),
@@ -119,82 +182,155 @@ func (rt *RuleTagger) isDirective(a *analysis, s *sentence, text string, cue boo
 		a.is(c, "keep") && (a.is(c+1, "going") || a.is(c+1, "it") || a.is(c+1, "up")),
 		a.is(c, "stop") && a.is(c+1, "me"),
 		a.is(c, "remember") && (a.flags(c+1)&(wYou|wSubj) != 0 || a.is(c+1, "when")),
-		a.is(c, "sit") && a.is(c+1, "down"),
+		a.is(c, "sit") && (a.is(c+1, "down") || a.is(c+1, "yourself")),
+		(a.is(c, "sort") || a.is(c, "kind")) && a.is(c+1, "of"),
 		a.is(c, "get") && (a.is(c+1, "well") || a.is(c+1, "in")):
 		return false, 0
 	}
-	if re.dirOffer.MatchString(text) || re.dirNegated.MatchString(text) {
+	if re.dirOffer.match(bits, text) || re.dirNegated.match(bits, text) {
 		return false, 0
 	}
 	return true, 0.7
 }
 
+// Features of a sentence that tell a reflection from other statements.
+const (
+	rfStrong   = iota // a reflective stem: "it sounds like", "what I'm hearing"
+	rfYouSubj         // the parent is the subject: "You're...", "So you've..."
+	rfYouAny          // the parent is mentioned: "...for you"
+	rfVerb            // a feeling or thinking verb of the parent's: "you feel", "you want"
+	rfEmpathy         // the feeling named: "that must be hard"
+	rfSelf            // the worker is the subject: "I'll...", "We need..."
+	rfIf              // a condition: "If you..."
+	rfSo              // led by "so", the usual opening of a summary
+	rfRising          // a statement said as a question: "So you're worn out?"
+	rfFeel            // a feeling word
+	rfOverlap1        // one content word of the parent's previous turn
+	rfOverlap2        // two or more
+	rfEchoFull        // a short echo made only of the parent's words
+	rfEchoPart        // a short echo mostly of the parent's words
+	rfFuture          // the parent's future: "you'll", "you can", "you could"
+	rfLong            // more than thirty words
+	rfThird           // a third-person subject: "she's", "that's", "it's"
+	rfAnswer          // the parent's previous turn asked a question, so this may answer it
+	rfFirst           // the first sentence of the turn
+	rfManySent        // the turn has four sentences or more
+	rfNumber          // a number in digits: facts and figures
+	rfReported        // someone else's words reported: "They said...", "The school told me..."
+	rfWill            // what will happen: "it'll be", "the notes will say"
+	rfCount
+)
+
+// reflectionWeights are the weights of the features above; a sentence whose
+// weighted sum reaches reflectionThreshold is a reflection.
+//
+// The weights were chosen on the development half of the AnnoMI corpus of
+// motivational-interviewing sessions and checked by fitting on one half of
+// its conversations and measuring on the other: a statement about the
+// parent, their feelings or their words is a reflection; the worker's own
+// plans, facts and figures, conditions and answers to the parent's question
+// are not.
+var reflectionWeights = [rfCount]int{
+	rfStrong: 3, rfYouSubj: 3, rfYouAny: 1, rfVerb: 1, rfEmpathy: 2, rfSelf: -3, rfIf: -3,
+	rfSo: 2, rfRising: -1, rfFeel: 2, rfOverlap1: 1, rfOverlap2: 2, rfEchoFull: 1, rfEchoPart: 1,
+	rfFuture: -2, rfLong: -2, rfThird: 1, rfAnswer: -1, rfFirst: 2, rfManySent: -2, rfNumber: -2, rfReported: -3, rfWill: -1,
+}
+
+const reflectionThreshold = 4
+
 // reflectionScore scores how much a worker's sentence reads as a reflection
-// of what the other speaker said; 3 or more is a reflection. ctx are the
-// content tokens of the other speaker's previous turn.
-func (rt *RuleTagger) reflectionScore(a *analysis, s *sentence, text string, ctx []int32) int {
-	switch s.form {
-	case formStatement, formDeclQ, formTagQ:
-	default:
+// of what the other speaker said; reflectionThreshold or more is a
+// reflection. It reads the words first and runs the patterns only when they
+// could still lift the sentence over the threshold, and checks last that
+// the sentence is not something else: a directive, a threat, an
+// affirmation or a dismissal.
+func (rt *RuleTagger) reflectionScore(a *analysis, s *sentence, text string, sc *segContext, info segInfo) int {
+	f, ok := rt.reflectionFeatures(a, s, sc, info)
+	if !ok {
 		return 0
 	}
-	c := s.core
-	n := s.t1 - c
-	if n <= 0 {
+	w := &reflectionWeights
+	bound := weigh(&f) + w[rfStrong] + w[rfVerb] + w[rfEmpathy]
+	if f[rfSelf] {
+		bound -= w[rfSelf] // a reflective stem lifts the first-person penalty
+	}
+	if bound < reflectionThreshold {
 		return 0
 	}
-	for i := c; i < s.t1 && i < c+3; i++ {
-		if a.toks[i].flags&wGreet != 0 {
-			return 0
-		}
+	bits := a.sentBits(s, text)
+	if rt.re.reflectStrong.match(bits, text) {
+		f[rfStrong], f[rfSelf] = true, false
+	}
+	f[rfVerb] = rt.re.reflectVerb.match(bits, text)
+	f[rfEmpathy] = rt.re.empathy.match(bits, text)
+	score := weigh(&f)
+	if score < reflectionThreshold {
+		return score
 	}
 	if d, _ := rt.isDirective(a, s, text, false); d {
 		return 0
 	}
-	if rt.isThreat(text) {
+	if rt.isThreat(a, s, text) || rt.notReflection != nil && rt.notReflection.match(bits, text) {
 		return 0
 	}
+	return score
+}
+
+// weigh sums the weights of the features a sentence has.
+func weigh(f *[rfCount]bool) int {
 	score := 0
-	if rt.re.reflectStrong.MatchString(text) {
-		score += 3
-	}
-	// A second-person subject near the start: "So you've been...",
-	// "Sometimes you forget...". "You know" is a filler, not a subject.
-	youSubj := false
-	for i := c; i < s.t1 && i < c+3; i++ {
-		if a.toks[i].flags&wYou != 0 && !(a.is(i, "you") && a.is(i+1, "know")) {
-			youSubj = true
-			switch {
-			case a.is(i, "you'll"), a.is(i, "you") && (a.is(i+1, "will") || a.is(i+1, "can") || a.is(i+1, "could") || a.is(i+1, "might") || a.is(i+1, "may")):
-				score -= 2 // information or advice about the future
-			}
-			break
+	for i, v := range f {
+		if v {
+			score += reflectionWeights[i]
 		}
 	}
-	if youSubj {
-		score += 2
-	} else if rt.re.reflectVerb.MatchString(text) {
-		score++
+	return score
+}
+
+// reflectionFeatures finds the features of a sentence that its words give,
+// or reports that it cannot be a reflection at all: a question or a
+// greeting. The features that need patterns are left to reflectionScore.
+func (rt *RuleTagger) reflectionFeatures(a *analysis, s *sentence, sc *segContext, info segInfo) (f [rfCount]bool, ok bool) {
+	ctx := sc.prev
+	switch s.form {
+	case formStatement, formDeclQ, formTagQ:
+	default:
+		return f, false
 	}
-	f := a.toks[c].flags
-	if f&wSelf != 0 && score < 3 {
-		score -= 2
+	c := s.core
+	n := s.t1 - c
+	if n <= 0 {
+		return f, false
 	}
-	if a.is(c, "if") {
-		score -= 2
+	for i := c; i < s.t1 && i < c+3; i++ {
+		if a.toks[i].flags&wGreet != 0 {
+			return f, false
+		}
 	}
-	if s.so {
-		score++
+	// A second-person subject at the start: "So you've been...",
+	// "Sometimes you forget...", "Your mum's a big help". "You know" is a
+	// filler, not a subject.
+	y := int32(-1)
+	switch {
+	case a.toks[c].flags&wYou != 0 && !(a.is(c, "you") && a.is(c+1, "know")):
+		y = c
+	case a.toks[c].flags&(wSelf|wSubj|wYou) == 0 && c+1 < s.t1 && a.toks[c+1].flags&wYou != 0 && !a.is(c+1, "your") && !(a.is(c+1, "you") && a.is(c+2, "know")):
+		y = c + 1
 	}
-	if s.form == formDeclQ || s.form == formTagQ {
-		score++
-	}
-	feel := false
+	f[rfYouSubj] = y >= 0
+	f[rfYouAny] = y < 0 && a.hasFlag(s, wYou)
+	f[rfFuture] = y >= 0 && (a.is(y, "you'll") || a.is(y, "you") && (a.is(y+1, "will") || a.is(y+1, "can") || a.is(y+1, "could") || a.is(y+1, "might") || a.is(y+1, "may")))
+	f[rfSelf] = a.toks[c].flags&wSelf != 0
+	f[rfIf] = a.is(c, "if")
+	f[rfSo] = s.so
+	f[rfRising] = s.form == formDeclQ || s.form == formTagQ
+	f[rfThird] = a.toks[c].flags&wSubj != 0 && a.toks[c].flags&(wYou|wSelf) == 0
+	f[rfLong] = n > 30
 	content, overlap := 0, 0
 	for i := c; i < s.t1; i++ {
 		t := a.toks[i]
 		if t.flags&wFeel != 0 {
-			feel = true
+			f[rfFeel] = true
 		}
 		if t.stem == 0 {
 			continue
@@ -209,18 +345,48 @@ func (rt *RuleTagger) reflectionScore(a *analysis, s *sentence, text string, ctx
 			}
 		}
 	}
-	if feel {
-		score++
+	f[rfAnswer] = sc.prevAsked
+	f[rfManySent] = info.s1-info.s0 >= 4
+	f[rfFirst] = true
+	for k := info.s0; k < info.s1; k++ {
+		if p := &a.sents[k]; p.form != formBackchannel {
+			f[rfFirst] = p == s
+			break
+		}
 	}
+	for i := c; i < s.t1; i++ {
+		if t := a.toks[i]; a.low[t.start] >= '0' && a.low[t.start] <= '9' {
+			f[rfNumber] = true
+			break
+		}
+	}
+	if a.toks[c].flags&(wYou|wSelf) == 0 {
+		for i := c + 1; i < s.t1 && i <= c+3; i++ {
+			if a.is(i, "said") || a.is(i, "says") || a.is(i, "told") || a.is(i, "tells") || a.is(i, "mentioned") || a.is(i, "reported") || a.is(i, "asked") || a.is(i, "recommend") || a.is(i, "recommends") {
+				f[rfReported] = true
+				break
+			}
+		}
+	}
+	for i := c; i < s.t1; i++ {
+		w := a.key(a.toks[i])
+		if string(w) == "will" || string(w) == "won't" || len(w) > 3 && string(w[len(w)-3:]) == "'ll" {
+			f[rfWill] = true
+			break
+		}
+	}
+	if sc.prevAsked {
+		// Words shared with the parent's question are those of an answer.
+		overlap = 0
+	}
+	f[rfOverlap1] = overlap == 1
+	f[rfOverlap2] = overlap >= 2
+	// An echo of the parent's words: "Security.", "Your mum, then."
 	switch {
-	case overlap >= 2:
-		score += 2
-	case overlap == 1:
-		score++
+	case n <= 4 && overlap >= 1 && overlap == content:
+		f[rfEchoFull] = true
+	case n <= 6 && overlap >= 1 && overlap >= content-1:
+		f[rfEchoPart] = true
 	}
-	// A short echo of the parent's words: "Your mum.", "Money, then."
-	if n <= 6 && overlap >= 1 && overlap >= content-1 {
-		score++
-	}
-	return score
+	return f, true
 }

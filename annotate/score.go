@@ -46,11 +46,12 @@ type LabelledTranscript struct {
 	Labels [][]string
 }
 
-// AnnoMICodes are the codes the AnnoMI corpus has reference labels for, in
-// the mapping of the evaluation README: reflection_exists is
-// reflective_listening, question_subtype open is open_question, and
-// therapist_input_subtype advice is directive.
-var AnnoMICodes = []string{codeReflection, codeOpenQ, codeDirective}
+// AnnoMICodes returns the codes ScoreAnnoMI scores: reflective_listening
+// (AnnoMI's reflection_exists), open_question (question_subtype open) and
+// directive (therapist_input_subtype advice).
+func AnnoMICodes() []string {
+	return []string{codeReflection, codeOpenQ, codeDirective}
+}
 
 // ReadAnnoMI reads conversations in the CSV format of the AnnoMI corpus of
 // motivational-interviewing sessions (Wu et al., 2022). Rows are grouped by
@@ -267,5 +268,5 @@ func ScoreAnnoMI(ctx context.Context, r io.Reader, tg hark.Tagger) (map[string]S
 	if err != nil {
 		return nil, err
 	}
-	return ScoreTagger(ctx, tg, data, AnnoMICodes)
+	return ScoreTagger(ctx, tg, data, AnnoMICodes())
 }

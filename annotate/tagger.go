@@ -31,6 +31,11 @@ type RuleTagger struct {
 	codes    []codeRule
 	lx       lexicon
 	re       *builtinRegexps
+	// notReflection matches what is never a reflection even when it gives
+	// the parent's words back: the cues of affirmation and of dismissing
+	// the parent's view. Nil when the codebook has neither.
+	notReflection *guardedRE
+	pf            *prefilter
 }
 
 var _ hark.Tagger = (*RuleTagger)(nil)
@@ -39,7 +44,7 @@ var _ hark.Tagger = (*RuleTagger)(nil)
 type codeRule struct {
 	id   string
 	code hark.Code
-	cue  *regexp.Regexp // every cue of the code in one expression; nil without cues
+	cue  *guardedRE // every cue of the code in one expression; nil without cues
 }
 
 // Confidence of a tag found only through a codebook cue.
@@ -55,31 +60,45 @@ func NewRuleTagger(cb *hark.Codebook) (*RuleTagger, error) {
 	if cb.ID == "" || cb.Version == "" {
 		return nil, hark.Errorf(hark.EINVALID, "rule tagger: the codebook needs an id and a version")
 	}
+	pb := &prefilterBuilder{}
 	rt := &RuleTagger{
 		codebook: cb.ID,
 		version:  cb.Version,
 		lx:       newLexicon(),
-		re:       compileBuiltins(),
+		re:       compileBuiltins(pb),
 	}
 	for _, c := range cb.Codes {
 		cr := codeRule{id: c.ID, code: c}
 		cr.code.Cues = append([]string(nil), c.Cues...)
 		if len(c.Cues) > 0 {
-			parts := make([]string, len(c.Cues))
-			for i, cue := range c.Cues {
+			for _, cue := range c.Cues {
 				if _, err := regexp.Compile(cue); err != nil {
 					return nil, hark.WrapError(hark.EINVALID, err, "rule tagger: code %q: cue %q is not a valid regular expression", c.ID, cue)
 				}
-				parts[i] = "(?:" + cue + ")"
 			}
-			re, err := regexp.Compile("(?i)" + strings.Join(parts, "|"))
+			g, err := pb.add(c.Cues...)
 			if err != nil {
 				return nil, hark.WrapError(hark.EINVALID, err, "rule tagger: code %q: cues", c.ID)
 			}
-			cr.cue = re
+			cr.cue = g
 		}
 		rt.codes = append(rt.codes, cr)
 	}
+	// An affirmation or a dismissal is its own act, not a reflection.
+	var others []string
+	for _, c := range cb.Codes {
+		if c.ID == codeAffirmation || c.ID == codeDismissing {
+			others = append(others, c.Cues...)
+		}
+	}
+	if len(others) > 0 {
+		g, err := pb.add(others...)
+		if err != nil {
+			return nil, hark.WrapError(hark.EINVALID, err, "rule tagger: cues")
+		}
+		rt.notReflection = g
+	}
+	rt.pf = pb.build()
 	return rt, nil
 }
 
@@ -115,6 +134,7 @@ func (rt *RuleTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annota
 		Tags:            make([]hark.Tag, 0, len(t.Segments)/2+1),
 	}
 	var ctxToks []int32
+	reflected := make([]bool, len(t.Segments))
 	for i := range t.Segments {
 		if i&127 == 127 {
 			if err := ctx.Err(); err != nil {
@@ -123,19 +143,44 @@ func (rt *RuleTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annota
 		}
 		seg := &t.Segments[i]
 		infos[i] = a.addSegment(seg.Text)
-		ctxToks = previousTurn(a, t.Segments, infos, i, ctxToks[:0])
+		rt.scan(a, seg.Text, infos[i])
+		sc := previousTurn(a, t.Segments, infos, i, ctxToks[:0])
+		sc.continues = continuesReflection(t.Segments, infos, reflected, i)
+		ctxToks = sc.prev
 		for k := range rt.codes {
 			cr := &rt.codes[k]
 			if !cr.code.AppliesTo(seg.Role) {
 				continue
 			}
-			if tag, ok := rt.tagCode(a, seg, infos[i], cr, ctxToks); ok {
+			if tag, ok := rt.tagCode(a, seg, infos[i], cr, sc); ok {
 				tag.Segment = seg.Index
 				ann.Tags = append(ann.Tags, tag)
+				reflected[i] = reflected[i] || cr.id == codeReflection
 			}
 		}
 	}
 	return ann, nil
+}
+
+// scan runs the prefilter over each sentence of a segment, and keeps the
+// union for the whole segment.
+func (rt *RuleTagger) scan(a *analysis, text string, info segInfo) {
+	// Lower-casing bytes misses the two letters that fold to ASCII ones.
+	fold := strings.Contains(text, "\u212a") || strings.Contains(text, "\u017f")
+	a.words = rt.pf.words
+	a.bits = a.bits[:0]
+	for w := 0; w < a.words; w++ {
+		a.bits = append(a.bits, 0)
+	}
+	a.sbits = a.sbits[:int(info.s0)*a.words]
+	for k := info.s0; k < info.s1; k++ {
+		s := &a.sents[k]
+		n := len(a.sbits)
+		a.sbits = rt.pf.scanAppend(a.low[info.base+s.start:info.base+s.end], fold, a.sbits)
+		for w := 0; w < a.words; w++ {
+			a.bits[w] |= a.sbits[n+w]
+		}
+	}
 }
 
 // speakerOf names who says a segment: its speaker label, or its role when
@@ -147,12 +192,13 @@ func speakerOf(s *hark.Segment) string {
 	return string(s.Role)
 }
 
-// previousTurn appends to dst the content tokens of the other speaker's
-// turn before segment i: the segments by someone else since this speaker
-// last said something of substance. Backchannels ("Mm-hmm.") are skipped on
-// both sides, so a reflection split by the parent's "Yeah" still finds what
-// it reflects.
-func previousTurn(a *analysis, segs []hark.Segment, infos []segInfo, i int, dst []int32) []int32 {
+// previousTurn finds the other speaker's turn before segment i: the
+// segments by someone else since this speaker last said something of
+// substance. Backchannels ("Mm-hmm.") are skipped on both sides, so a
+// reflection split by the parent's "Yeah" still finds what it reflects. The
+// content tokens are appended to dst.
+func previousTurn(a *analysis, segs []hark.Segment, infos []segInfo, i int, dst []int32) segContext {
+	sc := segContext{}
 	me := speakerOf(&segs[i])
 	found := false
 	for j := i - 1; j >= 0 && j >= i-6; j-- {
@@ -171,9 +217,41 @@ func previousTurn(a *analysis, segs []hark.Segment, infos []segInfo, i int, dst 
 				dst = append(dst, k)
 			}
 		}
+		sc.prevAsked = sc.prevAsked || info.asks
 		found = true
 	}
-	return dst
+	sc.prev = dst
+	return sc
+}
+
+// continuesReflection reports whether segment i carries on a reflection its
+// speaker began before the other speaker's backchannel: in "So you've been
+// working hard-" / "Mm-hmm." / "-and it's paying off", the second half is
+// part of the same reflection. Transcripts mark such a continuation with a
+// leading dash or ellipsis.
+func continuesReflection(segs []hark.Segment, infos []segInfo, reflected []bool, i int) bool {
+	text := strings.TrimLeft(segs[i].Text, " \t")
+	if !(strings.HasPrefix(text, "-") || strings.HasPrefix(text, "—") || strings.HasPrefix(text, "–") || strings.HasPrefix(text, "…") || strings.HasPrefix(text, "...")) {
+		return false
+	}
+	me := speakerOf(&segs[i])
+	for j := i - 1; j >= 0 && j >= i-4; j-- {
+		if speakerOf(&segs[j]) == me {
+			return reflected[j]
+		}
+		if !infos[j].backchannel && infos[j].content > 0 {
+			return false
+		}
+	}
+	return false
+}
+
+// segContext is what the rules know about a segment's place in the
+// conversation.
+type segContext struct {
+	prev      []int32 // content tokens of the other speaker's previous turn
+	prevAsked bool    // that turn asked a question
+	continues bool    // the segment carries on its speaker's reflection
 }
 
 // candidate is the best evidence found so far for one code in one segment.
@@ -183,7 +261,7 @@ type candidate struct {
 }
 
 // tagCode looks for one code in one segment.
-func (rt *RuleTagger) tagCode(a *analysis, seg *hark.Segment, info segInfo, cr *codeRule, ctx []int32) (hark.Tag, bool) {
+func (rt *RuleTagger) tagCode(a *analysis, seg *hark.Segment, info segInfo, cr *codeRule, sc segContext) (hark.Tag, bool) {
 	text := seg.Text
 	var best candidate
 	consider := func(s *sentence, conf float64) {
@@ -194,43 +272,31 @@ func (rt *RuleTagger) tagCode(a *analysis, seg *hark.Segment, info segInfo, cr *
 	// Built-in rules.
 	for k := info.s0; k < info.s1; k++ {
 		s := &a.sents[k]
-		if conf := rt.builtin(a, s, text[s.start:s.end], cr.id, ctx); conf > 0 {
+		if conf := rt.builtin(a, s, text[s.start:s.end], cr.id, &sc, info); conf > 0 {
 			consider(s, conf)
 		}
 	}
-	// Cues: the first match in a sentence the code's exclusions allow.
-	if cr.cue != nil {
-		from := 0
-		for from < len(text) {
-			loc := cr.cue.FindStringIndex(text[from:])
-			if loc == nil {
-				break
-			}
-			ms, me := from+loc[0], from+loc[1]
-			first, last := sentenceAt(a, info, ms), sentenceAt(a, info, max(ms, me-1))
-			if first < 0 {
-				from = me + 1
+	if best.conf == 0 && cr.id == codeReflection && sc.continues && info.s1 > info.s0 {
+		s := &a.sents[info.s0]
+		if !s.isQuestion() {
+			consider(s, 0.55)
+		}
+	}
+	// Cues: the first sentence with a match the code's exclusions allow.
+	if cr.cue != nil && cr.cue.possible(a.bits) {
+		for k := info.s0; k < info.s1; k++ {
+			s := &a.sents[k]
+			st := text[s.start:s.end]
+			bits := a.sentBits(s, st)
+			if !cr.cue.match(bits, st) || rt.excluded(a, s, st, cr.id) {
 				continue
 			}
-			s := &a.sents[first]
-			end := s.end
-			if last >= first {
-				end = max(end, a.sents[last].end)
+			conf := cueConfidence
+			if best.conf > 0 && best.start == s.start {
+				conf = min(0.95, best.conf+0.1) // a cue and a rule agree
 			}
-			if !rt.excluded(a, s, text[s.start:end], cr.id) {
-				conf := cueConfidence
-				if best.conf > 0 && best.start <= s.start && s.start < best.end {
-					conf = min(0.95, best.conf+0.1) // a cue and a rule agree
-				}
-				if conf > best.conf {
-					best = candidate{start: s.start, end: end, conf: conf}
-				}
-				break
-			}
-			from = max(end, me)
-			if from <= ms {
-				from = ms + 1
-			}
+			consider(s, conf)
+			break
 		}
 	}
 	if best.conf == 0 {
@@ -247,38 +313,20 @@ func (rt *RuleTagger) tagCode(a *analysis, seg *hark.Segment, info segInfo, cr *
 	}, true
 }
 
-// sentenceAt returns the index of the sentence of the segment that holds
-// byte offset off, or -1 when off falls between sentences.
-func sentenceAt(a *analysis, info segInfo, off int) int {
-	for k := info.s0; k < info.s1; k++ {
-		s := &a.sents[k]
-		if off < s.start {
-			return int(k) // in the space before a sentence: take that sentence
-		}
-		if off < s.end {
-			return int(k)
-		}
-	}
-	if info.s1 > info.s0 {
-		return int(info.s1 - 1)
-	}
-	return -1
-}
-
 // builtin runs the built-in rule for code id on one sentence and returns
 // the tag's confidence, or 0 when the rule does not find the code.
-func (rt *RuleTagger) builtin(a *analysis, s *sentence, text, id string, ctx []int32) float64 {
+func (rt *RuleTagger) builtin(a *analysis, s *sentence, text, id string, sc *segContext, info segInfo) float64 {
 	switch id {
 	case codeReflection:
-		if score := rt.reflectionScore(a, s, text, ctx); score >= 3 {
-			return min(0.95, 0.35+0.1*float64(score))
+		if score := rt.reflectionScore(a, s, text, sc, info); score >= reflectionThreshold {
+			return min(0.95, 0.5+0.05*float64(score))
 		}
 	case codeOpenQ:
 		if s.form == formOpen {
 			return 0.85
 		}
 	case codeThreat:
-		if rt.isThreat(text) {
+		if rt.isThreat(a, s, text) {
 			return 0.8
 		}
 	case codeDirective:
@@ -294,13 +342,14 @@ func (rt *RuleTagger) builtin(a *analysis, s *sentence, text, id string, ctx []i
 func (rt *RuleTagger) excluded(a *analysis, s *sentence, text, id string) bool {
 	switch id {
 	case codeReflection:
-		return s.isQuestion() || s.form == formBackchannel || rt.isThreat(text)
+		return s.isQuestion() || s.form == formBackchannel || rt.isThreat(a, s, text)
 	case codeOpenQ:
 		return s.form == formYesNo || s.form == formClosedWh || s.form == formWhyNot
 	case codeThreat:
-		return rt.re.reassurance.MatchString(text) && !rt.re.noChoice.MatchString(text)
+		bits := a.sentBits(s, text)
+		return rt.re.reassurance.match(bits, text) && !rt.re.noChoice.match(bits, text)
 	case codeExplaining:
-		return s.isQuestion() || rt.isThreat(text)
+		return s.isQuestion() || rt.isThreat(a, s, text)
 	case codeDirective:
 		ok, _ := rt.isDirective(a, s, text, true)
 		return !ok

@@ -14,20 +14,19 @@ import (
 
 // Word classes, as bit flags on a token.
 const (
-	wFiller   uint32 = 1 << iota // discourse markers and backchannels: okay, so, mm, yeah
-	wWh                          // what, how, why, ...
-	wAux                         // auxiliaries that start a yes/no question
-	wSubj                        // words that can follow an inverted auxiliary
-	wYou                         // second person
-	wSelf                        // first person: I, we, let's
-	wGreet                       // greetings and thanks
-	wStop                        // function words, never content
-	wFeel                        // feelings and evaluations, typical of complex reflections
-	wImper                       // verbs that give an instruction at the start of a sentence
-	wEscal                       // words that can name an escalation (plan, court, police)
-	wModal                       // can, could, would, will (for "can you tell me")
-	wElicit                      // tell, describe, explain, say, talk, walk, help
-	wTagQ                        // words that end a tag question: isn't, right, don't
+	wFiller uint32 = 1 << iota // discourse markers and backchannels: okay, so, mm, yeah
+	wWh                        // what, how, why, ...
+	wAux                       // auxiliaries that start a yes/no question
+	wSubj                      // words that can follow an inverted auxiliary
+	wYou                       // second person
+	wSelf                      // first person: I, we, let's
+	wGreet                     // greetings and thanks
+	wStop                      // function words, never content
+	wFeel                      // feelings and evaluations, typical of complex reflections
+	wImper                     // verbs that give an instruction at the start of a sentence
+	wModal                     // can, could, would, will (for "can you tell me")
+	wElicit                    // tell, describe, explain, say, talk, walk, help
+	wTagQ                      // words that end a tag question: isn't, right, don't
 )
 
 // lexicon maps a lower-case word to its classes. It is built once per
@@ -64,8 +63,8 @@ func newLexicon() lexicon {
 		some any all more most much many also too even still again ever never always
 		maybe perhaps probably actually basically literally though although because cause
 		'cause cos one two thing things stuff way something anything nothing everything
-		know think mean guess say said says tell told see mean means want need feel felt
-		make made let put take took give gave would could should will can may might must
+		know think mean guess say said says see means
+		let put would could should will can may might must
 		do does did done have has had having other another same such own only each both
 		before after then than while up down out off back away through around`)
 	add(wFeel, `hard tough difficult frustrating frustrated frustration worried worrying worry worries
@@ -75,14 +74,12 @@ func newLexicon() lexicon {
 		hurting sad guilty stuck unfair embarrassed ashamed confused anxious nervous torn
 		desperate hopeless happy pleased excited struggling struggle matters care cares
 		love loves concerned concern fed hate hates afraid unsure uncertain ready
-		determined helpless powerless judged blamed listened heard comfortable`)
+		determined helpless powerless judged blamed listened heard comfortable feel feels
+		feeling feelings felt regret regretful discouraged disappointed lost trapped`)
 	add(wImper, `stop take get make keep go call ring phone put stay start try cut avoid
 		remember attend bring turn clean sort tidy leave quit give pick come don't
 		listen sit think`)
-	add(wEscal, `plan plans conference conferences police court courts proceedings care removal
-		remove removed removing foster legal plo section protection away solicitor
-		order orders fostering adoption adopted custody`)
-	add(wElicit, `tell describe explain say talk walk help share`)
+	add(wElicit, `tell describe explain say talk walk help share elaborate expand`)
 	add(wTagQ, `isn't aren't don't doesn't didn't wasn't weren't won't can't haven't hasn't
 		right yeah okay ok correct innit eh`)
 	return lx
@@ -121,23 +118,25 @@ type sentence struct {
 	cut        bool  // ends without punctuation, as interrupted speech does
 	so         bool  // led by "so" or "and so"
 	form       form
+	memo       uint8 // results of the built-in rules, worked out once
+	idx        int32 // the sentence's index in analysis.sents
 }
+
+// Bits of sentence.memo.
+const (
+	memoThreatDone uint8 = 1 << iota
+	memoThreat
+	memoDirDone
+	memoDirModal
+	memoDirImper
+	memoDirWhy
+)
 
 // isQuestion reports whether the sentence asks a question, open or closed,
 // and is not a statement said with a rising tone.
 func (s *sentence) isQuestion() bool {
 	switch s.form {
 	case formOpen, formClosedWh, formYesNo, formWhyNot:
-		return true
-	}
-	return false
-}
-
-// isClosed reports whether the sentence counts as a closed question when it
-// is not taken as a reflection.
-func (s *sentence) isClosed() bool {
-	switch s.form {
-	case formClosedWh, formYesNo, formDeclQ, formTagQ, formWhyNot:
 		return true
 	}
 	return false
@@ -177,17 +176,30 @@ type analysis struct {
 	low     []byte // lower-case copy of all segment texts, concatenated
 	toks    []token
 	sents   []sentence
-	scratch []byte // a normalised word, for words with curly apostrophes
+	scratch []byte   // a normalised word, for words with curly apostrophes
+	bits    []uint64 // the prefilter's result for the current segment
+	sbits   []uint64 // the prefilter's result for each sentence, words apart
+	words   int      // length of one prefilter result
+}
+
+// sentBits returns the prefilter's result for text: the sentence's own,
+// or the segment's when text runs past the sentence.
+func (a *analysis) sentBits(s *sentence, text string) []uint64 {
+	if len(text) == s.end-s.start && a.words > 0 && int(s.idx+1)*a.words <= len(a.sbits) {
+		return a.sbits[int(s.idx)*a.words : int(s.idx+1)*a.words]
+	}
+	return a.bits
 }
 
 // segInfo is where one segment's analysis lives in the analysis slices.
 type segInfo struct {
-	base       int   // offset of the segment's text in low
-	s0, s1     int32 // sentences [s0, s1)
-	t0, t1     int32 // tokens [t0, t1)
-	content    int32 // number of content tokens
-	unpunct    bool  // the segment has no sentence punctuation at all
+	base        int   // offset of the segment's text in low
+	s0, s1      int32 // sentences [s0, s1)
+	t0, t1      int32 // tokens [t0, t1)
+	content     int32 // number of content tokens
+	unpunct     bool  // the segment has no sentence punctuation at all
 	backchannel bool  // every sentence is a backchannel
+	asks        bool  // a sentence of the segment asks a question
 }
 
 // key returns the lexicon key of token t: its lower-case bytes, with curly
@@ -215,6 +227,17 @@ func (a *analysis) flags(i int32) uint32 {
 		return 0
 	}
 	return a.toks[i].flags
+}
+
+// hasFlag reports whether any word of the sentence after its leading
+// markers has one of the classes in f, leaving out the filler "you know".
+func (a *analysis) hasFlag(s *sentence, f uint32) bool {
+	for i := s.core; i < s.t1; i++ {
+		if a.toks[i].flags&f != 0 && !(a.is(i, "you") && a.is(i+1, "know")) {
+			return true
+		}
+	}
+	return false
 }
 
 // is reports whether token i is the word w.
@@ -259,6 +282,7 @@ func (a *analysis) addSegment(text string) segInfo {
 			info.backchannel = false
 		}
 	}
+
 	for j := info.t0; j < info.t1; j++ {
 		if a.toks[j].stem > 0 {
 			info.content++
@@ -268,6 +292,11 @@ func (a *analysis) addSegment(text string) segInfo {
 		// Without punctuation a question can only be told by its form.
 		s := &a.sents[info.s0]
 		s.form = a.classify(s, true)
+	}
+	for j := info.s0; j < info.s1; j++ {
+		if a.sents[j].q || a.sents[j].isQuestion() {
+			info.asks = true
+		}
 	}
 	return info
 }
@@ -345,6 +374,13 @@ func (a *analysis) addSentence(text string, base, start, end int) {
 	i := start
 	for i < end {
 		c := text[i]
+		if c == '[' {
+			// "[inaudible 00:06:01]", "[laughs]": transcriber's notes, not speech.
+			if j := strings.IndexByte(text[i:end], ']'); j > 0 {
+				i += j + 1
+				continue
+			}
+		}
 		if c < utf8.RuneSelf {
 			if !isWordByte(c) {
 				i++
@@ -420,10 +456,29 @@ func (a *analysis) addSentence(text string, base, start, end int) {
 			s.core += 2
 			continue
 		}
+		if a.stutter(s.core, s.t1) {
+			s.core++
+			continue
+		}
 		break
 	}
 	s.form = a.classify(&s, false)
+	s.idx = int32(len(a.sents))
 	a.sents = append(a.sents, s)
+}
+
+// stutter reports whether token i is a false start of token i+1 joined to
+// it by a hyphen, as transcripts write "whe-when" or "you-you're".
+func (a *analysis) stutter(i, end int32) bool {
+	if i+1 >= end {
+		return false
+	}
+	t, u := a.toks[i], a.toks[i+1]
+	if t.end >= u.start || a.low[t.end] != '-' {
+		return false
+	}
+	w, v := a.low[t.start:t.end], a.low[u.start:u.end]
+	return len(w) <= len(v) && string(v[:len(w)]) == string(w)
 }
 
 // stemLen returns the length of w's stem: w without one common suffix, so
@@ -457,58 +512,49 @@ func (a *analysis) classify(s *sentence, unpunct bool) form {
 	if s.core >= s.t1 {
 		return formBackchannel
 	}
-	c := s.core
-	w0 := a.toks[c].flags
-	// "I'm wondering what...", "I'm curious about...": an open question.
-	if a.is(c, "i'm") || a.is(c, "i") {
-		n := c + 1
-		if a.is(n, "am") {
-			n++
-		}
-		if a.is(n, "wondering") || a.is(n, "wonder") || a.is(n, "curious") {
-			if a.flags(n+1)&wWh != 0 || a.is(n+1, "about") {
-				return formOpen
-			}
-			if a.is(n+1, "if") || a.is(n+1, "whether") {
-				return formYesNo
-			}
-		}
+	asked := s.q || unpunct || s.cut
+	f := a.clauseForm(s, s.core, asked, unpunct)
+	if f == formOpen || f == formWhyNot {
+		return f
 	}
-	// "Tell me about...", "Describe...", "Help me understand...".
-	if w0&wElicit != 0 && (a.is(c+1, "me") || a.is(c, "describe") || a.is(c, "explain")) && !a.is(c, "let") {
-		if a.is(c, "tell") || a.is(c, "describe") || a.is(c, "explain") || a.is(c, "talk") || a.is(c, "walk") || a.is(c, "help") {
+	// A question often follows a lead-in: "Sarah, what do you think?",
+	// "On a scale of nought to ten, how ready are you?", "Before you go,
+	// do you mind...?". A short inverted clause at the end is a tag:
+	// "It's hard, isn't it?".
+	later := formStatement
+	for i := s.core + 1; i < s.t1; i++ {
+		if !a.clauseBreak(i) {
+			continue
+		}
+		j := i
+		for j < s.t1 && (a.toks[j].flags&wFiller != 0 || a.stutter(j, s.t1)) {
+			j++
+		}
+		if j >= s.t1 {
+			continue
+		}
+		switch g := a.clauseForm(s, j, asked, unpunct); g {
+		case formOpen:
 			return formOpen
+		case formYesNo:
+			if s.t1-j <= 3 && a.flags(j+1)&(wSubj|wYou) != 0 {
+				if later == formStatement {
+					later = formTagQ
+				}
+			} else {
+				later = formYesNo
+			}
 		}
 	}
-	if a.is(c, "say") && (a.is(c+1, "more") || a.is(c+1, "a")) {
-		return formOpen
+	if f != formStatement {
+		return f
 	}
-	question := s.q || unpunct || a.endsCut(s)
-	if w0&wWh != 0 && (s.q || (a.flags(c+1)&(wAux|wYou|wSubj) != 0 && (unpunct || a.endsCut(s)))) {
-		if a.is(c, "why") && (a.is(c+1, "don't") || a.is(c+1, "not") || a.is(c+1, "wouldn't") || a.is(c+1, "can't")) {
-			return formWhyNot
-		}
-		if a.factWh(c) {
-			return formClosedWh
-		}
-		return formOpen
-	}
-	if w0&wModal != 0 && a.is(c+1, "you") && a.flags(c+2)&wElicit != 0 && question {
-		return formOpen // "Can you tell me more about that?"
-	}
-	if a.is(c, "what") || a.is(c, "how") {
-		// "What about school?" without a question mark, said as a question.
-		if a.is(c+1, "about") && unpunct {
-			return formOpen
-		}
-	}
-	if w0&wAux != 0 && (s.q || (unpunct && a.flags(c+1)&(wSubj|wYou) != 0)) {
-		return formYesNo
+	if later != formStatement {
+		return later
 	}
 	if s.q {
 		// A tag question: "It's hard, isn't it?", "..., right?".
-		n := s.t1 - s.core
-		if n >= 3 {
+		if s.t1-s.core >= 3 {
 			l := s.t1 - 1
 			if a.flags(l)&wTagQ != 0 && !a.is(l, "don't") || a.flags(l-1)&wTagQ != 0 && a.flags(l)&(wSubj|wYou) != 0 {
 				return formTagQ
@@ -516,16 +562,96 @@ func (a *analysis) classify(s *sentence, unpunct bool) form {
 		}
 		return formDeclQ
 	}
-	if s.t1-s.core <= 0 {
-		return formBackchannel
-	}
 	return formStatement
 }
 
-// endsCut reports whether the sentence stops mid-way without punctuation,
-// as interrupted speech does in transcripts.
-func (a *analysis) endsCut(s *sentence) bool {
-	return s.cut
+// clauseBreak reports whether token i starts a new clause: a comma, dash,
+// colon or semicolon stands between it and the token before.
+func (a *analysis) clauseBreak(i int32) bool {
+	if i <= 0 {
+		return false
+	}
+	for _, c := range a.low[a.toks[i-1].end:a.toks[i].start] {
+		switch c {
+		case ',', ';', ':', '-', 0xE2: // 0xE2 starts the dashes and ellipsis
+			return true
+		}
+	}
+	return false
+}
+
+// clauseForm tells whether the clause starting at token c asks a question
+// and of what kind; formStatement means it does not. asked is set when the
+// sentence ends as a question (a question mark, no punctuation at all, or
+// cut off); unpunct when the segment has no punctuation.
+func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
+	w0 := a.toks[c].flags
+	// "I'm wondering what...", "I'm curious about...": an open question.
+	if a.is(c, "i'm") || a.is(c, "i") {
+		n := c + 1
+		for a.is(n, "am") || a.is(n, "just") || a.is(n, "also") || a.is(n, "kind") || a.is(n, "of") {
+			n++
+		}
+		if a.is(n, "wondering") || a.is(n, "wonder") || a.is(n, "curious") {
+			if a.flags(n+1)&wWh != 0 || a.is(n+1, "about") {
+				return formOpen
+			}
+			if a.is(n+1, "if") || a.is(n+1, "whether") || a.flags(n+1)&wAux != 0 {
+				return formYesNo
+			}
+		}
+	}
+	// "Tell me about...", "Describe...", "Help me understand...".
+	if w0&wElicit != 0 && (a.is(c+1, "me") || a.is(c+1, "us") || a.is(c, "describe") || a.is(c, "explain")) {
+		if a.is(c, "tell") || a.is(c, "describe") || a.is(c, "explain") || a.is(c, "talk") || a.is(c, "walk") || a.is(c, "help") {
+			return formOpen
+		}
+	}
+	if a.is(c, "say") && (a.is(c+1, "more") || a.is(c+2, "more") || a.is(c+3, "more")) {
+		return formOpen
+	}
+	if w0&wWh != 0 {
+		// "What I'm hearing is...", "what you're saying": a statement.
+		if a.is(c, "what") && (a.flags(c+1)&(wSelf|wYou) != 0) && (a.is(c+2, "hearing") || a.is(c+2, "hear") || a.is(c+2, "saying") || a.is(c+2, "said") || a.is(c+2, "mean") || a.is(c+2, "noticed") || a.is(c+3, "hearing") || a.is(c+3, "saying")) {
+			return formStatement
+		}
+		// Without a question mark, only an inverted order says it is a
+		// question: "what do you", "how confident are you", not "what you
+		// said".
+		inverted := a.flags(c+1)&wAux != 0 || a.is(c, "how") && a.flags(c+1)&(wYou|wSelf|wSubj) == 0
+		if asked && (s.q || inverted) {
+			if a.is(c, "why") && a.is(c+1, "don't") && a.is(c+2, "we") {
+				return formYesNo // "Why don't we meet next week?": a suggestion to agree to
+			}
+			if a.is(c, "why") && (a.is(c+1, "don't") && a.is(c+2, "you") || a.is(c+1, "not")) {
+				for i := c + 2; i < s.t1; i++ {
+					if a.is(i, "tell") || a.is(i, "telling") || a.is(i, "talk") || a.is(i, "fill") {
+						return formOpen // "Why don't you tell me about...?"
+					}
+				}
+				return formWhyNot
+			}
+			if a.factWh(c) {
+				return formClosedWh
+			}
+			return formOpen
+		}
+		if (a.is(c, "what") || a.is(c, "how")) && a.is(c+1, "about") && unpunct {
+			return formOpen // "What about school", said as a question.
+		}
+	}
+	if w0&wModal != 0 && a.is(c+1, "you") && a.flags(c+2)&wElicit != 0 && asked {
+		return formOpen // "Can you tell me more about that?"
+	}
+	if s.q && (a.is(c, "anything") && a.is(c+1, "else") || a.is(c, "any") && (a.is(c+1, "other") || a.is(c+1, "thoughts") || a.is(c+1, "ideas") || a.is(c+1, "more"))) {
+		return formOpen // "Anything else?" invites more talk.
+	}
+	// An inverted auxiliary asks, with or without a question mark:
+	// "Would you mind if...", "Do you think...".
+	if w0&wAux != 0 && (s.q || a.flags(c+1)&(wYou|wSelf) != 0 || (unpunct || s.cut) && a.flags(c+1)&wSubj != 0) {
+		return formYesNo
+	}
+	return formStatement
 }
 
 // factWh reports whether the wh-question starting at token c asks for a
@@ -534,6 +660,10 @@ func (a *analysis) factWh(c int32) bool {
 	if a.is(c, "how") {
 		n := c + 1
 		return a.is(n, "many") || a.is(n, "much") || a.is(n, "often") || a.is(n, "long") || a.is(n, "old") || a.is(n, "far") || a.is(n, "soon")
+	}
+	if a.is(c, "what") || a.is(c, "which") {
+		n := c + 1
+		return a.is(n, "time") || a.is(n, "day") || a.is(n, "age") || a.is(n, "year") || a.is(n, "date") || a.is(n, "number")
 	}
 	return a.is(c, "when") || a.is(c, "when's")
 }

@@ -1,7 +1,3 @@
-// Package index is the SQL index over the object store: recordings,
-// segments and tags, for the pages, the API and reports. It runs on SQLite
-// (modernc.org/sqlite, no cgo) and can be rebuilt from the object store at
-// any time, since the object store is the system of record.
 package index
 
 import (
@@ -12,150 +8,157 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/harkworks/hark"
 )
 
-// DB is the index on a SQL database.
+// DB is the index on a SQL database, SQLite or PostgreSQL. It is safe for
+// concurrent use.
 type DB struct {
-	db *sql.DB
+	db      *sql.DB
+	dialect *dialect
 }
 
 var _ hark.Index = (*DB)(nil)
 
+// Open opens the index named by dsn and brings its schema up to date:
+//
+//   - postgres://… or postgresql://… is a PostgreSQL database (any pgx URL
+//     parameter works, e.g. sslmode, search_path);
+//   - sqlite:PATH, file:PATH or a plain PATH is an SQLite file, created if
+//     missing.
+//
+// A malformed DSN is EINVALID; a database that cannot be reached is
+// EUNAVAILABLE. Errors never show a password.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d, target, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if d == postgresDialect {
+		return openPostgres(ctx, target)
+	}
+	return OpenSQLite(ctx, target)
+}
+
 // OpenSQLite opens (creating if needed) the SQLite index at path and brings
 // its schema up to date.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open index %s: %w", path, err)
+	if path == "" {
+		return nil, hark.Errorf(hark.EINVALID, "open index: no SQLite file given")
 	}
-	db.SetMaxOpenConns(4)
-	d := &DB{db: db}
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, hark.WrapError(hark.EINVALID, err, "open index %s", path)
+	}
+	return open(ctx, db, sqliteDialect, path)
+}
+
+// openPostgres opens the PostgreSQL index at the URL dsn through pgx's
+// database/sql driver.
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, hark.WrapError(hark.EINVALID, err, "open index %s", redact(dsn))
+	}
+	return open(ctx, stdlib.OpenDB(*cfg), postgresDialect, redact(dsn))
+}
+
+// open sizes the pool and migrates; name is what errors call the database.
+func open(ctx context.Context, db *sql.DB, dl *dialect, name string) (*DB, error) {
+	db.SetMaxOpenConns(dl.maxOpenConns)
+	db.SetMaxIdleConns(dl.maxOpenConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	d := &DB{db: db, dialect: dl}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open index %s: %w", path, err)
+		var he *hark.Error
+		if errors.As(err, &he) {
+			return nil, &hark.Error{Code: he.Code, Message: "open index " + name + ": " + he.Message, Err: he.Err}
+		}
+		return nil, wrapDB(err, "open %s", name)
 	}
 	return d, nil
 }
 
+// Backend names the database the index is on: "sqlite" or "postgres".
+func (d *DB) Backend() string { return d.dialect.name }
+
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS recordings (
-	id TEXT PRIMARY KEY,
-	bucket TEXT NOT NULL,
-	key TEXT NOT NULL,
-	etag TEXT NOT NULL,
-	size INTEGER NOT NULL DEFAULT 0,
-	duration REAL NOT NULL DEFAULT 0,
-	channels INTEGER NOT NULL DEFAULT 0,
-	sample_rate INTEGER NOT NULL DEFAULT 0,
-	team TEXT NOT NULL DEFAULT '',
-	worker TEXT NOT NULL DEFAULT '',
-	meeting_type TEXT NOT NULL DEFAULT '',
-	recorded_on TEXT NOT NULL DEFAULT '',
-	batch TEXT NOT NULL DEFAULT '',
-	status TEXT NOT NULL,
-	stage TEXT NOT NULL DEFAULT '',
-	reason TEXT NOT NULL DEFAULT '',
-	attempts INTEGER NOT NULL DEFAULT 0,
-	doc TEXT NOT NULL,
-	transcript_doc TEXT NOT NULL DEFAULT '',
-	annotations_doc TEXT NOT NULL DEFAULT '',
-	created_at TEXT NOT NULL,
-	updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS recordings_batch ON recordings(batch, status);
-CREATE INDEX IF NOT EXISTS recordings_team ON recordings(team, recorded_on);
-CREATE TABLE IF NOT EXISTS segments (
-	recording_id TEXT NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
-	idx INTEGER NOT NULL,
-	start_s REAL NOT NULL,
-	end_s REAL NOT NULL,
-	speaker TEXT NOT NULL,
-	role TEXT NOT NULL,
-	text TEXT NOT NULL,
-	confidence REAL NOT NULL,
-	PRIMARY KEY (recording_id, idx)
-);
-CREATE TABLE IF NOT EXISTS tags (
-	recording_id TEXT NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
-	segment INTEGER NOT NULL,
-	code TEXT NOT NULL,
-	start_off INTEGER NOT NULL,
-	end_off INTEGER NOT NULL,
-	evidence TEXT NOT NULL,
-	confidence REAL NOT NULL,
-	source TEXT NOT NULL,
-	review TEXT NOT NULL,
-	codebook TEXT NOT NULL,
-	codebook_version TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tags_recording ON tags(recording_id, segment);
-CREATE INDEX IF NOT EXISTS tags_code ON tags(code);
-`
-
-func (d *DB) migrate(ctx context.Context) error {
-	for _, stmt := range strings.Split(schema, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := d.db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-	}
-	return nil
+// PutRecording inserts a recording's row, or replaces it if the recording is
+// already there. Its transcript and tags are kept.
+func (d *DB) PutRecording(ctx context.Context, r *hark.Recording) error {
+	return d.upsertRecording(ctx, r, "recordings.attempts <= excluded.attempts", nil,
+		"recording %s was taken over by a newer attempt; this attempt (%d) stops", r.ID, r.Attempts)
 }
 
-// PutRecording inserts or replaces a recording's row.
-func (d *DB) PutRecording(ctx context.Context, r *hark.Recording) error {
+// ClaimRecording saves r only if the stored recording's attempt count is
+// still prev (or there is none and prev is 0): the compare-and-set that lets
+// one worker at a time own a recording. Otherwise it returns ECONFLICT.
+func (d *DB) ClaimRecording(ctx context.Context, r *hark.Recording, prev int) error {
+	return d.upsertRecording(ctx, r, "recordings.attempts = $21", []any{prev},
+		"recording %s is already being worked on by attempt %d or later", r.ID, prev+1)
+}
+
+func (d *DB) upsertRecording(ctx context.Context, r *hark.Recording, where string, extra []any, conflict string, cargs ...any) error {
+	if r.ID == "" {
+		return hark.Errorf(hark.EINVALID, "save recording: it has no id")
+	}
 	doc, err := json.Marshal(r)
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode recording %s", r.ID)
 	}
-	_, err = d.db.ExecContext(ctx, `
+	args := []any{r.ID, r.Bucket, r.Key, r.ETag, r.Size, r.DurationSeconds, r.Channels, r.SampleRate, r.Team, r.Worker,
+		r.MeetingType, r.RecordedOn, r.Batch, string(r.Status), string(r.Stage), r.Reason, r.Attempts, string(doc),
+		d.dialect.time(r.CreatedAt), d.dialect.time(r.UpdatedAt)}
+	res, err := d.db.ExecContext(ctx, `
 INSERT INTO recordings (id, bucket, key, etag, size, duration, channels, sample_rate, team, worker, meeting_type,
 	recorded_on, batch, status, stage, reason, attempts, doc, created_at, updated_at)
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
-ON CONFLICT (id) DO UPDATE SET size=excluded.size, duration=excluded.duration, channels=excluded.channels,
-	sample_rate=excluded.sample_rate, team=excluded.team, worker=excluded.worker, meeting_type=excluded.meeting_type,
-	recorded_on=excluded.recorded_on, batch=excluded.batch, status=excluded.status, stage=excluded.stage,
-	reason=excluded.reason, attempts=excluded.attempts, doc=excluded.doc, updated_at=excluded.updated_at`,
-		r.ID, r.Bucket, r.Key, r.ETag, r.Size, r.DurationSeconds, r.Channels, r.SampleRate, r.Team, r.Worker, r.MeetingType,
-		r.RecordedOn, r.Batch, string(r.Status), string(r.Stage), r.Reason, r.Attempts, string(doc),
-		r.CreatedAt.UTC().Format(time.RFC3339Nano), r.UpdatedAt.UTC().Format(time.RFC3339Nano))
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+ON CONFLICT (id) DO UPDATE SET size = excluded.size, duration = excluded.duration, channels = excluded.channels,
+	sample_rate = excluded.sample_rate, team = excluded.team, worker = excluded.worker, meeting_type = excluded.meeting_type,
+	recorded_on = excluded.recorded_on, batch = excluded.batch, status = excluded.status, stage = excluded.stage,
+	reason = excluded.reason, attempts = excluded.attempts, doc = excluded.doc, updated_at = excluded.updated_at
+WHERE `+where, params(append(args, extra...)...)...)
 	if err != nil {
 		return wrapDB(err, "save recording %s", r.ID)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return hark.Errorf(hark.ECONFLICT, conflict, cargs...)
 	}
 	return nil
 }
 
-// Recording returns one recording.
+// Recording returns one recording, or ENOTFOUND.
 func (d *DB) Recording(ctx context.Context, id string) (*hark.Recording, error) {
 	var doc string
-	err := d.db.QueryRowContext(ctx, `SELECT doc FROM recordings WHERE id = $1`, id).Scan(&doc)
+	err := d.db.QueryRowContext(ctx, `SELECT doc FROM recordings WHERE id = $1`, params(id)...).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, hark.Errorf(hark.ENOTFOUND, "recording %s not found", id)
+		return nil, notFound(id)
 	}
 	if err != nil {
 		return nil, wrapDB(err, "read recording %s", id)
 	}
-	var r hark.Recording
-	if err := json.Unmarshal([]byte(doc), &r); err != nil {
-		return nil, hark.WrapError(hark.EINTERNAL, err, "decode recording %s", id)
-	}
-	return &r, nil
+	return decodeRecording(id, doc)
 }
 
-// Recordings lists recordings, newest first, with their tag counts.
+// defaultLimit is how many recordings Recordings returns when the filter
+// sets no limit.
+const defaultLimit = 1000
+
+// Recordings lists recordings, newest first, with their tag counts (rejected
+// tags not counted). It returns an empty list, not an error, when nothing
+// matches.
 func (d *DB) Recordings(ctx context.Context, f hark.RecordingFilter) ([]hark.RecordingSummary, error) {
-	where, args := []string{"1=1"}, []any{}
-	add := func(cond string, v any) {
+	where, args := []string{"1 = 1"}, []any{}
+	add := func(cond string, v string) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
@@ -170,235 +173,331 @@ func (d *DB) Recordings(ctx context.Context, f hark.RecordingFilter) ([]hark.Rec
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 1000
+		limit = defaultLimit
 	}
 	args = append(args, limit)
-	rows, err := d.db.QueryContext(ctx, fmt.Sprintf(`SELECT doc FROM recordings WHERE %s ORDER BY created_at DESC, key LIMIT $%d`,
-		strings.Join(where, " AND "), len(args)), args...)
+	list := fmt.Sprintf(`SELECT doc FROM recordings WHERE %s ORDER BY created_at DESC, key, id LIMIT $%d`,
+		strings.Join(where, " AND "), len(args))
+
+	out := []hark.RecordingSummary{}
+	err := d.read(ctx, "list recordings", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, list, params(args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var doc string
+			if err := rows.Scan(&doc); err != nil {
+				return err
+			}
+			r, err := decodeRecording("", doc)
+			if err != nil {
+				return err
+			}
+			out = append(out, hark.RecordingSummary{Recording: *r, TagCounts: map[string]int{}})
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		byID := make(map[string]int, len(out))
+		ph := make([]string, len(out))
+		ids := make([]any, len(out))
+		for i, s := range out {
+			byID[s.ID] = i
+			ph[i] = fmt.Sprintf("$%d", i+1)
+			ids[i] = s.ID
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT recording_id, code, COUNT(*) FROM tags
+WHERE review <> 'rejected' AND recording_id IN (`+strings.Join(ph, ", ")+`) GROUP BY recording_id, code`, params(ids...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, code string
+			var n int
+			if err := rows.Scan(&id, &code, &n); err != nil {
+				return err
+			}
+			if i, ok := byID[id]; ok {
+				out[i].TagCounts[code] = n
+			}
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return nil, wrapDB(err, "list recordings")
+		return nil, err
 	}
-	defer rows.Close()
-	var out []hark.RecordingSummary
-	byID := map[string]int{}
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, wrapDB(err, "list recordings")
-		}
-		var s hark.RecordingSummary
-		if err := json.Unmarshal([]byte(doc), &s.Recording); err != nil {
-			return nil, hark.WrapError(hark.EINTERNAL, err, "decode recording")
-		}
-		s.TagCounts = map[string]int{}
-		byID[s.ID] = len(out)
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(err, "list recordings")
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	ids := make([]string, 0, len(out))
-	ph := make([]string, 0, len(out))
-	targs := make([]any, 0, len(out))
-	for i, s := range out {
-		ids = append(ids, s.ID)
-		ph = append(ph, fmt.Sprintf("$%d", i+1))
-		targs = append(targs, s.ID)
-	}
-	trows, err := d.db.QueryContext(ctx, `SELECT recording_id, code, COUNT(*) FROM tags WHERE review <> 'rejected' AND recording_id IN (`+
-		strings.Join(ph, ",")+`) GROUP BY recording_id, code`, targs...)
-	if err != nil {
-		return nil, wrapDB(err, "count tags")
-	}
-	defer trows.Close()
-	for trows.Next() {
-		var id, code string
-		var n int
-		if err := trows.Scan(&id, &code, &n); err != nil {
-			return nil, wrapDB(err, "count tags")
-		}
-		out[byID[id]].TagCounts[code] = n
-	}
-	return out, wrapDB(trows.Err(), "count tags")
+	return out, nil
 }
 
-// PutTranscript replaces a recording's segments.
+// transcriptHeader is what the index keeps of a transcript besides its
+// segments.
+type transcriptHeader struct {
+	Engine, Model, Language string
+	Audio                   hark.AudioInfo
+}
+
+// annotationsHeader is what the index keeps of annotations besides the tags.
+type annotationsHeader struct{ Codebook, CodebookVersion, Tagger string }
+
+// PutTranscript replaces a recording's segments with the transcript's. It
+// returns ENOTFOUND for a recording the index does not have, and EINVALID
+// for a transcript with two segments of the same index.
 func (d *DB) PutTranscript(ctx context.Context, t *hark.Transcript) error {
-	doc, err := json.Marshal(struct {
-		Engine, Model, Language string
-		Audio                   hark.AudioInfo
-	}{t.Engine, t.Model, t.Language, t.Audio})
+	seen := make(map[int]bool, len(t.Segments))
+	rows := make([][]any, len(t.Segments))
+	for i, s := range t.Segments {
+		if seen[s.Index] {
+			return hark.Errorf(hark.EINVALID, "transcript %s: segment index %d appears twice", t.RecordingID, s.Index)
+		}
+		seen[s.Index] = true
+		rows[i] = []any{t.RecordingID, s.Index, s.Start, s.End, s.Speaker, string(s.Role), s.Text, s.Confidence}
+	}
+	doc, err := json.Marshal(transcriptHeader{t.Engine, t.Model, t.Language, t.Audio})
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode transcript %s", t.RecordingID)
 	}
 	return d.tx(ctx, "save transcript "+t.RecordingID, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE recording_id = $1`, t.RecordingID); err != nil {
+		// The recording's row first: it is the existence check, and its row
+		// lock makes concurrent replacements of one recording's segments
+		// take turns (on PostgreSQL a DELETE alone would miss rows another
+		// transaction is inserting).
+		if err := lockRecording(ctx, tx, `UPDATE recordings SET transcript_doc = $1 WHERE id = $2`, string(doc), t.RecordingID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE recordings SET transcript_doc = $1 WHERE id = $2`, string(doc), t.RecordingID)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE recording_id = $1`, params(t.RecordingID)...); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return hark.Errorf(hark.ENOTFOUND, "recording %s not found", t.RecordingID)
-		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO segments (recording_id, idx, start_s, end_s, speaker, role, text, confidence) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, s := range t.Segments {
-			if _, err := stmt.ExecContext(ctx, t.RecordingID, s.Index, s.Start, s.End, s.Speaker, string(s.Role), s.Text, s.Confidence); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertRows(ctx, tx, "segments",
+			[]string{"recording_id", "idx", "start_s", "end_s", "speaker", "role", "text", "confidence"}, rows)
 	})
 }
 
-// PutAnnotations replaces a recording's tags.
+// PutAnnotations replaces a recording's tags with the annotations'. It
+// returns ENOTFOUND for a recording the index does not have.
 func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
-	doc, err := json.Marshal(struct{ Codebook, CodebookVersion, Tagger string }{a.Codebook, a.CodebookVersion, a.Tagger})
+	rows := make([][]any, len(a.Tags))
+	for i, t := range a.Tags {
+		rows[i] = []any{a.RecordingID, t.Segment, t.Code, t.Start, t.End, t.Evidence, t.Confidence,
+			string(t.Source), string(t.Review), a.Codebook, a.CodebookVersion}
+	}
+	doc, err := json.Marshal(annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger})
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode annotations %s", a.RecordingID)
 	}
 	return d.tx(ctx, "save tags "+a.RecordingID, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE recording_id = $1`, a.RecordingID); err != nil {
+		// The recording's row first, as in PutTranscript.
+		if err := lockRecording(ctx, tx, `UPDATE recordings SET annotations_doc = $1 WHERE id = $2`, string(doc), a.RecordingID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE recordings SET annotations_doc = $1 WHERE id = $2`, string(doc), a.RecordingID)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE recording_id = $1`, params(a.RecordingID)...); err != nil {
+			return err
+		}
+		return insertRows(ctx, tx, "tags",
+			[]string{"recording_id", "segment", "code", "start_off", "end_off", "evidence", "confidence", "source", "review", "codebook", "codebook_version"}, rows)
+	})
+}
+
+// lockRecording runs update, an UPDATE of one recording's row by id, and
+// returns ENOTFOUND when there is no such row.
+func lockRecording(ctx context.Context, tx *sql.Tx, update, doc, id string) error {
+	res, err := tx.ExecContext(ctx, update, params(doc, id)...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(id)
+	}
+	return nil
+}
+
+// insertBatch is how many rows one INSERT statement carries: few round
+// trips for a long transcript, and far below either database's limit on
+// parameters.
+const insertBatch = 100
+
+// insertRows inserts rows into table, insertBatch rows a statement.
+func insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), insertBatch)
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		args := make([]any, 0, n*len(cols))
+		for i, row := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j, v := range row {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				args = append(args, v)
+				fmt.Fprintf(&b, "$%d", len(args))
+			}
+			b.WriteByte(')')
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), params(args...)...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// Session returns a recording with its transcript and tags, as far as they
+// exist, read from one snapshot; ENOTFOUND for an unknown recording.
+func (d *DB) Session(ctx context.Context, id string) (*hark.Session, error) {
+	var s *hark.Session
+	err := d.read(ctx, "read session "+id, func(tx *sql.Tx) error {
+		var doc, tdoc, adoc string
+		err := tx.QueryRowContext(ctx, `SELECT doc, transcript_doc, annotations_doc FROM recordings WHERE id = $1`, params(id)...).Scan(&doc, &tdoc, &adoc)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(id)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return hark.Errorf(hark.ENOTFOUND, "recording %s not found", a.RecordingID)
-		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO tags (recording_id, segment, code, start_off, end_off, evidence, confidence, source, review, codebook, codebook_version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`)
+		rec, err := decodeRecording(id, doc)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for _, t := range a.Tags {
-			if _, err := stmt.ExecContext(ctx, a.RecordingID, t.Segment, t.Code, t.Start, t.End, t.Evidence, t.Confidence,
-				string(t.Source), string(t.Review), a.Codebook, a.CodebookVersion); err != nil {
+		s = &hark.Session{Recording: rec}
+		if tdoc != "" {
+			if s.Transcript, err = readTranscript(ctx, tx, id, tdoc); err != nil {
+				return err
+			}
+		}
+		if adoc != "" {
+			if s.Annotations, err = readAnnotations(ctx, tx, id, adoc); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-}
-
-// Session returns a recording with its transcript and tags, as far as they exist.
-func (d *DB) Session(ctx context.Context, id string) (*hark.Session, error) {
-	rec, err := d.Recording(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	var tdoc, adoc string
-	if err := d.db.QueryRowContext(ctx, `SELECT transcript_doc, annotations_doc FROM recordings WHERE id = $1`, id).Scan(&tdoc, &adoc); err != nil {
-		return nil, wrapDB(err, "read session %s", id)
-	}
-	s := &hark.Session{Recording: rec}
-	if tdoc != "" {
-		var h struct {
-			Engine, Model, Language string
-			Audio                   hark.AudioInfo
-		}
-		if err := json.Unmarshal([]byte(tdoc), &h); err != nil {
-			return nil, hark.WrapError(hark.EINTERNAL, err, "decode transcript %s", id)
-		}
-		t := &hark.Transcript{Schema: hark.SchemaVersion, RecordingID: id, Engine: h.Engine, Model: h.Model, Language: h.Language, Audio: h.Audio, Segments: []hark.Segment{}}
-		rows, err := d.db.QueryContext(ctx, `SELECT idx, start_s, end_s, speaker, role, text, confidence FROM segments WHERE recording_id = $1 ORDER BY idx`, id)
-		if err != nil {
-			return nil, wrapDB(err, "read segments %s", id)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var sg hark.Segment
-			var role string
-			if err := rows.Scan(&sg.Index, &sg.Start, &sg.End, &sg.Speaker, &role, &sg.Text, &sg.Confidence); err != nil {
-				return nil, wrapDB(err, "read segments %s", id)
-			}
-			sg.Role = hark.Role(role)
-			t.Segments = append(t.Segments, sg)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, wrapDB(err, "read segments %s", id)
-		}
-		s.Transcript = t
-	}
-	if adoc != "" {
-		var h struct{ Codebook, CodebookVersion, Tagger string }
-		if err := json.Unmarshal([]byte(adoc), &h); err != nil {
-			return nil, hark.WrapError(hark.EINTERNAL, err, "decode annotations %s", id)
-		}
-		a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: id, Codebook: h.Codebook, CodebookVersion: h.CodebookVersion, Tagger: h.Tagger, Tags: []hark.Tag{}}
-		rows, err := d.db.QueryContext(ctx, `SELECT segment, code, start_off, end_off, evidence, confidence, source, review FROM tags WHERE recording_id = $1 ORDER BY segment, start_off, code`, id)
-		if err != nil {
-			return nil, wrapDB(err, "read tags %s", id)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var t hark.Tag
-			var src, rev string
-			if err := rows.Scan(&t.Segment, &t.Code, &t.Start, &t.End, &t.Evidence, &t.Confidence, &src, &rev); err != nil {
-				return nil, wrapDB(err, "read tags %s", id)
-			}
-			t.Source, t.Review = hark.Source(src), hark.Review(rev)
-			a.Tags = append(a.Tags, t)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, wrapDB(err, "read tags %s", id)
-		}
-		s.Annotations = a
 	}
 	return s, nil
 }
 
-// StatusCounts counts recordings per status.
+func readTranscript(ctx context.Context, tx *sql.Tx, id, doc string) (*hark.Transcript, error) {
+	var h transcriptHeader
+	if err := json.Unmarshal([]byte(doc), &h); err != nil {
+		return nil, hark.WrapError(hark.EINTERNAL, err, "decode transcript %s", id)
+	}
+	t := &hark.Transcript{Schema: hark.SchemaVersion, RecordingID: id, Engine: h.Engine, Model: h.Model,
+		Language: h.Language, Audio: h.Audio, Segments: []hark.Segment{}}
+	rows, err := tx.QueryContext(ctx, `SELECT idx, start_s, end_s, speaker, role, text, confidence FROM segments
+WHERE recording_id = $1 ORDER BY idx`, params(id)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sg hark.Segment
+		var role string
+		if err := rows.Scan(&sg.Index, &sg.Start, &sg.End, &sg.Speaker, &role, &sg.Text, &sg.Confidence); err != nil {
+			return nil, err
+		}
+		sg.Role = hark.Role(role)
+		t.Segments = append(t.Segments, sg)
+	}
+	return t, rows.Err()
+}
+
+func readAnnotations(ctx context.Context, tx *sql.Tx, id, doc string) (*hark.Annotations, error) {
+	var h annotationsHeader
+	if err := json.Unmarshal([]byte(doc), &h); err != nil {
+		return nil, hark.WrapError(hark.EINTERNAL, err, "decode annotations %s", id)
+	}
+	a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: id, Codebook: h.Codebook,
+		CodebookVersion: h.CodebookVersion, Tagger: h.Tagger, Tags: []hark.Tag{}}
+	rows, err := tx.QueryContext(ctx, `SELECT segment, code, start_off, end_off, evidence, confidence, source, review FROM tags
+WHERE recording_id = $1 ORDER BY segment, start_off, code, end_off, source, review`, params(id)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t hark.Tag
+		var src, rev string
+		if err := rows.Scan(&t.Segment, &t.Code, &t.Start, &t.End, &t.Evidence, &t.Confidence, &src, &rev); err != nil {
+			return nil, err
+		}
+		t.Source, t.Review = hark.Source(src), hark.Review(rev)
+		a.Tags = append(a.Tags, t)
+	}
+	return a, rows.Err()
+}
+
+// StatusCounts counts recordings per status, in one batch or, for batch "",
+// in all.
 func (d *DB) StatusCounts(ctx context.Context, batch string) (map[hark.Status]int, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM recordings WHERE $1 = '' OR batch = $1 GROUP BY status`, batch)
-	if err != nil {
-		return nil, wrapDB(err, "count recordings")
+	// Two statements rather than "$1 = '' OR batch = $1", which keeps a
+	// prepared plan from using the batch index.
+	q, args := `SELECT status, COUNT(*) FROM recordings GROUP BY status`, []any{}
+	if batch != "" {
+		q, args = `SELECT status, COUNT(*) FROM recordings WHERE batch = $1 GROUP BY status`, params(batch)
 	}
-	defer rows.Close()
 	out := map[hark.Status]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, wrapDB(err, "count recordings")
-		}
-		out[hark.Status(st)] = n
-	}
-	return out, wrapDB(rows.Err(), "count recordings")
+	err := d.counts(ctx, "count recordings", q, args, func(k string, n int) { out[hark.Status(k)] = n })
+	return out, err
 }
 
-// TagCounts counts tags per code over ready recordings, excluding rejected tags.
+// TagCounts counts tags per code over ready recordings, excluding rejected
+// tags, in one batch or, for batch "", in all.
 func (d *DB) TagCounts(ctx context.Context, batch string) (map[string]int, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT t.code, COUNT(*) FROM tags t JOIN recordings r ON r.id = t.recording_id
-WHERE r.status = 'ready' AND t.review <> 'rejected' AND ($1 = '' OR r.batch = $1) GROUP BY t.code`, batch)
+	q, args := `SELECT t.code, COUNT(*) FROM tags t JOIN recordings r ON r.id = t.recording_id
+WHERE r.status = 'ready' AND t.review <> 'rejected' GROUP BY t.code`, []any{}
+	if batch != "" {
+		q, args = `SELECT t.code, COUNT(*) FROM tags t JOIN recordings r ON r.id = t.recording_id
+WHERE r.status = 'ready' AND t.review <> 'rejected' AND r.batch = $1 GROUP BY t.code`, params(batch)
+	}
+	out := map[string]int{}
+	err := d.counts(ctx, "count tags", q, args, func(k string, n int) { out[k] = n })
+	return out, err
+}
+
+// counts runs a query of (key, count) rows and hands each row to fn.
+func (d *DB) counts(ctx context.Context, what, q string, args []any, fn func(string, int)) error {
+	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, wrapDB(err, "count tags")
+		return wrapDB(err, "%s", what)
 	}
 	defer rows.Close()
-	out := map[string]int{}
 	for rows.Next() {
-		var code string
+		var k string
 		var n int
-		if err := rows.Scan(&code, &n); err != nil {
-			return nil, wrapDB(err, "count tags")
+		if err := rows.Scan(&k, &n); err != nil {
+			return wrapDB(err, "%s", what)
 		}
-		out[code] = n
+		fn(k, n)
 	}
-	return out, wrapDB(rows.Err(), "count tags")
+	return wrapDB(rows.Err(), "%s", what)
 }
 
+// tx runs fn in a write transaction and commits it if fn returns nil.
 func (d *DB) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+	return d.inTx(ctx, nil, what, fn)
+}
+
+// read runs fn in a read-only transaction on one snapshot.
+func (d *DB) read(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	return d.inTx(ctx, &d.dialect.readTx, what, fn)
+}
+
+func (d *DB) inTx(ctx context.Context, opts *sql.TxOptions, what string, fn func(*sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, opts)
 	if err != nil {
 		return wrapDB(err, "%s", what)
 	}
@@ -413,6 +512,51 @@ func (d *DB) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error 
 	return wrapDB(tx.Commit(), "%s", what)
 }
 
+func decodeRecording(id, doc string) (*hark.Recording, error) {
+	var r hark.Recording
+	if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		return nil, hark.WrapError(hark.EINTERNAL, err, "decode recording %s", id)
+	}
+	return &r, nil
+}
+
+func notFound(id string) error {
+	return hark.Errorf(hark.ENOTFOUND, "recording %s not found", id)
+}
+
+// params returns args with every string made storable in a text column on
+// both databases: invalid UTF-8 becomes U+FFFD byte by byte, as
+// encoding/json does when the object store's documents are written, and NUL,
+// which PostgreSQL text cannot hold, becomes U+FFFD too.
+func params(args ...any) []any {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = storable(s)
+		}
+	}
+	return args
+}
+
+func storable(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == 0 || r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// wrapDB makes a database error an EUNAVAILABLE hark error, since the usual
+// cause is a database that is down or busy.
 func wrapDB(err error, format string, args ...any) error {
 	if err == nil {
 		return nil

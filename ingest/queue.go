@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -274,4 +275,66 @@ func (q *Queue) Pending(ctx context.Context, consumer string) (int, error) {
 		return 0, hark.WrapError(hark.EUNAVAILABLE, err, "consumer %s", consumer)
 	}
 	return int(info.NumPending) + info.NumAckPending, nil
+}
+
+// Ready reports whether the connection to NATS is up and the stream exists.
+func (q *Queue) Ready(ctx context.Context) error {
+	if !q.nc.IsConnected() {
+		return hark.Errorf(hark.EUNAVAILABLE, "not connected to NATS at %s", q.cfg.URL)
+	}
+	if _, err := q.js.Stream(ctx, q.cfg.Stream); err != nil {
+		return hark.WrapError(hark.EUNAVAILABLE, err, "stream %s (run `hark setup`?)", q.cfg.Stream)
+	}
+	return nil
+}
+
+// maxDeliveriesAdvisory is the part of JetStream's max-deliveries advisory
+// hark reads.
+type maxDeliveriesAdvisory struct {
+	Stream     string `json:"stream"`
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries int    `json:"deliveries"`
+}
+
+// ExhaustedHandler is told about a message that used up its deliveries
+// without being acknowledged (every worker that took it stopped or crashed).
+type ExhaustedHandler func(ctx context.Context, consumer string, data []byte, deliveries int) error
+
+// OnExhausted calls h for every message of the work stream that exhausts its
+// deliveries, once across all the processes that subscribe, then removes the
+// message from the stream. It stops when ctx is done.
+func (q *Queue) OnExhausted(ctx context.Context, h ExhaustedHandler) error {
+	stream, err := q.js.Stream(ctx, q.cfg.Stream)
+	if err != nil {
+		return hark.WrapError(hark.EUNAVAILABLE, err, "stream %s", q.cfg.Stream)
+	}
+	log := q.cfg.Logger
+	subject := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + q.cfg.Stream + ".*"
+	sub, err := q.nc.QueueSubscribe(subject, "hark-exhausted", func(m *nats.Msg) {
+		var adv maxDeliveriesAdvisory
+		if err := json.Unmarshal(m.Data, &adv); err != nil || adv.StreamSeq == 0 {
+			return
+		}
+		msg, err := stream.GetMsg(ctx, adv.StreamSeq)
+		if err != nil {
+			log.Warn("exhausted message not found", "seq", adv.StreamSeq, "err", err)
+			return
+		}
+		if err := h(ctx, adv.Consumer, msg.Data, adv.Deliveries); err != nil {
+			log.Warn("exhausted message not recorded", "seq", adv.StreamSeq, "err", err)
+			return
+		}
+		if err := stream.DeleteMsg(ctx, adv.StreamSeq); err != nil {
+			log.Warn("delete exhausted message", "seq", adv.StreamSeq, "err", err)
+		}
+	})
+	if err != nil {
+		return hark.WrapError(hark.EUNAVAILABLE, err, "subscribe to %s", subject)
+	}
+	go func() {
+		<-ctx.Done()
+		_ = sub.Unsubscribe()
+	}()
+	return nil
 }

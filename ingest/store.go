@@ -186,3 +186,15 @@ func lowerKeys(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// Ready reports whether the store answers and the bucket exists.
+func (s *Store) Ready(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.cfg.Bucket)
+	if err != nil {
+		return s.wrap(err, "check bucket %s", s.cfg.Bucket)
+	}
+	if !ok {
+		return hark.Errorf(hark.EUNAVAILABLE, "bucket %s does not exist (run `hark setup`)", s.cfg.Bucket)
+	}
+	return nil
+}

@@ -38,6 +38,14 @@ type Config struct {
 	// SidecarExtensions are the transcript extensions looked for next to a
 	// recording, e.g. .vtt.
 	SidecarExtensions []string
+	// Observer, when set, is told when a recording reaches a state.
+	Observer Observer
+}
+
+// Observer is told when a recording is transcribed, ready or failed; a
+// failure comes with the kind of its reason (a hark error code).
+type Observer interface {
+	Recorded(stage hark.Stage, status hark.Status, reasonKind string)
 }
 
 // Pipeline runs the stages.
@@ -81,11 +89,17 @@ const (
 // IsCompanion reports whether key is not a recording but something hark
 // stores or reads next to one: results, and sidecar transcripts.
 func (p *Pipeline) IsCompanion(key string) bool {
+	return IsCompanion(key, p.cfg.SidecarExtensions)
+}
+
+// IsCompanion reports whether key is a result hark wrote or a transcript
+// with one of the given extensions, rather than a recording.
+func IsCompanion(key string, sidecarExtensions []string) bool {
 	if strings.HasPrefix(key, hark.ResultsPrefix) {
 		return true
 	}
 	ext := strings.ToLower(path.Ext(key))
-	for _, e := range p.cfg.SidecarExtensions {
+	for _, e := range sidecarExtensions {
 		if ext == e {
 			return true
 		}
@@ -127,9 +141,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 			if old, lerr := p.loadRecording(ctx, rec.ID); lerr == nil && old.Done() {
 				return nil
 			}
-			log.Info("recording failed", "recording", rec.ID, "reason", "object not found")
-			rec.Fail(hark.StageIngest, fmt.Sprintf("the object %q was not found in bucket %s: it was deleted or its upload did not finish; upload it again", ev.Key, ev.Bucket), p.cfg.Now())
-			return p.saveRecording(ctx, rec)
+			return p.fail(ctx, rec, hark.StageIngest, hark.ENOTFOUND, fmt.Sprintf("the object %q was not found in bucket %s: it was deleted or its upload did not finish; upload it again", ev.Key, ev.Bucket))
 		}
 		return p.retryOrFail(ctx, d, rec, hark.StageIngest, err)
 	}
@@ -144,40 +156,63 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 			return nil
 		case hark.StatusTranscribed, hark.StatusAnnotating:
 			return p.publishTranscribed(ctx, rec, false)
+		case hark.StatusTranscribing:
+			if d.Attempt() == 1 {
+				// Another message owns this recording and is still
+				// pending in the queue; if its worker dies, that message is
+				// redelivered. This one is a duplicate event.
+				log.Debug("duplicate event for a recording in progress")
+				return nil
+			}
+			// A redelivery: the worker that had it stopped or stalled.
 		}
 	case hark.ErrorCode(err) == hark.ENOTFOUND:
 		rec = p.newRecording(ev.Bucket, info)
 	default:
 		return err
 	}
+	prev := rec.Attempts
 	rec.Status = hark.StatusTranscribing
 	rec.Attempts++
 	rec.UpdatedAt = p.cfg.Now()
-	if err := p.saveRecording(ctx, rec); err != nil {
+	if err := p.cfg.Index.ClaimRecording(ctx, rec, prev); err != nil {
+		if hark.ErrorCode(err) == hark.ECONFLICT {
+			log.Debug("another worker claimed the recording first")
+			return nil
+		}
+		return err
+	}
+	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
 		return err
 	}
 	log.Info("transcribing")
 	t, err := p.transcript(ctx, rec)
+	if hark.ErrorCode(err) == hark.ECONFLICT {
+		log.Info("a newer attempt took the recording over; dropping this one's result")
+		return nil
+	}
 	if err != nil {
 		if hark.ErrorCode(err) == hark.EINVALID || hark.ErrorCode(err) == hark.ENOTFOUND {
-			log.Info("recording failed", "reason", hark.ErrorMessage(err))
-			rec.Fail(hark.StageTranscribe, hark.ErrorMessage(err), p.cfg.Now())
-			return p.saveRecording(ctx, rec)
+			return p.fail(ctx, rec, hark.StageTranscribe, hark.ErrorCode(err), hark.ErrorMessage(err))
 		}
 		return p.retryOrFail(ctx, d, rec, hark.StageTranscribe, err)
 	}
 	rec.DurationSeconds = t.Audio.DurationSeconds
 	rec.Channels = t.Audio.Channels
 	rec.SampleRate = t.Audio.SampleRate
+	if err := p.owns(ctx, rec); err != nil {
+		return dropIfConflict(err)
+	}
 	if err := p.cfg.Index.PutTranscript(ctx, t); err != nil {
 		return err
 	}
 	rec.Status = hark.StatusTranscribed
 	rec.UpdatedAt = p.cfg.Now()
 	if err := p.saveRecording(ctx, rec); err != nil {
-		return err
+		return dropIfConflict(err)
 	}
 	log.Info("transcribed", "segments", len(t.Segments), "engine", t.Engine)
+	p.observe(hark.StageTranscribe, hark.StatusTranscribed, "")
 	return p.publishTranscribed(ctx, rec, false)
 }
 
@@ -209,6 +244,9 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	out.RecordingID = rec.ID
 	for i := range out.Segments {
 		out.Segments[i].Index = i
+	}
+	if err := p.owns(ctx, rec); err != nil {
+		return nil, err
 	}
 	if err := p.putJSON(ctx, hark.TranscriptKey(rec.ID), out); err != nil {
 		return nil, err
@@ -286,27 +324,28 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 		rec.Status = hark.StatusAnnotating
 		rec.UpdatedAt = p.cfg.Now()
 		if err := p.saveRecording(ctx, rec); err != nil {
-			return err
+			return dropIfConflict(err)
 		}
 	}
 	var t hark.Transcript
 	if err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); err != nil {
 		if hark.ErrorCode(err) == hark.ENOTFOUND {
-			rec.Fail(hark.StageAnnotate, "the transcript is missing from the object store; run `hark retry "+rec.ID+"` to transcribe again", p.cfg.Now())
-			return p.saveRecording(ctx, rec)
+			return p.fail(ctx, rec, hark.StageAnnotate, hark.ENOTFOUND, "the transcript is missing from the object store; run `hark retry "+rec.ID+"` to transcribe again")
 		}
 		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
 	}
 	a, err := p.cfg.Tagger.Tag(ctx, &t)
 	if err != nil {
 		if hark.ErrorCode(err) == hark.EINVALID {
-			rec.Fail(hark.StageAnnotate, hark.ErrorMessage(err), p.cfg.Now())
-			return p.saveRecording(ctx, rec)
+			return p.fail(ctx, rec, hark.StageAnnotate, hark.EINVALID, hark.ErrorMessage(err))
 		}
 		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
 	}
 	a.Schema = hark.SchemaVersion
 	a.RecordingID = rec.ID
+	if err := p.owns(ctx, rec); err != nil {
+		return dropIfConflict(err)
+	}
 	if err := p.putJSON(ctx, hark.AnnotationsKey(rec.ID), a); err != nil {
 		return err
 	}
@@ -317,9 +356,10 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	rec.Stage, rec.Reason = "", ""
 	rec.UpdatedAt = p.cfg.Now()
 	if err := p.saveRecording(ctx, rec); err != nil {
-		return err
+		return dropIfConflict(err)
 	}
 	log.Info("ready", "tags", len(a.Tags), "codebook_version", a.CodebookVersion)
+	p.observe(hark.StageAnnotate, hark.StatusReady, "")
 	return nil
 }
 
@@ -332,11 +372,27 @@ func (p *Pipeline) retryOrFail(ctx context.Context, d hark.Delivery, rec *hark.R
 		}
 		return err
 	}
-	rec.Fail(stage, fmt.Sprintf("gave up after %d attempts: %s", d.Attempt(), hark.ErrorMessage(err)), p.cfg.Now())
-	if serr := p.saveRecording(ctx, rec); serr != nil {
+	if serr := p.fail(ctx, rec, stage, hark.ErrorCode(err), fmt.Sprintf("gave up after %d attempts: %s", d.Attempt(), hark.ErrorMessage(err))); serr != nil {
 		return errors.Join(err, serr)
 	}
 	return nil
+}
+
+// fail records a failure against the recording.
+func (p *Pipeline) fail(ctx context.Context, rec *hark.Recording, stage hark.Stage, kind, reason string) error {
+	p.log.Info("recording failed", "recording", rec.ID, "stage", stage, "kind", kind)
+	rec.Fail(stage, reason, p.cfg.Now())
+	if err := p.saveRecording(ctx, rec); err != nil {
+		return err
+	}
+	p.observe(stage, hark.StatusFailed, kind)
+	return nil
+}
+
+func (p *Pipeline) observe(stage hark.Stage, status hark.Status, kind string) {
+	if p.cfg.Observer != nil {
+		p.cfg.Observer.Recorded(stage, status, kind)
+	}
 }
 
 func (p *Pipeline) newRecording(bucket string, info hark.ObjectInfo) *hark.Recording {
@@ -384,13 +440,36 @@ func (p *Pipeline) loadRecording(ctx context.Context, id string) (*hark.Recordin
 	return &r, nil
 }
 
-// saveRecording writes the recording to the object store, then the index.
+// saveRecording writes the recording's state to the index, which fences
+// out a stale attempt (ECONFLICT), then to the object store.
 func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error {
 	rec.Schema = hark.SchemaVersion
-	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
+	if err := p.cfg.Index.PutRecording(ctx, rec); err != nil {
 		return err
 	}
-	return p.cfg.Index.PutRecording(ctx, rec)
+	return p.putJSON(ctx, hark.RecordingKey(rec.ID), rec)
+}
+
+// owns returns ECONFLICT when a newer attempt has taken the recording over,
+// so that a stalled worker's late results are never written.
+func (p *Pipeline) owns(ctx context.Context, rec *hark.Recording) error {
+	cur, err := p.cfg.Index.Recording(ctx, rec.ID)
+	if err != nil {
+		return err
+	}
+	if cur.Attempts != rec.Attempts {
+		return hark.Errorf(hark.ECONFLICT, "recording %s: attempt %d was taken over by attempt %d", rec.ID, rec.Attempts, cur.Attempts)
+	}
+	return nil
+}
+
+// dropIfConflict turns a lost claim into success, so the message is acked
+// and the newer attempt's results stand.
+func dropIfConflict(err error) error {
+	if hark.ErrorCode(err) == hark.ECONFLICT {
+		return nil
+	}
+	return err
 }
 
 func (p *Pipeline) putJSON(ctx context.Context, key string, v any) error {

@@ -20,7 +20,7 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 		if err := p.getJSON(ctx, info.Key, &rec); err != nil {
 			return err
 		}
-		if err := p.cfg.Index.PutRecording(ctx, &rec); err != nil {
+		if err := p.cfg.Index.PutRecording(ctx, &rec); err != nil && hark.ErrorCode(err) != hark.ECONFLICT {
 			return err
 		}
 		var t hark.Transcript

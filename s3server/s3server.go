@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/versity/versitygw/backend"
 	"github.com/versity/versitygw/backend/meta"
 	"github.com/versity/versitygw/backend/posix"
 	"github.com/versity/versitygw/embedgw"
@@ -30,6 +31,22 @@ type Config struct {
 	Addr      string
 	AccessKey string
 	SecretKey string
+	// Notify, when set, is called after every completed PutObject,
+	// CompleteMultipartUpload and CopyObject, so that an upload from any S3
+	// tool starts the pipeline. An error is logged, not returned to the
+	// client: the object is stored, and the reconciler finds it later.
+	Notify func(ctx context.Context, obj Created) error
+	// Logf logs a notification failure. Default: discard.
+	Logf func(format string, args ...any)
+}
+
+// Created describes an object the server has just stored.
+type Created struct {
+	Bucket    string
+	Key       string
+	ETag      string
+	Size      int64
+	EventName string // s3:ObjectCreated:Put, :CompleteMultipartUpload or :Copy
 }
 
 // Server is a running embedded S3 server.
@@ -71,10 +88,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3 server over %s: %w", root, err)
 	}
+	var gw backend.Backend = be
+	if cfg.Notify != nil {
+		gw = &notifying{Backend: be, notify: cfg.Notify, logf: cfg.Logf}
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Server{addr: addr, cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		s.done <- embedgw.RunVersityGW(runCtx, be, &embedgw.Config{
+		s.done <- embedgw.RunVersityGW(runCtx, gw, &embedgw.Config{
 			RootUserAccess:    cfg.AccessKey,
 			RootUserSecret:    cfg.SecretKey,
 			Ports:             []string{addr},

@@ -28,6 +28,11 @@ type Config struct {
 	Index    hark.Index
 	Codebook *hark.Codebook // for labels and polarity of codes; may be nil
 	Logger   *slog.Logger
+	// Metrics, when set, is served at /metrics.
+	Metrics http.Handler
+	// Ready, when set, is asked by /readyz whether the server's
+	// dependencies answer.
+	Ready func(ctx context.Context) error
 }
 
 // Server serves the pages and the API.
@@ -82,6 +87,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/recordings/{id}", s.handleRecordingAPI)
 	mux.HandleFunc("GET /api/status", s.handleStatusAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("GET /readyz", ReadyHandler(s.cfg.Ready))
+	if s.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
 	return securityHeaders(mux)
 }
 
@@ -352,4 +361,20 @@ func highlight(text string, tags []hark.Tag) template.HTML {
 		b.WriteString("</mark>")
 	}
 	return template.HTML(b.String())
+}
+
+// ReadyHandler answers 200 when ready returns nil, and 503 with the reason
+// otherwise.
+func ReadyHandler(ready func(ctx context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+			defer cancel()
+			if err := ready(ctx); err != nil {
+				http.Error(w, "not ready: "+hark.ErrorMessage(err), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Write([]byte("ready\n"))
+	})
 }

@@ -27,8 +27,8 @@ func (c *conn) flags(cmd *cobra.Command) {
 
 // resolve fills in what the flags left unset.
 func (c *conn) resolve(g *globals) (ingest.StoreConfig, ingest.QueueConfig, error) {
-	sc := ingest.StoreConfig{Endpoint: c.s3URL, Bucket: c.bucket, AccessKey: env("HARK_S3_ACCESS_KEY", ""), SecretKey: env("HARK_S3_SECRET_KEY", ""), Region: env("HARK_S3_REGION", "us-east-1")}
-	qc := ingest.QueueConfig{URL: c.natsURL, Token: env("HARK_NATS_TOKEN", ""), Logger: g.logger()}
+	sc := ingest.StoreConfig{Endpoint: c.s3URL, Bucket: c.bucket, AccessKey: secretEnv("HARK_S3_ACCESS_KEY"), SecretKey: secretEnv("HARK_S3_SECRET_KEY"), Region: env("HARK_S3_REGION", "us-east-1")}
+	qc := ingest.QueueConfig{URL: c.natsURL, Token: secretEnv("HARK_NATS_TOKEN"), Logger: g.logger()}
 	if sc.Endpoint == "" || qc.URL == "" {
 		e, err := readEndpoints(g.dataDir)
 		if err != nil {

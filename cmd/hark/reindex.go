@@ -45,6 +45,6 @@ moved to another database.`,
 		},
 	}
 	c.flags(cmd)
-	cmd.Flags().StringVar(&db, "db", env("HARK_DB", ""), "index database (default: <data-dir>/index.db)")
+	cmd.Flags().StringVar(&db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
 	return cmd
 }

@@ -16,9 +16,12 @@ import (
 
 func openIndex(ctx context.Context, g *globals, dsn string) (*index.DB, error) {
 	if dsn == "" {
+		dsn = secretEnv("HARK_DB") // may hold a password: never a flag default, never printed
+	}
+	if dsn == "" {
 		dsn = filepath.Join(g.dataDir, "index.db")
 	}
-	return index.OpenSQLite(ctx, dsn)
+	return index.Open(ctx, dsn)
 }
 
 // StatusReport is what `hark status --json` prints.
@@ -140,6 +143,6 @@ func newStatusCmd(g *globals) *cobra.Command {
 	f.StringVar(&batch, "batch", "", "only this batch (as printed by `hark upload`)")
 	f.BoolVar(&watch, "watch", false, "repeat every 2 seconds until every recording is ready or failed")
 	f.BoolVar(&asJS, "json", false, "print JSON")
-	f.StringVar(&db, "db", env("HARK_DB", ""), "index database (default: <data-dir>/index.db)")
+	f.StringVar(&db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
 	return cmd
 }

@@ -14,12 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harkworks/hark"
-	"github.com/harkworks/hark/annotate"
 	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
-	"github.com/harkworks/hark/pipeline"
+	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/s3server"
-	"github.com/harkworks/hark/transcribe"
 	"github.com/harkworks/hark/web"
 )
 
@@ -30,14 +28,19 @@ type UpConfig struct {
 	NATSAddr string // host:port for the embedded NATS server; port 0 picks one
 	S3Addr   string // host:port for the embedded S3 server; port 0 picks one
 	Bucket   string // default "recordings"
-	// Concurrency of the transcribe and annotate stages.
-	TranscribeConcurrency int
-	AnnotateConcurrency   int
+	// Concurrency is how many messages each stage handles at once.
+	Concurrency int
+	// ReconcileInterval is how often the bucket is checked for recordings
+	// without results; 0 means every 5 minutes, negative never.
+	ReconcileInterval time.Duration
 	// Codebook is a codebook YAML file; empty uses the built-in one.
 	Codebook string
 	// AckWait is how long a delivery may go without an ack or heartbeat.
 	AckWait time.Duration
 	Logger  *slog.Logger
+	// WrapEngine, when set, wraps the transcript engine (tests use it to
+	// slow transcription down).
+	WrapEngine func(hark.Engine) hark.Engine
 }
 
 func (c UpConfig) withDefaults() UpConfig {
@@ -53,11 +56,11 @@ func (c UpConfig) withDefaults() UpConfig {
 	if c.Bucket == "" {
 		c.Bucket = "recordings"
 	}
-	if c.TranscribeConcurrency == 0 {
-		c.TranscribeConcurrency = 2
+	if c.Concurrency == 0 {
+		c.Concurrency = 2
 	}
-	if c.AnnotateConcurrency == 0 {
-		c.AnnotateConcurrency = 2
+	if c.ReconcileInterval == 0 {
+		c.ReconcileInterval = 5 * time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -77,8 +80,7 @@ type Up struct {
 	idx    *index.DB
 	queue  *ingest.Queue
 	web    *web.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	stages *stages
 	once   sync.Once
 }
 
@@ -98,13 +100,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	cb := annotate.DefaultCodebook()
-	if cfg.Codebook != "" {
-		if cb, err = annotate.LoadCodebook(cfg.Codebook); err != nil {
-			return nil, err
-		}
-	}
-	tagger, err := annotate.NewRuleTagger(cb)
+	cb, err := loadCodebook(cfg.Codebook)
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +124,15 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	}); err != nil {
 		return nil, err
 	}
+	if u.queue, err = ingest.Connect(ctx, ingest.QueueConfig{URL: u.nats.URL(), Token: secrets.NATSToken, AckWait: cfg.AckWait, Logger: log}); err != nil {
+		return nil, err
+	}
+	if _, err := u.queue.Setup(ctx); err != nil {
+		return nil, err
+	}
 	if u.s3, err = s3server.Start(ctx, s3server.Config{
 		Dir: filepath.Join(cfg.DataDir, "s3"), Addr: cfg.S3Addr, AccessKey: secrets.S3AccessKey, SecretKey: secrets.S3SecretKey,
+		Notify: notifier(u.queue), Logf: func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) },
 	}); err != nil {
 		return nil, err
 	}
@@ -145,28 +148,28 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if u.idx, err = index.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "index.db")); err != nil {
 		return nil, err
 	}
-	if u.queue, err = ingest.Connect(ctx, ingest.QueueConfig{URL: u.nats.URL(), Token: secrets.NATSToken, AckWait: cfg.AckWait, Logger: log}); err != nil {
+	m := metrics.New()
+	p, err := newPipeline(store, u.idx, u.queue, cb, m, log, cfg.WrapEngine)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := u.queue.Setup(ctx); err != nil {
-		return nil, err
-	}
-	p := pipeline.New(pipeline.Config{
-		Store: store, Index: u.idx, Publisher: u.queue, Logger: log,
-		Engine:            transcribe.NewService(transcribe.Config{}),
-		Tagger:            tagger,
-		SidecarExtensions: transcribe.SidecarExtensions,
-	})
-	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Codebook: cb, Logger: log}); err != nil {
+	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Codebook: cb, Logger: log,
+		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready)}); err != nil {
 		return nil, err
 	}
 	if err := u.web.Start(); err != nil {
 		return nil, err
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	u.cancel = cancel
-	u.runStage(runCtx, ingest.ConsumerTranscribe, cfg.TranscribeConcurrency, p.Transcribe)
-	u.runStage(runCtx, ingest.ConsumerAnnotate, cfg.AnnotateConcurrency, p.Annotate)
+	u.stages = startStages(ctx, stagesConfig{
+		Names:       []string{ingest.ConsumerTranscribe, ingest.ConsumerAnnotate},
+		Concurrency: cfg.Concurrency, ReconcileInterval: cfg.ReconcileInterval,
+	}, u.queue, p, m, log)
+	// Objects stored while hark was down (or whose events were lost) are found now.
+	if res, err := p.Reconcile(ctx); err != nil {
+		log.Warn("reconcile at start", "err", err)
+	} else if res.Enqueued > 0 {
+		log.Info("found recordings without results", "enqueued", res.Enqueued)
+	}
 
 	u.Endpoints = Endpoints{Schema: hark.SchemaVersion, NATS: u.nats.URL(), S3: u.s3.URL(), Bucket: cfg.Bucket, HTTP: u.web.URL(), PID: os.Getpid()}
 	if err := writeJSONFile(filepath.Join(cfg.DataDir, endpointsFile), &u.Endpoints, 0o600); err != nil {
@@ -174,14 +177,6 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	}
 	log.Info("hark is up", "http", u.Endpoints.HTTP, "s3", u.Endpoints.S3, "nats", u.Endpoints.NATS, "data_dir", cfg.DataDir)
 	return u, nil
-}
-
-func (u *Up) runStage(ctx context.Context, consumer string, n int, h ingest.Handler) {
-	u.wg.Go(func() {
-		if err := u.queue.Run(ctx, consumer, n, h); err != nil {
-			u.cfg.Logger.Error("stage stopped", "stage", consumer, "err", err)
-		}
-	})
 }
 
 // Index returns the running index.
@@ -192,10 +187,9 @@ func (u *Up) Index() hark.Index { return u.idx }
 func (u *Up) Close(ctx context.Context) error {
 	var errs []error
 	u.once.Do(func() {
-		if u.cancel != nil {
-			u.cancel()
+		if u.stages != nil {
+			u.stages.stop()
 		}
-		u.wg.Wait()
 		if u.web != nil {
 			errs = append(errs, u.web.Close(ctx))
 		}
@@ -249,8 +243,8 @@ again on the same data dir loses nothing and re-does nothing.`,
 	f.StringVar(&cfg.S3Addr, "s3-listen", env("HARK_S3_LISTEN", "127.0.0.1:0"), "address of the embedded S3 server (port 0 picks a free port)")
 	f.StringVar(&cfg.Bucket, "bucket", env("HARK_BUCKET", "recordings"), "bucket holding recordings and results")
 	f.StringVar(&cfg.Codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file (default: the built-in practice codebook)")
-	f.IntVar(&cfg.TranscribeConcurrency, "transcribe-concurrency", 2, "recordings transcribed at once")
-	f.IntVar(&cfg.AnnotateConcurrency, "annotate-concurrency", 2, "transcripts annotated at once")
+	f.IntVar(&cfg.Concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
+	f.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
 	return cmd
 }
 

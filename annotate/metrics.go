@@ -1,0 +1,175 @@
+package annotate
+
+import (
+	"github.com/harkworks/hark"
+)
+
+// Metrics are the figures of one session that coaches and analysts read
+// next to its tags: how often each practice marker occurs, the balance of
+// reflections and questions, and who talks and for how long. Times are in
+// seconds. Counts are of turns (segments), as tags are.
+type Metrics struct {
+	RecordingID     string `json:"recording_id"`
+	Codebook        string `json:"codebook"`
+	CodebookVersion string `json:"codebook_version"`
+
+	// DurationSeconds is the length of the session: the end of its last
+	// segment.
+	DurationSeconds float64 `json:"duration_seconds"`
+
+	// WorkerTurns counts the worker's turns: runs of consecutive worker
+	// segments that someone else's segment ends.
+	WorkerTurns int `json:"worker_turns"`
+
+	// Codes holds the count and rate per hour of each code that has at
+	// least one tag. Tags a coach rejected are not counted.
+	Codes map[string]CodeMetrics `json:"codes"`
+
+	// Reflections, OpenQuestions and ClosedQuestions count the worker's
+	// segments with a reflective_listening tag, with an open_question tag,
+	// and with a closed question but no open one. Closed questions have no
+	// code: they are found by the rule tagger's sentence analysis, whatever
+	// tagger made the tags.
+	Reflections     int `json:"reflections"`
+	OpenQuestions   int `json:"open_questions"`
+	ClosedQuestions int `json:"closed_questions"`
+
+	// ReflectionToQuestion is Reflections / (OpenQuestions +
+	// ClosedQuestions), the MITI ratio of reflections to questions (MITI 4
+	// suggests at least 1 as fair and 2 as good practice). It is null when
+	// the worker asked no questions.
+	ReflectionToQuestion *float64 `json:"reflection_to_question"`
+
+	// Roles holds the talk of each role that speaks in the session.
+	Roles map[hark.Role]RoleMetrics `json:"roles"`
+}
+
+// CodeMetrics are how often one code occurs in a session.
+type CodeMetrics struct {
+	Count   int     `json:"count"`
+	PerHour float64 `json:"per_hour"` // Count per hour of the session; 0 for a session without duration
+}
+
+// RoleMetrics are how much one role talks in a session.
+type RoleMetrics struct {
+	// Turns counts runs of consecutive segments by this role.
+	Turns int `json:"turns"`
+	// TalkSeconds is the sum of the role's segment durations.
+	TalkSeconds float64 `json:"talk_seconds"`
+	// TalkShare is TalkSeconds as a share (0..1) of everyone's talk.
+	TalkShare float64 `json:"talk_share"`
+	// LongestMonologueSeconds is the longest turn: from the start of its
+	// first segment to the end of its last, pauses within it included.
+	LongestMonologueSeconds float64 `json:"longest_monologue_seconds"`
+}
+
+// SessionMetrics computes the metrics of a transcript and its annotations.
+// The annotations may come from any tagger and may include coaches' tags;
+// tags a coach rejected are left out, and tags for segments the transcript
+// does not have are ignored.
+func SessionMetrics(t *hark.Transcript, a *hark.Annotations) Metrics {
+	m := Metrics{
+		Codes: make(map[string]CodeMetrics),
+		Roles: make(map[hark.Role]RoleMetrics),
+	}
+	if t == nil {
+		return m
+	}
+	m.RecordingID = t.RecordingID
+	m.DurationSeconds = t.Duration()
+	perHour := func(n int) float64 {
+		if m.DurationSeconds <= 0 {
+			return 0
+		}
+		return float64(n) * 3600 / m.DurationSeconds
+	}
+
+	// Which codes each segment carries, by position in the transcript.
+	pos := make(map[int]int, len(t.Segments))
+	for i := range t.Segments {
+		pos[t.Segments[i].Index] = i
+	}
+	has := make([]uint8, len(t.Segments)) // bit 0: reflection, bit 1: open question
+	if a != nil {
+		m.Codebook, m.CodebookVersion = a.Codebook, a.CodebookVersion
+		counts := make(map[string]int)
+		for _, tag := range a.Tags {
+			if tag.Review == hark.ReviewRejected {
+				continue
+			}
+			i, ok := pos[tag.Segment]
+			if !ok {
+				continue
+			}
+			counts[tag.Code]++
+			switch tag.Code {
+			case codeReflection:
+				has[i] |= 1
+			case codeOpenQ:
+				has[i] |= 2
+			}
+		}
+		for code, n := range counts {
+			m.Codes[code] = CodeMetrics{Count: n, PerHour: perHour(n)}
+		}
+	}
+
+	// Talk per role, turns and questions.
+	an := &analysis{lx: newLexicon()}
+	var total float64
+	runStart := -1
+	for i := range t.Segments {
+		s := &t.Segments[i]
+		r := m.Roles[s.Role]
+		if d := s.End - s.Start; d > 0 {
+			r.TalkSeconds += d
+			total += d
+		}
+		if i == 0 || t.Segments[i-1].Role != s.Role {
+			r.Turns++
+			runStart = i
+		}
+		if d := s.End - t.Segments[runStart].Start; d > r.LongestMonologueSeconds {
+			r.LongestMonologueSeconds = d
+		}
+		m.Roles[s.Role] = r
+
+		if s.Role != hark.RoleWorker {
+			continue
+		}
+		if has[i]&1 != 0 {
+			m.Reflections++
+		}
+		if has[i]&2 != 0 {
+			m.OpenQuestions++
+			continue
+		}
+		an.low, an.toks, an.sents = an.low[:0], an.toks[:0], an.sents[:0]
+		info := an.addSegment(s.Text)
+		for k := info.s0; k < info.s1; k++ {
+			sent := &an.sents[k]
+			closed := sent.form == formClosedWh || sent.form == formYesNo || sent.form == formWhyNot
+			// A statement said as a question is a reflection when tagged
+			// as one, and a closed question otherwise.
+			if (sent.form == formDeclQ || sent.form == formTagQ) && has[i]&1 == 0 {
+				closed = true
+			}
+			if closed {
+				m.ClosedQuestions++
+				break
+			}
+		}
+	}
+	m.WorkerTurns = m.Roles[hark.RoleWorker].Turns
+	for role, r := range m.Roles {
+		if total > 0 {
+			r.TalkShare = r.TalkSeconds / total
+		}
+		m.Roles[role] = r
+	}
+	if q := m.OpenQuestions + m.ClosedQuestions; q > 0 {
+		ratio := float64(m.Reflections) / float64(q)
+		m.ReflectionToQuestion = &ratio
+	}
+	return m
+}

@@ -1,0 +1,127 @@
+// Command annomi measures the rule tagger against the AnnoMI corpus of
+// expert-annotated motivational-interviewing sessions: precision, recall
+// and F1 per code, counted in therapist turns.
+//
+//	go run ./bench/annomi -data ../shared/eval/annomi-dev.csv
+//
+// With -show CODE it also prints the turns it got wrong for that code, with
+// the turn before, to study the rules. Those lines quote the corpus: read
+// them, do not copy them into the repository.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/annotate"
+)
+
+func main() {
+	data := flag.String("data", "/work/shared/eval/annomi-dev.csv", "the AnnoMI CSV file")
+	codebook := flag.String("codebook", "", "a codebook YAML file (default: the embedded codebook)")
+	show := flag.String("show", "", "print the false positives and negatives of this code")
+	limit := flag.Int("n", 40, "how many errors of each kind -show prints")
+	flag.Parse()
+	if err := run(*data, *codebook, *show, *limit); err != nil {
+		fmt.Fprintln(os.Stderr, "annomi:", hark.ErrorMessage(err))
+		os.Exit(1)
+	}
+}
+
+func run(path, codebook, show string, limit int) error {
+	cb := annotate.DefaultCodebook()
+	if codebook != "" {
+		var err error
+		if cb, err = annotate.LoadCodebook(codebook); err != nil {
+			return err
+		}
+	}
+	tg, err := annotate.NewRuleTagger(cb)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	convs, err := annotate.ReadAnnoMI(f)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	codes := append(annotate.AnnoMICodes(), "collaborative_planning")
+	scores, err := annotate.ScoreTagger(ctx, tg, convs, codes)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d conversations, codebook %s %s\n", len(convs), cb.ID, cb.Version)
+	fmt.Printf("%-24s %6s %6s %6s %9s %7s %6s\n", "code", "TP", "FP", "FN", "precision", "recall", "F1")
+	for _, code := range codes {
+		s := scores[code]
+		fmt.Printf("%-24s %6d %6d %6d %9.3f %7.3f %6.3f\n", code, s.TruePositives, s.FalsePositives, s.FalseNegatives, s.Precision, s.Recall, s.F1)
+	}
+	if show != "" {
+		return showErrors(ctx, tg, convs, show, limit)
+	}
+	return nil
+}
+
+func showErrors(ctx context.Context, tg hark.Tagger, convs []annotate.LabelledTranscript, code string, limit int) error {
+	var fps, fns []string
+	for _, lt := range convs {
+		a, err := tg.Tag(ctx, lt.Transcript)
+		if err != nil {
+			return err
+		}
+		ev := map[int]string{}
+		for _, t := range a.Tags {
+			if t.Code == code {
+				ev[t.Segment] = t.Evidence
+			}
+		}
+		segs := lt.Transcript.Segments
+		for i, s := range segs {
+			want := false
+			for _, l := range lt.Labels[i] {
+				want = want || l == code
+			}
+			e, got := ev[s.Index]
+			if got == want {
+				continue
+			}
+			prev := ""
+			if i > 0 {
+				prev = segs[i-1].Text
+			}
+			line := fmt.Sprintf("  prev: %.110s\n  turn: %.200s", prev, s.Text)
+			if got {
+				fps = append(fps, line+"\n  evidence: "+e)
+			} else {
+				fns = append(fns, line)
+			}
+		}
+	}
+	sort.Strings(fps)
+	sort.Strings(fns)
+	fmt.Printf("\nfalse positives of %s (%d):\n%s\n", code, len(fps), strings.Join(sample(fps, limit), "\n"))
+	fmt.Printf("\nfalse negatives of %s (%d):\n%s\n", code, len(fns), strings.Join(sample(fns, limit), "\n"))
+	return nil
+}
+
+// sample picks n lines spread evenly over the list.
+func sample(lines []string, n int) []string {
+	if len(lines) <= n {
+		return lines
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, lines[i*len(lines)/n])
+	}
+	return out
+}

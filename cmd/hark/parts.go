@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/annotate"
+	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/metrics"
+	"github.com/harkworks/hark/pipeline"
+	"github.com/harkworks/hark/s3server"
+	"github.com/harkworks/hark/transcribe"
+)
+
+// loadCodebook returns the codebook at path, or the built-in one.
+func loadCodebook(path string) (*hark.Codebook, error) {
+	if path == "" {
+		return annotate.DefaultCodebook(), nil
+	}
+	return annotate.LoadCodebook(path)
+}
+
+// newPipeline builds the stages' pipeline from its parts.
+func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *metrics.Metrics, log *slog.Logger, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
+	tagger, err := annotate.NewRuleTagger(cb)
+	if err != nil {
+		return nil, err
+	}
+	var engine hark.Engine = transcribe.NewService(transcribe.Config{})
+	if wrap != nil {
+		engine = wrap(engine)
+	}
+	var obs pipeline.Observer
+	if m != nil {
+		engine = m.Engine(engine)
+		obs = m
+	}
+	return pipeline.New(pipeline.Config{
+		Store: store, Index: idx, Publisher: q, Logger: log,
+		Engine: engine, Tagger: tagger, Observer: obs,
+		SidecarExtensions: transcribe.SidecarExtensions,
+	}), nil
+}
+
+// stages runs the chosen stages' consumers and the reconciler.
+type stages struct {
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+}
+
+type stagesConfig struct {
+	Names             []string // transcribe, annotate
+	Concurrency       int
+	ReconcileInterval time.Duration // 0: never
+}
+
+func parseStages(s string) ([]string, error) {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		switch n = strings.TrimSpace(n); n {
+		case ingest.ConsumerTranscribe, ingest.ConsumerAnnotate:
+			out = append(out, n)
+		case "":
+		default:
+			return nil, hark.Errorf(hark.EINVALID, "unknown stage %q: use transcribe, annotate or both (transcribe,annotate)", n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, hark.Errorf(hark.EINVALID, "no stages: use transcribe, annotate or both")
+	}
+	return out, nil
+}
+
+func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipeline.Pipeline, m *metrics.Metrics, log *slog.Logger) *stages {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &stages{cancel: cancel}
+	for _, name := range cfg.Names {
+		h := p.Transcribe
+		if name == ingest.ConsumerAnnotate {
+			h = p.Annotate
+		}
+		if m != nil {
+			h = m.Handle(name, h)
+		}
+		s.wg.Go(func() {
+			if err := q.Run(ctx, name, cfg.Concurrency, h); err != nil {
+				log.Error("stage stopped", "stage", name, "err", err)
+			}
+		})
+	}
+	if err := q.OnExhausted(ctx, p.Exhausted); err != nil {
+		log.Warn("not watching for exhausted messages", "err", err)
+	}
+	if cfg.ReconcileInterval > 0 {
+		s.wg.Go(func() { p.RunReconciler(ctx, cfg.ReconcileInterval) })
+	}
+	if m != nil {
+		s.wg.Go(func() { m.QueueDepth(ctx, 5*time.Second, q.Pending, cfg.Names...) })
+	}
+	return s
+}
+
+// stop stops fetching and waits for the work in hand to finish.
+func (s *stages) stop() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// notifier returns the S3 server's upload hook: it publishes the S3 event of
+// every stored recording to JetStream, waiting for the PubAck.
+func notifier(q *ingest.Queue) func(context.Context, s3server.Created) error {
+	return func(ctx context.Context, obj s3server.Created) error {
+		if pipeline.IsCompanion(obj.Key, transcribe.SidecarExtensions) {
+			return nil
+		}
+		info := hark.ObjectInfo{Key: obj.Key, ETag: obj.ETag, Size: obj.Size}
+		return q.Publish(ctx, hark.SubjectUploaded, ingest.UploadMsgID(obj.Bucket, obj.Key, obj.ETag), ingest.NewUploadEvent(obj.Bucket, info, time.Now()))
+	}
+}
+
+// readiness combines readiness checks.
+func readiness(checks ...func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, c := range checks {
+			if err := c(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+func sidecarExts() []string { return transcribe.SidecarExtensions }

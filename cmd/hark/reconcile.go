@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/pipeline"
+)
+
+func newReconcileCmd(g *globals) *cobra.Command {
+	var c conn
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "List the bucket and enqueue every recording that has no results yet",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			store, q, err := c.open(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			p := pipeline.New(pipeline.Config{Store: store, Publisher: q, Logger: g.logger(), SidecarExtensions: sidecarExts()})
+			res, err := p.Reconcile(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%d recording(s) in bucket %s, %d enqueued\n", res.Objects, store.Bucket(), res.Enqueued)
+			return nil
+		},
+	}
+	c.flags(cmd)
+	return cmd
+}
+
+func newRetryCmd(g *globals) *cobra.Command {
+	var (
+		c     conn
+		batch string
+		db    string
+	)
+	cmd := &cobra.Command{
+		Use:   "retry [--batch ID | RECORDING...]",
+		Short: "Send failed recordings back through the pipeline",
+		Long: `retry sends failed recordings back to the transcribe stage: the ones named, or
+every failed recording of a batch. A transcript already made is reused.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if (batch == "") == (len(args) == 0) {
+				return hark.Errorf(hark.EINVALID, "name recordings to retry, or give --batch (not both)")
+			}
+			store, q, err := c.open(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			idx, err := openIndex(ctx, g, db)
+			if err != nil {
+				return err
+			}
+			defer idx.Close()
+			ids := args
+			if batch != "" {
+				failed, err := idx.Recordings(ctx, hark.RecordingFilter{Batch: batch, Status: hark.StatusFailed})
+				if err != nil {
+					return err
+				}
+				for _, r := range failed {
+					ids = append(ids, r.ID)
+				}
+			}
+			p := pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Logger: g.logger(), SidecarExtensions: sidecarExts()})
+			var errs []string
+			for _, id := range ids {
+				if err := p.Retry(ctx, id); err != nil {
+					errs = append(errs, userMessage(err))
+					continue
+				}
+				fmt.Fprintf(g.stdout, "retrying %s\n", id)
+			}
+			if len(errs) > 0 {
+				return hark.Errorf(hark.EINVALID, "%s", strings.Join(errs, "; "))
+			}
+			if len(ids) == 0 {
+				fmt.Fprintln(g.stdout, "nothing to retry: no failed recordings")
+			}
+			return nil
+		},
+	}
+	c.flags(cmd)
+	cmd.Flags().StringVar(&batch, "batch", "", "retry every failed recording of this batch")
+	cmd.Flags().StringVar(&db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
+	return cmd
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark/metrics"
+	"github.com/harkworks/hark/web"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var db, addr, codebook string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the web server (pages and JSON API) alone, against a team's index",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log := g.logger()
+			idx, err := openIndex(ctx, g, db)
+			if err != nil {
+				return err
+			}
+			defer idx.Close()
+			cb, err := loadCodebook(codebook)
+			if err != nil {
+				return err
+			}
+			srv, err := web.New(web.Config{Addr: addr, Index: idx, Codebook: cb, Logger: log, Metrics: metrics.New().Handler()})
+			if err != nil {
+				return err
+			}
+			if err := srv.Start(); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "serving on %s\n", srv.URL())
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return srv.Close(sctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "", "index database: postgres://… or a SQLite path (default: HARK_DB, else <data-dir>/index.db)")
+	f.StringVar(&addr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address to listen on")
+	f.StringVar(&codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file, for code labels (default: the built-in one)")
+	return cmd
+}

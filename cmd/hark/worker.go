@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/metrics"
+	"github.com/harkworks/hark/web"
+)
+
+// queueFlags are the JetStream settings shared by worker and setup.
+type queueFlags struct {
+	replicas   int
+	ackWait    time.Duration
+	maxDeliver int
+}
+
+func (q *queueFlags) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVar(&q.replicas, "replicas", envInt("HARK_REPLICAS", 1), "stream replicas (3 in a NATS cluster)")
+	f.DurationVar(&q.ackWait, "ack-wait", envDuration("HARK_ACK_WAIT", 60*time.Second), "redeliver a message after this long without an ack or heartbeat")
+	f.IntVar(&q.maxDeliver, "max-deliver", envInt("HARK_MAX_DELIVER", 8), "deliveries before a recording is marked failed")
+}
+
+func (q *queueFlags) apply(c *ingest.QueueConfig) {
+	c.Replicas, c.AckWait, c.MaxDeliver = q.replicas, q.ackWait, q.maxDeliver
+}
+
+func newWorkerCmd(g *globals) *cobra.Command {
+	var (
+		c                 conn
+		qf                queueFlags
+		db, stageList     string
+		codebook, addr    string
+		concurrency       int
+		reconcileInterval time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run the transcribe and/or annotate stages against a team's NATS, S3 store and index",
+		Long: `worker consumes work from NATS JetStream and runs the chosen stages. Run as
+many as you like on as many machines; each message is handled by one of them.
+It also reconciles the bucket periodically (finding recordings whose events were
+lost) and serves /metrics, /healthz and /readyz on --http.
+
+Secrets come from the environment, never flags: HARK_S3_ACCESS_KEY,
+HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log := g.logger()
+			names, err := parseStages(stageList)
+			if err != nil {
+				return err
+			}
+			sc, qc, err := c.resolve(g)
+			if err != nil {
+				return err
+			}
+			qf.apply(&qc)
+			store, err := ingest.NewStore(sc)
+			if err != nil {
+				return err
+			}
+			q, err := ingest.Connect(ctx, qc)
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			idx, err := openIndex(ctx, g, db)
+			if err != nil {
+				return err
+			}
+			defer idx.Close()
+			cb, err := loadCodebook(codebook)
+			if err != nil {
+				return err
+			}
+			m := metrics.New()
+			p, err := newPipeline(store, idx, q, cb, m, log, nil)
+			if err != nil {
+				return err
+			}
+			srv, err := serveOps(addr, m, readiness(q.Ready, store.Ready))
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			st := startStages(ctx, stagesConfig{Names: names, Concurrency: concurrency, ReconcileInterval: reconcileInterval}, q, p, m, log)
+			log.Info("worker started", "stages", names, "concurrency", concurrency, "http", addr)
+			<-ctx.Done()
+			log.Info("worker stopping: finishing the work in hand")
+			st.stop()
+			return nil
+		},
+	}
+	c.flags(cmd)
+	qf.flags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "", "index database: postgres://… or a SQLite path (default: HARK_DB, else <data-dir>/index.db); give a password only through HARK_DB")
+	f.StringVar(&stageList, "stages", env("HARK_STAGES", "transcribe,annotate"), "stages to run: transcribe, annotate or both")
+	f.StringVar(&codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file (default: the built-in one)")
+	f.StringVar(&addr, "http", env("HARK_WORKER_HTTP", "127.0.0.1:9090"), "address for /metrics, /healthz and /readyz")
+	f.IntVar(&concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
+	f.DurationVar(&reconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
+	return cmd
+}
+
+// opsServer serves /metrics, /healthz and /readyz for a worker.
+type opsServer struct{ srv *http.Server }
+
+func serveOps(addr string, m *metrics.Metrics, ready func(context.Context) error) (*opsServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("GET /readyz", web.ReadyHandler(ready))
+	s := &opsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+func (s *opsServer) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+}

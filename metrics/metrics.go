@@ -1,0 +1,135 @@
+// Package metrics exposes hark's Prometheus metrics: work processed and
+// failed per stage and reason, stage durations, engine latency, work in
+// flight and queue depth.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/harkworks/hark"
+)
+
+// Metrics is one process's metrics registry.
+type Metrics struct {
+	reg       *prometheus.Registry
+	handled   *prometheus.CounterVec
+	recorded  *prometheus.CounterVec
+	failed    *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	engine    *prometheus.HistogramVec
+	inFlight  *prometheus.GaugeVec
+	queueSize *prometheus.GaugeVec
+}
+
+// New returns a registry with hark's metrics and the Go runtime's.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hark_messages_handled_total", Help: "Queue messages handled, by stage and outcome (ack, retry, term).",
+		}, []string{"stage", "outcome"}),
+		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hark_recordings_processed_total", Help: "Recordings that reached a state, by stage and state.",
+		}, []string{"stage", "status"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hark_recordings_failed_total", Help: "Recordings that failed, by stage and kind of reason.",
+		}, []string{"stage", "reason"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hark_stage_duration_seconds", Help: "Time to handle one message, by stage.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800},
+		}, []string{"stage"}),
+		engine: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hark_engine_duration_seconds", Help: "Time a transcript engine took for one recording, by outcome.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
+		}, []string{"outcome"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hark_in_flight", Help: "Messages being handled now, by stage.",
+		}, []string{"stage"}),
+		queueSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hark_queue_depth", Help: "Messages waiting or unacknowledged, by consumer.",
+		}, []string{"consumer"}),
+	}
+	m.reg.MustRegister(m.handled, m.recorded, m.failed, m.duration, m.engine, m.inFlight, m.queueSize,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in Prometheus's text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Handle wraps a queue handler so that its duration, outcome and
+// concurrency are measured.
+func (m *Metrics) Handle(stage string, h func(context.Context, hark.Delivery) error) func(context.Context, hark.Delivery) error {
+	return func(ctx context.Context, d hark.Delivery) error {
+		m.inFlight.WithLabelValues(stage).Inc()
+		start := time.Now()
+		err := h(ctx, d)
+		m.duration.WithLabelValues(stage).Observe(time.Since(start).Seconds())
+		m.inFlight.WithLabelValues(stage).Dec()
+		outcome := "ack"
+		switch {
+		case err == nil:
+		case hark.IsTemporary(err):
+			outcome = "retry"
+		default:
+			outcome = "term"
+		}
+		m.handled.WithLabelValues(stage, outcome).Inc()
+		return err
+	}
+}
+
+// Recorded counts a recording reaching a state; failures are also counted
+// by the kind of their reason.
+func (m *Metrics) Recorded(stage hark.Stage, status hark.Status, reasonKind string) {
+	m.recorded.WithLabelValues(string(stage), string(status)).Inc()
+	if status == hark.StatusFailed {
+		m.failed.WithLabelValues(string(stage), reasonKind).Inc()
+	}
+}
+
+// Engine wraps a transcript engine so that its latency is measured.
+func (m *Metrics) Engine(e hark.Engine) hark.Engine { return &engine{Engine: e, m: m} }
+
+type engine struct {
+	hark.Engine
+	m *Metrics
+}
+
+func (e *engine) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
+	start := time.Now()
+	t, err := e.Engine.Transcribe(ctx, in)
+	outcome := "ok"
+	if err != nil {
+		outcome = hark.ErrorCode(err)
+	}
+	e.m.engine.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
+	return t, err
+}
+
+// QueueDepth samples the depth of the named consumers every interval until
+// ctx is done.
+func (m *Metrics) QueueDepth(ctx context.Context, interval time.Duration, depth func(context.Context, string) (int, error), consumers ...string) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for _, c := range consumers {
+			if n, err := depth(ctx, c); err == nil {
+				m.queueSize.WithLabelValues(c).Set(float64(n))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/ingest"
+)
+
+// ReconcileResult says what a reconcile pass found.
+type ReconcileResult struct {
+	Objects  int // recordings in the bucket
+	Enqueued int // of which had no results and were sent to the transcribe stage
+}
+
+// Reconcile lists the bucket and enqueues every recording that has no
+// results yet, so that a store that sends no events (AWS S3, Ceph,
+// SeaweedFS), or a lost event, only delays work. A recording already queued
+// is not queued twice: the upload message id lets JetStream drop the
+// duplicate, and the stage itself is idempotent.
+func (p *Pipeline) Reconcile(ctx context.Context) (ReconcileResult, error) {
+	var res ReconcileResult
+	known := map[string]bool{}
+	err := p.cfg.Store.List(ctx, hark.ResultsPrefix, func(info hark.ObjectInfo) error {
+		if id, ok := strings.CutSuffix(strings.TrimPrefix(info.Key, hark.ResultsPrefix), "/recording.json"); ok {
+			known[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	bucket := p.cfg.Store.Bucket()
+	err = p.cfg.Store.List(ctx, "", func(info hark.ObjectInfo) error {
+		if p.IsCompanion(info.Key) || strings.HasSuffix(info.Key, "/") {
+			return nil
+		}
+		res.Objects++
+		id := hark.RecordingID(bucket, info.Key, info.ETag)
+		if known[id] {
+			return nil
+		}
+		if err := p.cfg.Publisher.Publish(ctx, hark.SubjectUploaded, ingest.UploadMsgID(bucket, info.Key, info.ETag),
+			ingest.NewUploadEvent(bucket, info, p.cfg.Now())); err != nil {
+			return err
+		}
+		res.Enqueued++
+		return nil
+	})
+	if res.Enqueued > 0 {
+		p.log.Info("reconciled", "objects", res.Objects, "enqueued", res.Enqueued)
+	}
+	return res, err
+}
+
+// RunReconciler reconciles every interval until ctx is done.
+func (p *Pipeline) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := p.Reconcile(ctx); err != nil && ctx.Err() == nil {
+				p.log.Warn("reconcile", "err", err)
+			}
+		}
+	}
+}
+
+// Retry sends a failed recording back to the transcribe stage. A transcript
+// already stored is reused, so a recording that failed in annotation is not
+// transcribed again.
+func (p *Pipeline) Retry(ctx context.Context, id string) error {
+	rec, err := p.loadRecording(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rec.Status != hark.StatusFailed {
+		return hark.Errorf(hark.ECONFLICT, "recording %s (%s) is %s, not failed: nothing to retry", id, rec.Key, rec.Status)
+	}
+	rec.Status, rec.Stage, rec.Reason = hark.StatusUploaded, "", ""
+	rec.UpdatedAt = p.cfg.Now()
+	if err := p.saveRecording(ctx, rec); err != nil {
+		return err
+	}
+	info := hark.ObjectInfo{Key: rec.Key, ETag: rec.ETag, Size: rec.Size}
+	return p.cfg.Publisher.Publish(ctx, hark.SubjectUploaded, fmt.Sprintf("retry:%s:%d", id, rec.Attempts), ingest.NewUploadEvent(rec.Bucket, info, p.cfg.Now()))
+}
+
+// Exhausted records a failure for the recording behind a message that used
+// up all its deliveries without finishing, which happens when every worker
+// that took it stopped or crashed on the way.
+func (p *Pipeline) Exhausted(ctx context.Context, consumer string, data []byte, deliveries int) error {
+	var ids []string
+	stage := hark.StageTranscribe
+	switch consumer {
+	case ingest.ConsumerAnnotate:
+		stage = hark.StageAnnotate
+		var m TranscribedMessage
+		if err := json.Unmarshal(data, &m); err != nil || !hark.ValidRecordingID(m.RecordingID) {
+			return nil
+		}
+		ids = append(ids, m.RecordingID)
+	default:
+		events, err := ingest.DecodeEvent(data)
+		if err != nil {
+			return nil
+		}
+		for _, ev := range events {
+			if p.IsCompanion(ev.Key) {
+				continue
+			}
+			etag := ev.ETag
+			if info, err := p.cfg.Store.Stat(ctx, ev.Key); err == nil {
+				etag = info.ETag
+			}
+			ids = append(ids, hark.RecordingID(ev.Bucket, ev.Key, etag))
+		}
+	}
+	for _, id := range ids {
+		rec, err := p.loadRecording(ctx, id)
+		if hark.ErrorCode(err) == hark.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if rec.Done() {
+			continue
+		}
+		if err := p.fail(ctx, rec, stage, hark.EUNAVAILABLE, fmt.Sprintf(
+			"gave up after %d deliveries: every attempt stopped before finishing (a worker crashed, was stopped, or ran past its ack wait); run `hark retry %s`", deliveries, id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
