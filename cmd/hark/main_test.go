@@ -390,7 +390,7 @@ func TestRestartMidBatch(t *testing.T) {
 		paths = append(paths, p)
 	}
 	// Transcription takes a while, so that the stop lands mid-batch.
-	b := startUpWith(t, UpConfig{DataDir: dir, WrapEngine: func(e hark.Engine) hark.Engine { return slowEngine{e, 300 * time.Millisecond} }})
+	b := startUpWith(t, UpConfig{DataDir: dir, WrapEngine: func(e hark.Engine) hark.Engine { return delayedEngine{e, 300 * time.Millisecond} }})
 	store, err := ingest.NewStore(ingest.StoreConfig{Endpoint: b.up.Endpoints.S3, AccessKey: b.up.Secrets.S3AccessKey, SecretKey: b.up.Secrets.S3SecretKey, Bucket: "recordings"})
 	if err != nil {
 		t.Fatal(err)
@@ -466,15 +466,4 @@ func statusReportFromDisk(dataDir, batch string) (*StatusReport, error) {
 	}
 	defer idx.Close()
 	return statusReport(context.Background(), idx, batch)
-}
-
-// slowEngine delays every transcription.
-type slowEngine struct {
-	hark.Engine
-	delay time.Duration
-}
-
-func (e slowEngine) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
-	time.Sleep(e.delay)
-	return e.Engine.Transcribe(ctx, in)
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/web"
@@ -83,7 +86,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 				return err
 			}
 			m := metrics.New()
-			p, err := newPipeline(store, idx, q, cb, m, log, nil)
+			p, err := newPipeline(store, idx, q, cb, m, log, faultDelay(log))
 			if err != nil {
 				return err
 			}
@@ -133,4 +136,32 @@ func (s *opsServer) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.srv.Shutdown(ctx)
+}
+
+// faultDelay returns an engine wrapper that sleeps before every
+// transcription when HARK_FAULT_ENGINE_DELAY is set (e.g. "5s"): a fault
+// injection knob for the fault-tolerance tests and for trying out AckWait and
+// heartbeat settings. It is off unless set.
+func faultDelay(log *slog.Logger) func(hark.Engine) hark.Engine {
+	d, err := time.ParseDuration(os.Getenv("HARK_FAULT_ENGINE_DELAY"))
+	if err != nil || d <= 0 {
+		return nil
+	}
+	log.Warn("fault injection: every transcription is delayed", "delay", d)
+	return func(e hark.Engine) hark.Engine { return delayedEngine{Engine: e, delay: d} }
+}
+
+// delayedEngine sleeps before transcribing, honouring cancellation.
+type delayedEngine struct {
+	hark.Engine
+	delay time.Duration
+}
+
+func (e delayedEngine) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
+	select {
+	case <-ctx.Done():
+		return nil, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "transcription interrupted")
+	case <-time.After(e.delay):
+	}
+	return e.Engine.Transcribe(ctx, in)
 }
