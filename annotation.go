@@ -1,5 +1,7 @@
 package hark
 
+import "time"
+
 // Source says who made a tag.
 type Source string
 
@@ -24,6 +26,9 @@ const (
 // Start and End are byte offsets into the segment's text, Evidence the words
 // between them.
 type Tag struct {
+	// Key identifies the tag for reviews (see TagKey); coach tags have
+	// keys of their own.
+	Key        string  `json:"key,omitempty"`
 	Segment    int     `json:"segment"`
 	Code       string  `json:"code"`
 	Start      int     `json:"start"`
@@ -32,6 +37,12 @@ type Tag struct {
 	Confidence float64 `json:"confidence"`
 	Source     Source  `json:"source"`
 	Review     Review  `json:"review"`
+	// OrigCode is the machine's code when a coach changed it.
+	OrigCode   string     `json:"orig_code,omitempty"`
+	ReviewedBy string     `json:"reviewed_by,omitempty"`
+	ReviewedAt *time.Time `json:"reviewed_at,omitempty"`
+	// Moment marks the tag as chosen for the reflection sheet.
+	Moment bool `json:"moment,omitempty"`
 }
 
 // Annotations are the tags a tagger found in one transcript with one

@@ -118,3 +118,6 @@ func TranscriptKey(id string) string { return ResultsPrefix + id + "/transcript.
 
 // AnnotationsKey is the object key of a recording's annotations.
 func AnnotationsKey(id string) string { return ResultsPrefix + id + "/annotations.json" }
+
+// ReviewKey is the object key of a recording's review by coaches.
+func ReviewKey(id string) string { return ResultsPrefix + id + "/review.json" }

@@ -98,9 +98,13 @@ type RecordingSummary struct {
 
 // Session is one recording with its transcript and tags, for the review page.
 type Session struct {
-	Recording   *Recording   `json:"recording"`
-	Transcript  *Transcript  `json:"transcript,omitempty"`
+	Recording  *Recording  `json:"recording"`
+	Transcript *Transcript `json:"transcript,omitempty"`
+	// Annotations hold the tags as reviewed: the machine's, with coaches'
+	// decisions applied, and the coaches' own.
 	Annotations *Annotations `json:"annotations,omitempty"`
+	// Review is the coaches' review document (notes, decisions, version).
+	Review *ReviewDoc `json:"review,omitempty"`
 }
 
 // Index is the SQL index over the object store: recordings, segments and
@@ -126,5 +130,11 @@ type Index interface {
 	StatusCounts(ctx context.Context, batch string) (map[Status]int, error)
 	// TagCounts counts tags per code over ready recordings, in one batch or all.
 	TagCounts(ctx context.Context, batch string) (map[string]int, error)
+	// Review returns a recording's review document (version 0 when nobody
+	// has reviewed it).
+	Review(ctx context.Context, id string) (*ReviewDoc, error)
+	// PutReview saves a review as version prev+1 if the stored version is
+	// still prev, and returns ECONFLICT otherwise (a change on a stale view).
+	PutReview(ctx context.Context, r *ReviewDoc, prev int) error
 	Close() error
 }

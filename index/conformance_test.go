@@ -39,6 +39,11 @@ func runConformance(t *testing.T, newDSN func(t *testing.T) string) {
 		{"PutUnknownRecording", testPutUnknownRecording},
 		{"PutAnnotationsReplaces", testPutAnnotationsReplaces},
 		{"SessionRoundTrip", testSessionRoundTrip},
+		{"ReviewVersions", testReviewVersions},
+		{"Users", testUsers},
+		{"WebSessions", testWebSessions},
+		{"AuditLog", testAuditLog},
+		{"ReviewSurvivesReannotation", testReviewSurvivesReannotation},
 		{"SessionWithoutResults", testSessionWithoutResults},
 		{"StatusCounts", testStatusCounts},
 		{"TagCounts", testTagCounts},
@@ -173,12 +178,56 @@ func put(t *testing.T, db *DB, rs ...*hark.Recording) {
 	}
 }
 
+// putTags stores tags as a tagger and a coach would: the machine's tags as
+// annotations, then a review that gives them their review state and adds the
+// coach's tags.
 func putTags(t *testing.T, db *DB, id string, tags ...hark.Tag) {
 	t.Helper()
-	a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: id, Codebook: "mi", CodebookVersion: "2", Tagger: "rules", Tags: tags}
-	if err := db.PutAnnotations(context.Background(), a); err != nil {
+	ctx := context.Background()
+	var machine []hark.Tag
+	review := &hark.ReviewDoc{RecordingID: id, UpdatedBy: "coach1", UpdatedAt: base}
+	for _, tg := range tags {
+		if tg.Source == hark.SourceCoach {
+			tg.Key = fmt.Sprintf("c:%d", len(review.Added)+1)
+			tg.ReviewedBy, tg.ReviewedAt = "coach1", &base
+			review.Added = append(review.Added, tg)
+			continue
+		}
+		if tg.Review != hark.ReviewPending {
+			review.Decisions = append(review.Decisions, hark.Decision{Key: hark.TagKey(tg.Segment, tg.Start, tg.End, tg.Code), Review: tg.Review, By: "coach1", At: base})
+		}
+		tg.Review = hark.ReviewPending
+		machine = append(machine, tg)
+	}
+	a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: id, Codebook: "mi", CodebookVersion: "2", Tagger: "rules", Tags: machine}
+	if err := db.PutAnnotations(ctx, a); err != nil {
 		t.Fatalf("PutAnnotations %s: %v", id, err)
 	}
+	if len(review.Decisions)+len(review.Added) == 0 {
+		return
+	}
+	cur, err := db.Review(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutReview(ctx, review, cur.Version); err != nil {
+		t.Fatalf("PutReview %s: %v", id, err)
+	}
+}
+
+// keyed returns tags as the index gives them back without a review: with
+// their keys.
+func keyed(tags ...hark.Tag) []hark.Tag {
+	out := make([]hark.Tag, len(tags))
+	for i, tg := range tags {
+		tg.Key = hark.TagKey(tg.Segment, tg.Start, tg.End, tg.Code)
+		out[i] = tg
+	}
+	return out
+}
+
+func emptyReview(id string) *hark.ReviewDoc {
+	return &hark.ReviewDoc{Schema: hark.SchemaVersion, RecordingID: id, Decisions: []hark.Decision{}, Added: []hark.Tag{}, Notes: []hark.Note{}}
 }
 
 func tag(seg int, code string, review hark.Review) hark.Tag {
@@ -509,7 +558,7 @@ func testPutAnnotationsReplaces(t *testing.T, db *DB) {
 	putTags(t, db, other.ID, tag(0, "kept", hark.ReviewPending))
 	putTags(t, db, r.ID, tag(0, "reflection", hark.ReviewPending), tag(1, "reflection", hark.ReviewPending), tag(2, "affirmation", hark.ReviewPending))
 	second := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: r.ID, Codebook: "mi", CodebookVersion: "3", Tagger: "llm",
-		Tags: []hark.Tag{tag(4, "open_question", hark.ReviewAccepted)}}
+		Tags: []hark.Tag{tag(4, "open_question", hark.ReviewPending)}}
 	if err := db.PutAnnotations(ctx, second); err != nil {
 		t.Fatal(err)
 	}
@@ -517,7 +566,9 @@ func testPutAnnotationsReplaces(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jsonEqual(t, "annotations after the second put", s.Annotations, second)
+	want := *second
+	want.Tags = keyed(second.Tags...)
+	jsonEqual(t, "annotations after the second put", s.Annotations, &want)
 	if n := count(t, db, `SELECT COUNT(*) FROM tags WHERE recording_id = $1`, other.ID); n != 1 {
 		t.Fatalf("another recording's tags changed: %d rows, want 1", n)
 	}
@@ -541,31 +592,47 @@ func testSessionRoundTrip(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 	tags := []hark.Tag{
-		{Segment: 0, Code: "introduction", Start: 0, End: 5, Evidence: "Hello", Confidence: 0.9, Source: hark.SourceRules, Review: hark.ReviewAccepted},
+		{Segment: 0, Code: "introduction", Start: 0, End: 5, Evidence: "Hello", Confidence: 0.9, Source: hark.SourceRules, Review: hark.ReviewPending},
 		{Segment: 2, Code: "open_question", Start: 0, End: 21, Evidence: "How have things been?", Confidence: 0.75, Source: hark.SourceLLM, Review: hark.ReviewPending},
-		{Segment: 2, Code: "empathy", Start: 4, End: 8, Evidence: "have", Confidence: 0.25, Source: hark.SourceCoach, Review: hark.ReviewRejected},
 		{Segment: 2, Code: "affirmation", Start: 4, End: 8, Evidence: "have", Confidence: 0.5, Source: hark.SourceRules, Review: hark.ReviewPending},
 	}
 	a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: r.ID, Codebook: "mi", CodebookVersion: "2.1", Tagger: "rules+llm",
-		Tags: []hark.Tag{tags[3], tags[1], tags[0], tags[2]}}
+		Tags: []hark.Tag{tags[2], tags[1], tags[0]}}
 	if err := db.PutAnnotations(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	at := base.Add(time.Hour).Truncate(time.Microsecond) // what both databases keep
+	review := &hark.ReviewDoc{RecordingID: r.ID, State: hark.ReviewInProgress, UpdatedBy: "coach1", UpdatedAt: at,
+		Decisions: []hark.Decision{
+			{Key: hark.TagKey(0, 0, 5, "introduction"), Review: hark.ReviewAccepted, By: "coach1", At: at, Moment: true},
+			{Key: hark.TagKey(2, 4, 8, "affirmation"), Review: hark.ReviewAccepted, Code: "reflective_listening", By: "coach1", At: at},
+		},
+		Added: []hark.Tag{{Key: "c:1", Segment: 3, Code: "empathy", Start: 0, End: 4, Evidence: "Hard", Confidence: 1,
+			Source: hark.SourceCoach, Review: hark.ReviewAccepted, ReviewedBy: "coach1", ReviewedAt: &at}},
+		Notes: []hark.Note{{ID: "n1", Segment: -1, Text: "Good opening.", By: "coach1", At: at}},
+	}
+	if err := db.PutReview(ctx, review, 0); err != nil {
 		t.Fatal(err)
 	}
 	s, err := db.Session(ctx, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantTags := keyed(tags...)
+	wantTags[0].Review, wantTags[0].ReviewedBy, wantTags[0].ReviewedAt, wantTags[0].Moment = hark.ReviewAccepted, "coach1", &at, true
+	wantTags[2].Review, wantTags[2].ReviewedBy, wantTags[2].ReviewedAt = hark.ReviewAccepted, "coach1", &at
+	wantTags[2].Code, wantTags[2].OrigCode = "reflective_listening", "affirmation"
+	wantReview := *review
+	wantReview.Schema, wantReview.Version = hark.SchemaVersion, 1
 	want := &hark.Session{
 		Recording:  r,
 		Transcript: tr,
 		// By segment, then start, then code.
 		Annotations: &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: r.ID, Codebook: "mi", CodebookVersion: "2.1",
-			Tagger: "rules+llm", Tags: []hark.Tag{tags[0], tags[1], tags[3], tags[2]}},
+			Tagger: "rules+llm", Tags: []hark.Tag{wantTags[0], wantTags[1], wantTags[2], review.Added[0]}},
+		Review: &wantReview,
 	}
 	jsonEqual(t, "session", s, want)
-	if !reflect.DeepEqual(s, want) {
-		t.Fatalf("session: got %+v, want %+v", s, want)
-	}
 }
 
 func testSessionWithoutResults(t *testing.T, db *DB) {
@@ -575,7 +642,7 @@ func testSessionWithoutResults(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jsonEqual(t, "session", s, &hark.Session{Recording: r})
+	jsonEqual(t, "session", s, &hark.Session{Recording: r, Review: emptyReview(r.ID)})
 }
 
 func testStatusCounts(t *testing.T, db *DB) {
@@ -782,11 +849,7 @@ func testUnicodeAndQuotes(t *testing.T, db *DB) {
 			Segments: []hark.Segment{{Index: 0, Speaker: s, Role: hark.RoleWorker, Text: s}}}); err != nil {
 			t.Fatal(err)
 		}
-		a := &hark.Annotations{RecordingID: r.ID, Codebook: s, CodebookVersion: s, Tagger: s,
-			Tags: []hark.Tag{{Segment: 0, Code: s, Start: 0, End: len(s), Evidence: s, Source: hark.SourceCoach, Review: hark.ReviewAccepted}}}
-		if err := db.PutAnnotations(ctx, a); err != nil {
-			t.Fatal(err)
-		}
+		putTags(t, db, r.ID, hark.Tag{Segment: 0, Code: s, Start: 0, End: len(s), Evidence: s, Source: hark.SourceCoach, Review: hark.ReviewAccepted})
 		got, err := db.Recording(ctx, r.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -804,7 +867,7 @@ func testUnicodeAndQuotes(t *testing.T, db *DB) {
 			t.Fatal(err)
 		}
 		if sess.Transcript.Segments[0].Text != s || sess.Transcript.Engine != s || sess.Annotations.Tags[0].Evidence != s ||
-			sess.Annotations.Tags[0].Code != s || sess.Annotations.Tagger != s {
+			sess.Annotations.Tags[0].Code != s {
 			t.Fatalf("session of %q: %+v %+v", s, sess.Transcript, sess.Annotations)
 		}
 		counts, err := db.TagCounts(ctx, s)
@@ -943,5 +1006,162 @@ func testClaimRecordingRace(t *testing.T, db *DB) {
 	wg.Wait()
 	if won != 1 {
 		t.Fatalf("%d of %d concurrent claims won, want exactly 1", won, workers)
+	}
+}
+
+func testReviewVersions(t *testing.T, db *DB) {
+	ctx := context.Background()
+	r := rec("a", "north", "b1", hark.StatusReady, 0)
+	put(t, db, r)
+	if _, err := db.Review(ctx, recID("missing")); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("review of an unknown recording: %v, want ENOTFOUND", err)
+	}
+	cur, err := db.Review(ctx, r.ID)
+	if err != nil || cur.Version != 0 {
+		t.Fatalf("fresh review: %+v, %v", cur, err)
+	}
+	first := &hark.ReviewDoc{RecordingID: r.ID, Notes: []hark.Note{{ID: "n1", Segment: -1, Text: "one", By: "a"}}}
+	if err := db.PutReview(ctx, first, 0); err != nil {
+		t.Fatal(err)
+	}
+	// A second coach still looking at version 0 is refused.
+	stale := &hark.ReviewDoc{RecordingID: r.ID, Notes: []hark.Note{{ID: "n2", Segment: -1, Text: "two", By: "b"}}}
+	if err := db.PutReview(ctx, stale, 0); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Fatalf("change on a stale view: %v, want ECONFLICT", err)
+	}
+	got, err := db.Review(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 1 || len(got.Notes) != 1 || got.Notes[0].Text != "one" {
+		t.Fatalf("after a refused change: %+v", got)
+	}
+	got.Notes = append(got.Notes, stale.Notes...)
+	if err := db.PutReview(ctx, got, 1); err != nil {
+		t.Fatalf("change on the current view: %v", err)
+	}
+	if got, _ := db.Review(ctx, r.ID); got.Version != 2 || len(got.Notes) != 2 {
+		t.Fatalf("after two changes: %+v", got)
+	}
+}
+
+func testReviewSurvivesReannotation(t *testing.T, db *DB) {
+	ctx := context.Background()
+	r := rec("a", "north", "b1", hark.StatusReady, 0)
+	put(t, db, r)
+	putTags(t, db, r.ID, tag(0, "reflection", hark.ReviewRejected), tag(1, "reflection", hark.ReviewAccepted),
+		hark.Tag{Segment: 2, Code: "affirmation", Start: 0, End: 4, Evidence: "okay", Source: hark.SourceCoach, Review: hark.ReviewAccepted})
+	// A new codebook version finds the same tag in segment 1 and a new one.
+	a := &hark.Annotations{RecordingID: r.ID, Codebook: "mi", CodebookVersion: "3", Tagger: "rules",
+		Tags: []hark.Tag{tag(1, "reflection", hark.ReviewPending), tag(3, "open_question", hark.ReviewPending)}}
+	if err := db.PutAnnotations(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Session(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]hark.Review{}
+	for _, tg := range s.Annotations.Tags {
+		got[fmt.Sprintf("%d/%s/%s", tg.Segment, tg.Code, tg.Source)] = tg.Review
+	}
+	want := map[string]hark.Review{"1/reflection/rules": hark.ReviewAccepted, "3/open_question/rules": hark.ReviewPending, "2/affirmation/coach": hark.ReviewAccepted}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after re-annotation: %v, want %v", got, want)
+	}
+}
+
+func testUsers(t *testing.T, db *DB) {
+	ctx := context.Background()
+	u := &hark.User{ID: "u1", Name: "sam", Display: "Sam O'Neil", Role: hark.RoleCoach, Teams: []string{"north", "east"},
+		PasswordHash: "$argon2id$x", CreatedAt: base}
+	if err := db.PutUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.UserByName(ctx, "sam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "u1" || got.Role != hark.RoleCoach || !reflect.DeepEqual(got.Teams, []string{"east", "north"}) || got.PasswordHash != u.PasswordHash || got.Disabled {
+		t.Fatalf("got %+v", got)
+	}
+	u.Teams, u.Disabled = []string{"west"}, true
+	if err := db.PutUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.User(ctx, "u1"); !reflect.DeepEqual(got.Teams, []string{"west"}) || !got.Disabled {
+		t.Fatalf("after update: %+v", got)
+	}
+	if err := db.PutUser(ctx, &hark.User{ID: "u2", Name: "sam", Role: hark.RoleAnalyst, CreatedAt: base}); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Fatalf("a second user with the same name: %v, want ECONFLICT", err)
+	}
+	if _, err := db.UserByName(ctx, "nobody"); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("unknown user: %v", err)
+	}
+	if _, err := db.UserByOIDC(ctx, ""); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("empty subject: %v", err)
+	}
+	if err := db.PutTeam(ctx, "south"); err != nil {
+		t.Fatal(err)
+	}
+	put(t, db, rec("a", "north", "b1", hark.StatusReady, 0))
+	teams, err := db.Teams(ctx)
+	if err != nil || !reflect.DeepEqual(teams, []string{"north", "south", "west"}) {
+		t.Fatalf("teams %v, %v", teams, err)
+	}
+	users, err := db.Users(ctx)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("users %v, %v", users, err)
+	}
+}
+
+func testWebSessions(t *testing.T, db *DB) {
+	ctx := context.Background()
+	if err := db.PutUser(ctx, &hark.User{ID: "u1", Name: "sam", Role: hark.RoleCoach, CreatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	s := &hark.WebSession{TokenHash: "h1", UserID: "u1", CSRF: "c", CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if err := db.PutWebSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.WebSession(ctx, "h1", base.Add(time.Minute))
+	if err != nil || got.UserID != "u1" || got.CSRF != "c" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if _, err := db.WebSession(ctx, "h1", base.Add(2*time.Hour)); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("expired session: %v, want ENOTFOUND", err)
+	}
+	s.TokenHash = "h2"
+	if err := db.PutWebSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUserSessions(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.WebSession(ctx, "h2", base); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("after signing out everywhere: %v", err)
+	}
+}
+
+func testAuditLog(t *testing.T, db *DB) {
+	ctx := context.Background()
+	for i, e := range []hark.AuditEntry{
+		{User: "sam", Action: "view", RecordingID: "r1"},
+		{User: "jo", Action: "play", RecordingID: "r1", Detail: "at 12.5s"},
+		{User: "sam", Action: "export", RecordingID: "r2"},
+	} {
+		e.At = base.Add(time.Duration(i) * time.Minute)
+		if err := db.Audit(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := db.AuditLog(ctx, hark.AuditFilter{})
+	if err != nil || len(all) != 3 || all[0].Action != "export" || all[2].Action != "view" {
+		t.Fatalf("all: %+v, %v", all, err)
+	}
+	sam, _ := db.AuditLog(ctx, hark.AuditFilter{User: "sam"})
+	r1, _ := db.AuditLog(ctx, hark.AuditFilter{RecordingID: "r1", Since: base.Add(30 * time.Second)})
+	if len(sam) != 2 || len(r1) != 1 || r1[0].User != "jo" || r1[0].Detail != "at 12.5s" {
+		t.Fatalf("filtered: %+v / %+v", sam, r1)
 	}
 }

@@ -281,11 +281,6 @@ func (d *DB) PutTranscript(ctx context.Context, t *hark.Transcript) error {
 // PutAnnotations replaces a recording's tags with the annotations'. It
 // returns ENOTFOUND for a recording the index does not have.
 func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
-	rows := make([][]any, len(a.Tags))
-	for i, t := range a.Tags {
-		rows[i] = []any{a.RecordingID, t.Segment, t.Code, t.Start, t.End, t.Evidence, t.Confidence,
-			string(t.Source), string(t.Review), a.Codebook, a.CodebookVersion}
-	}
 	doc, err := json.Marshal(annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger})
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode annotations %s", a.RecordingID)
@@ -295,11 +290,17 @@ func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
 		if err := lockRecording(ctx, tx, `UPDATE recordings SET annotations_doc = $1 WHERE id = $2`, string(doc), a.RecordingID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE recording_id = $1`, params(a.RecordingID)...); err != nil {
+		review, err := readReview(ctx, tx, a.RecordingID)
+		if err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, "tags",
-			[]string{"recording_id", "segment", "code", "start_off", "end_off", "evidence", "confidence", "source", "review", "codebook", "codebook_version"}, rows)
+		var machine []hark.Tag
+		for _, t := range a.Tags {
+			if t.Source != hark.SourceCoach {
+				machine = append(machine, t)
+			}
+		}
+		return d.writeTags(ctx, tx, a.RecordingID, a.Codebook, a.CodebookVersion, machine, review)
 	})
 }
 
@@ -382,7 +383,8 @@ func (d *DB) Session(ctx context.Context, id string) (*hark.Session, error) {
 				return err
 			}
 		}
-		return nil
+		s.Review, err = readReview(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -422,7 +424,8 @@ func readAnnotations(ctx context.Context, tx *sql.Tx, id, doc string) (*hark.Ann
 	}
 	a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: id, Codebook: h.Codebook,
 		CodebookVersion: h.CodebookVersion, Tagger: h.Tagger, Tags: []hark.Tag{}}
-	rows, err := tx.QueryContext(ctx, `SELECT segment, code, start_off, end_off, evidence, confidence, source, review FROM tags
+	rows, err := tx.QueryContext(ctx, `SELECT segment, code, start_off, end_off, evidence, confidence, source, review,
+	tag_key, orig_code, reviewed_by, reviewed_at, moment FROM tags
 WHERE recording_id = $1 ORDER BY segment, start_off, code, end_off, source, review`, params(id)...)
 	if err != nil {
 		return nil, err
@@ -431,10 +434,16 @@ WHERE recording_id = $1 ORDER BY segment, start_off, code, end_off, source, revi
 	for rows.Next() {
 		var t hark.Tag
 		var src, rev string
-		if err := rows.Scan(&t.Segment, &t.Code, &t.Start, &t.End, &t.Evidence, &t.Confidence, &src, &rev); err != nil {
+		var at nullTime
+		var moment int
+		if err := rows.Scan(&t.Segment, &t.Code, &t.Start, &t.End, &t.Evidence, &t.Confidence, &src, &rev,
+			&t.Key, &t.OrigCode, &t.ReviewedBy, &at, &moment); err != nil {
 			return nil, err
 		}
-		t.Source, t.Review = hark.Source(src), hark.Review(rev)
+		t.Source, t.Review, t.Moment = hark.Source(src), hark.Review(rev), moment != 0
+		if at.Valid {
+			t.ReviewedAt = &at.Time
+		}
 		a.Tags = append(a.Tags, t)
 	}
 	return a, rows.Err()

@@ -41,6 +41,19 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 		case hark.ErrorCode(err) != hark.ENOTFOUND:
 			return err
 		}
+		var r hark.ReviewDoc
+		switch err := p.getJSON(ctx, hark.ReviewKey(rec.ID), &r); {
+		case err == nil:
+			cur, err := p.cfg.Index.Review(ctx, rec.ID)
+			if err != nil {
+				return err
+			}
+			if err := p.cfg.Index.PutReview(ctx, &r, cur.Version); err != nil {
+				return err
+			}
+		case hark.ErrorCode(err) != hark.ENOTFOUND:
+			return err
+		}
 		n++
 		return nil
 	})

@@ -1,0 +1,258 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/harkworks/hark"
+)
+
+var _ hark.Accounts = (*DB)(nil)
+
+// PutUser inserts or updates a user and their teams.
+func (d *DB) PutUser(ctx context.Context, u *hark.User) error {
+	if u.ID == "" || u.Name == "" {
+		return hark.Errorf(hark.EINVALID, "a user needs an id and a name")
+	}
+	disabled := 0
+	if u.Disabled {
+		disabled = 1
+	}
+	return d.tx(ctx, "save user "+u.Name, func(tx *sql.Tx) error {
+		var other string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE name = $1`, params(u.Name)...).Scan(&other)
+		if err == nil && other != u.ID {
+			return hark.Errorf(hark.ECONFLICT, "there is already a user called %q", u.Name)
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, display, role, password_hash, disabled, oidc_subject, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, display = excluded.display, role = excluded.role,
+	password_hash = excluded.password_hash, disabled = excluded.disabled, oidc_subject = excluded.oidc_subject`,
+			params(u.ID, u.Name, u.Display, string(u.Role), u.PasswordHash, disabled, u.OIDCSubject, d.dialect.time(u.CreatedAt))...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_teams WHERE user_id = $1`, params(u.ID)...); err != nil {
+			return err
+		}
+		for _, t := range u.Teams {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_teams (user_id, team) VALUES ($1, $2) ON CONFLICT DO NOTHING`, params(u.ID, t)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const userColumns = `id, name, display, role, password_hash, disabled, oidc_subject, created_at`
+
+func (d *DB) userWhere(ctx context.Context, what, where string, arg any) (*hark.User, error) {
+	var u *hark.User
+	err := d.read(ctx, what, func(tx *sql.Tx) error {
+		users, err := scanUsers(ctx, tx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
+		if err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			return hark.Errorf(hark.ENOTFOUND, "no such user")
+		}
+		u = &users[0]
+		return nil
+	})
+	return u, err
+}
+
+func scanUsers(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]hark.User, error) {
+	rows, err := tx.QueryContext(ctx, q, params(args...)...)
+	if err != nil {
+		return nil, err
+	}
+	var out []hark.User
+	for rows.Next() {
+		var u hark.User
+		var role string
+		var disabled int
+		var created nullTime
+		if err := rows.Scan(&u.ID, &u.Name, &u.Display, &role, &u.PasswordHash, &disabled, &u.OIDCSubject, &created); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		u.Role, u.Disabled, u.CreatedAt, u.Teams = hark.UserRole(role), disabled != 0, created.Time, []string{}
+		out = append(out, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		trows, err := tx.QueryContext(ctx, `SELECT team FROM user_teams WHERE user_id = $1 ORDER BY team`, params(out[i].ID)...)
+		if err != nil {
+			return nil, err
+		}
+		for trows.Next() {
+			var t string
+			if err := trows.Scan(&t); err != nil {
+				trows.Close()
+				return nil, err
+			}
+			out[i].Teams = append(out[i].Teams, t)
+		}
+		trows.Close()
+	}
+	return out, nil
+}
+
+// User returns the user with the id.
+func (d *DB) User(ctx context.Context, id string) (*hark.User, error) {
+	return d.userWhere(ctx, "read user", "id = $1", id)
+}
+
+// UserByName returns the user with the sign-in name.
+func (d *DB) UserByName(ctx context.Context, name string) (*hark.User, error) {
+	return d.userWhere(ctx, "read user", "name = $1", name)
+}
+
+// UserByOIDC returns the user linked to a single sign-on subject.
+func (d *DB) UserByOIDC(ctx context.Context, subject string) (*hark.User, error) {
+	if subject == "" {
+		return nil, hark.Errorf(hark.ENOTFOUND, "no such user")
+	}
+	return d.userWhere(ctx, "read user", "oidc_subject = $1", subject)
+}
+
+// Users lists every user by name.
+func (d *DB) Users(ctx context.Context) ([]hark.User, error) {
+	var out []hark.User
+	err := d.read(ctx, "list users", func(tx *sql.Tx) error {
+		var err error
+		out, err = scanUsers(ctx, tx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+		return err
+	})
+	return out, err
+}
+
+// PutTeam adds a team; adding one that exists changes nothing.
+func (d *DB) PutTeam(ctx context.Context, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return hark.Errorf(hark.EINVALID, "a team needs a name")
+	}
+	_, err := d.db.ExecContext(ctx, `INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+		params(name, d.dialect.time(time.Now()))...)
+	return wrapDB(err, "save team %s", name)
+}
+
+// Teams lists the teams: those added and those recordings or users name.
+func (d *DB) Teams(ctx context.Context) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT name FROM teams UNION SELECT DISTINCT team FROM recordings WHERE team <> ''
+UNION SELECT DISTINCT team FROM user_teams ORDER BY 1`)
+	if err != nil {
+		return nil, wrapDB(err, "list teams")
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, wrapDB(err, "list teams")
+		}
+		out = append(out, t)
+	}
+	return out, wrapDB(rows.Err(), "list teams")
+}
+
+// PutWebSession stores a sign-in session.
+func (d *DB) PutWebSession(ctx context.Context, s *hark.WebSession) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO web_sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		params(s.TokenHash, s.UserID, s.CSRF, d.dialect.time(s.CreatedAt), d.dialect.time(s.ExpiresAt))...)
+	return wrapDB(err, "save session")
+}
+
+// WebSession returns an unexpired session.
+func (d *DB) WebSession(ctx context.Context, tokenHash string, now time.Time) (*hark.WebSession, error) {
+	var s hark.WebSession
+	var created, expires nullTime
+	err := d.db.QueryRowContext(ctx, `SELECT token_hash, user_id, csrf, created_at, expires_at FROM web_sessions WHERE token_hash = $1`,
+		params(tokenHash)...).Scan(&s.TokenHash, &s.UserID, &s.CSRF, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hark.Errorf(hark.ENOTFOUND, "not signed in")
+	}
+	if err != nil {
+		return nil, wrapDB(err, "read session")
+	}
+	s.CreatedAt, s.ExpiresAt = created.Time, expires.Time
+	if !now.Before(s.ExpiresAt) {
+		_ = d.DeleteWebSession(ctx, tokenHash)
+		return nil, hark.Errorf(hark.ENOTFOUND, "the session has expired; sign in again")
+	}
+	return &s, nil
+}
+
+// DeleteWebSession signs one session out.
+func (d *DB) DeleteWebSession(ctx context.Context, tokenHash string) error {
+	_, err := d.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE token_hash = $1`, params(tokenHash)...)
+	return wrapDB(err, "delete session")
+}
+
+// DeleteUserSessions signs a user out everywhere.
+func (d *DB) DeleteUserSessions(ctx context.Context, userID string) error {
+	_, err := d.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE user_id = $1`, params(userID)...)
+	return wrapDB(err, "delete sessions")
+}
+
+// Audit appends an entry to the audit log.
+func (d *DB) Audit(ctx context.Context, e *hark.AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	_, err := d.db.ExecContext(ctx, `INSERT INTO audit (at, user_name, action, recording_id, detail) VALUES ($1, $2, $3, $4, $5)`,
+		params(d.dialect.time(e.At), e.User, e.Action, e.RecordingID, e.Detail)...)
+	return wrapDB(err, "write audit log")
+}
+
+// AuditLog returns audit entries, newest first.
+func (d *DB) AuditLog(ctx context.Context, f hark.AuditFilter) ([]hark.AuditEntry, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.Replace(cond, "?", "$"+itoa(len(args)), 1))
+	}
+	if f.User != "" {
+		add("user_name = ?", f.User)
+	}
+	if f.RecordingID != "" {
+		add("recording_id = ?", f.RecordingID)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", d.dialect.time(f.Since))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	args = append(args, limit)
+	rows, err := d.db.QueryContext(ctx, `SELECT id, at, user_name, action, recording_id, detail FROM audit WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT $`+itoa(len(args)), params(args...)...)
+	if err != nil {
+		return nil, wrapDB(err, "read audit log")
+	}
+	defer rows.Close()
+	out := []hark.AuditEntry{}
+	for rows.Next() {
+		var e hark.AuditEntry
+		var at nullTime
+		if err := rows.Scan(&e.ID, &at, &e.User, &e.Action, &e.RecordingID, &e.Detail); err != nil {
+			return nil, wrapDB(err, "read audit log")
+		}
+		e.At = at.Time
+		out = append(out, e)
+	}
+	return out, wrapDB(rows.Err(), "read audit log")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
