@@ -572,3 +572,8 @@ func wrapDB(err error, format string, args ...any) error {
 	}
 	return hark.WrapError(hark.EUNAVAILABLE, err, "index: "+format, args...)
 }
+
+// Ready reports whether the database answers.
+func (d *DB) Ready(ctx context.Context) error {
+	return wrapDB(d.db.PingContext(ctx), "index database")
+}

@@ -62,6 +62,9 @@ Every flag can also be set by an environment variable HARK_<FLAG> (upper case,
 dashes as underscores), e.g. HARK_DATA_DIR.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return checkSecretFiles()
+		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -92,6 +95,28 @@ func secretEnv(name string) string {
 		}
 	}
 	return ""
+}
+
+// secretNames are the secrets hark reads from the environment.
+var secretNames = []string{"HARK_S3_ACCESS_KEY", "HARK_S3_SECRET_KEY", "HARK_NATS_TOKEN", "HARK_DB", "HARK_OPENAI_API_KEY", "HARK_OIDC_CLIENT_SECRET"}
+
+// checkSecretFiles fails when a secret's NAME_FILE is set but cannot be
+// read, rather than running on without the secret.
+func checkSecretFiles() error {
+	for _, name := range secretNames {
+		f := os.Getenv(name + "_FILE")
+		if f == "" || os.Getenv(name) != "" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return hark.Errorf(hark.EINVALID, "%s_FILE names %s, which cannot be read: %v", name, f, errors.Unwrap(err))
+		}
+		if strings.TrimSpace(string(data)) == "" {
+			return hark.Errorf(hark.EINVALID, "%s_FILE names %s, which is empty", name, f)
+		}
+	}
+	return nil
 }
 
 func envInt(name string, def int) int {

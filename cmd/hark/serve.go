@@ -20,6 +20,9 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := g.logger()
+			if err := requireIndex(cmd, db); err != nil {
+				return err
+			}
 			idx, err := openIndex(ctx, g, db)
 			if err != nil {
 				return err
@@ -29,7 +32,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srv, err := web.New(web.Config{Addr: addr, Index: idx, Codebook: cb, Logger: log, Metrics: metrics.New().Handler()})
+			srv, err := web.New(web.Config{Addr: addr, Index: idx, Codebook: cb, Logger: log, Metrics: metrics.New().Handler(), Ready: idx.Ready})
 			if err != nil {
 				return err
 			}

@@ -146,3 +146,15 @@ func newStatusCmd(g *globals) *cobra.Command {
 	f.StringVar(&db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
 	return cmd
 }
+
+// requireIndex refuses to start a team process (worker, serve) on a private
+// SQLite file by accident: several replicas would each keep their own index.
+func requireIndex(cmd *cobra.Command, dsn string) error {
+	if dsn != "" || secretEnv("HARK_DB") != "" {
+		return nil
+	}
+	if f := cmd.Flag("data-dir"); f != nil && f.Changed {
+		return nil
+	}
+	return hark.Errorf(hark.EINVALID, "no index database: set HARK_DB to the team's PostgreSQL (postgres://…), or give --db (or --data-dir for a single machine's SQLite index)")
+}

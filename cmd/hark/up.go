@@ -154,7 +154,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 		return nil, err
 	}
 	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Codebook: cb, Logger: log,
-		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready)}); err != nil {
+		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
 	}
 	if err := u.web.Start(); err != nil {

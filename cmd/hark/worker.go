@@ -58,6 +58,9 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := g.logger()
+			if err := requireIndex(cmd, db); err != nil {
+				return err
+			}
 			names, err := parseStages(stageList)
 			if err != nil {
 				return err
@@ -90,7 +93,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			if err != nil {
 				return err
 			}
-			srv, err := serveOps(addr, m, readiness(q.Ready, store.Ready))
+			srv, err := serveOps(addr, m, readiness(q.Ready, store.Ready, idx.Ready))
 			if err != nil {
 				return err
 			}
