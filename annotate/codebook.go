@@ -15,7 +15,7 @@ import (
 )
 
 //go:embed codebook.yaml
-var defaultCodebookYAML []byte
+var defaultCodebookYAML string
 
 // MaxCodebookSize is the largest codebook file ParseCodebook accepts, in
 // bytes. Codebooks are a few dozen kilobytes; anything near this size is a
@@ -30,7 +30,7 @@ const maxProblems = 20
 // that the caller may change. The embedded file is checked by this
 // package's tests, so DefaultCodebook does not fail.
 func DefaultCodebook() *hark.Codebook {
-	cb, err := ParseCodebook("codebook.yaml", defaultCodebookYAML)
+	cb, err := ParseCodebook("codebook.yaml", []byte(defaultCodebookYAML))
 	if err != nil {
 		panic("annotate: the embedded codebook is invalid: " + err.Error())
 	}
@@ -40,7 +40,7 @@ func DefaultCodebook() *hark.Codebook {
 // DefaultCodebookYAML returns the YAML source of the default codebook, for a
 // team that wants to start its own from it.
 func DefaultCodebookYAML() []byte {
-	return append([]byte(nil), defaultCodebookYAML...)
+	return []byte(defaultCodebookYAML)
 }
 
 // LoadCodebook reads and validates the codebook in the YAML file at path.
@@ -72,7 +72,7 @@ func LoadCodebook(path string) (*hark.Codebook, error) {
 // ParseExample), and fields the codebook does not define are rejected so
 // that a misspelt field is not silently ignored. Errors are *hark.Error
 // values with code EINVALID.
-func ParseCodebook(name string, data []byte) (cb *hark.Codebook, err error) {
+func ParseCodebook(name string, data []byte) (*hark.Codebook, error) {
 	if name == "" {
 		name = "codebook"
 	}
@@ -84,7 +84,7 @@ func ParseCodebook(name string, data []byte) (cb *hark.Codebook, err error) {
 		return nil, hark.Errorf(hark.EINVALID, "%s", yamlProblem(name, err))
 	}
 	p := &cbParser{name: name}
-	cb = p.codebook(&doc)
+	cb := p.codebook(&doc)
 	if len(p.problems) > 0 {
 		msg := strings.Join(p.problems, "\n")
 		if p.dropped > 0 {
@@ -358,6 +358,9 @@ func (p *cbParser) code(n *yaml.Node, pos int, seen map[string]int) (hark.Code, 
 		case "cues":
 			c.Cues, cueLines = p.texts(v, what+": cues")
 		case "examples":
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+				return
+			}
 			if v.Kind != yaml.MappingNode {
 				p.addf(v.Line, "%s: examples must be a mapping with positive and negative lists, not a %s", what, kindName(v))
 				return

@@ -42,7 +42,7 @@ func TestDefaultCodebook(t *testing.T) {
 	if DefaultCodebook().Codes[0].Label == "changed" {
 		t.Error("DefaultCodebook shares its codes between calls")
 	}
-	if string(DefaultCodebookYAML()) != string(defaultCodebookYAML) {
+	if string(DefaultCodebookYAML()) != defaultCodebookYAML {
 		t.Error("DefaultCodebookYAML differs from the embedded file")
 	}
 }

@@ -25,7 +25,7 @@
 // # Rule tagger
 //
 // RuleTagger is the default tagger: deterministic, fast (a one-hour meeting
-// in about a millisecond) and explainable, since every tag carries the
+// in a few milliseconds) and explainable, since every tag carries the
 // sentence that triggered it as byte offsets into the segment's text. It
 // reads the form of each sentence (statement, open or closed question,
 // statement said as a question), the other speaker's previous turn

@@ -8,21 +8,6 @@ import (
 	"github.com/harkworks/hark"
 )
 
-// A codebook's examples are tests: every tagger must give each positive
-// example its code and must not give it to any negative one.
-//
-// An example is one turn, or several turns separated by "||". Each turn may
-// start with the speaker's role and a colon (Worker, Parent, Child or Other,
-// in any case):
-//
-//	"Parent: I'm shattered, she was up all night. || Worker: You're exhausted."
-//
-// The last turn is the one the example is about. Without a role it is said
-// in the code's role, and by a worker for codes that apply to anyone. The
-// turns before it are context and must name their role. An example with a
-// single turn is checked after the plain turn ExampleContext from the other
-// side of the conversation.
-
 // ExampleContext is what the other speaker says before an example that
 // brings no context of its own.
 const ExampleContext = "Okay."
@@ -33,10 +18,20 @@ type ExampleTurn struct {
 	Text string
 }
 
-// ParseExample splits a codebook example into its turns. last is the role of
-// the final turn when it does not name one. It returns an error that says
-// what is wrong for an empty turn, an unknown role, or a context turn
-// without a role.
+// ParseExample splits a codebook example into its turns.
+//
+// A codebook's examples are tests: every tagger must give each positive
+// example its code and must not give it to any negative one. An example is
+// one turn, or several turns separated by "||". Each turn may start with the
+// speaker's role and a colon (Worker, Parent, Child or Other, in any case):
+//
+//	"Parent: I'm shattered, she was up all night. || Worker: You're exhausted."
+//
+// The last turn is the one the example is about; without a role it has the
+// role last, which is the code's role (a worker's for codes that apply to
+// anyone). The turns before it are context and must name their role.
+// ParseExample returns an error saying what is wrong for an empty turn, an
+// unknown role, or a context turn without a role.
 func ParseExample(example string, last hark.Role) ([]ExampleTurn, error) {
 	parts := strings.Split(example, "||")
 	turns := make([]ExampleTurn, 0, len(parts))

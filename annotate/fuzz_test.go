@@ -2,9 +2,6 @@ package annotate
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"time"
 	"strings"
 	"testing"
 
@@ -14,10 +11,20 @@ import (
 // FuzzParseCodebook checks that no input makes the codebook parser panic,
 // that every error is an EINVALID *hark.Error, and that a codebook it
 // accepts is one the rule tagger can use. Seeds are in
-// testdata/fuzz/FuzzParseCodebook and below.
+// testdata/fuzz/FuzzParseCodebook and below. The default codebook itself
+// is not a seed: the fuzzer's minimisation stalls on inputs that large
+// (golang/go#48820, #52569), and its parts are seeds instead.
 func FuzzParseCodebook(f *testing.F) {
-	f.Add(defaultCodebookYAML)
 	f.Add([]byte(validCodebook))
+	for _, c := range DefaultCodebook().Codes[:3] {
+		y := "id: seed\nversion: 1\ncodes:\n  - id: " + c.ID + "\n    label: x\n    definition: x\n    role: " + c.Role +
+			"\n    polarity: " + string(c.Polarity) + "\n    cues:\n"
+		for _, cue := range c.Cues {
+			y += "      - " + cue + "\n"
+		}
+		y += "    examples:\n      positive:\n        - \"" + c.Examples.Positive[0] + "\"\n"
+		f.Add([]byte(y))
+	}
 	f.Add([]byte("id: x\nversion: 1\ncodes:\n  - &c {id: a, label: A, definition: D, role: any, polarity: neutral}\n  - *c\n"))
 	f.Add([]byte("id: &a x\nversion: *a\ncodes: &l [*l]\n"))
 	f.Add([]byte("id: x\nversion: 1\ncodes:\n  - {id: a, label: A, definition: D, role: any, polarity: neutral, cues: ['(?i)\\\\p{Greek}+', '[[:alpha:]]{2,}']}\n"))
@@ -30,8 +37,11 @@ func FuzzParseCodebook(f *testing.F) {
 		{Index: 2, Role: hark.RoleUnknown, Text: "αβγ – ‘quoted’ … [inaudible] --"},
 	}}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tm := time.AfterFunc(2*time.Second, func() { os.WriteFile(fmt.Sprintf("/tmp/slow-%d.yaml", time.Now().UnixNano()), data, 0o644) })
-		defer tm.Stop()
+		if len(data) > 8<<10 {
+			// Large inputs find nothing small ones do not, and stall the
+			// fuzzer's minimisation.
+			return
+		}
 		cb, err := ParseCodebook("fuzz.yaml", data)
 		if err != nil {
 			if hark.ErrorCode(err) != hark.EINVALID {
@@ -59,6 +69,38 @@ func FuzzParseCodebook(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted a codebook the tagger rejects: %v", err)
 		}
+		a, err := rt.Tag(context.Background(), tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTags(t, tr, a)
+	})
+}
+
+// FuzzRuleTagger checks that no segment text makes the rule tagger panic
+// and that its tags always hold their evidence.
+func FuzzRuleTagger(f *testing.F) {
+	for _, s := range append(append([]string{}, workerTurns...), parentTurns...) {
+		f.Add("I'm so tired of it all.", s)
+	}
+	f.Add("", "")
+	f.Add("...", "?!")
+	f.Add("[inaudible 00:01:02]", "-- so you're... [laughs] -")
+	f.Add("Mr. Smith said no.", "So, Mr. Smith, what do you think?")
+	f.Add("“Quoted,” she said.", "You’re saying it’s “fine”? Isn’t it?")
+	f.Add("ok", "so how are things going with the kids since the review")
+	f.Add("\xff\xfe", "You\u212a \u017f are")
+	rt, err := NewRuleTagger(DefaultCodebook())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, parent, worker string) {
+		tr := &hark.Transcript{Segments: []hark.Segment{
+			{Index: 0, Role: hark.RoleParent, Speaker: "p", Text: parent},
+			{Index: 1, Role: hark.RoleWorker, Speaker: "w", Text: worker},
+			{Index: 2, Role: hark.RoleParent, Speaker: "p", Text: "Yeah."},
+			{Index: 3, Role: hark.RoleWorker, Speaker: "w", Text: "-" + worker},
+		}}
 		a, err := rt.Tag(context.Background(), tr)
 		if err != nil {
 			t.Fatal(err)

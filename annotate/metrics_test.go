@@ -31,7 +31,7 @@ func metricsFixture() (*hark.Transcript, *hark.Annotations) {
 		{Segment: 2, Code: codeReflection, Review: hark.ReviewPending},
 		{Segment: 6, Code: codeReflection, Review: hark.ReviewPending},
 		{Segment: 6, Code: codePermission, Review: hark.ReviewRejected}, // a coach said no
-		{Segment: 99, Code: codeDirective},                               // no such segment
+		{Segment: 99, Code: codeDirective},                              // no such segment
 	}}
 	return t, a
 }

@@ -112,66 +112,76 @@ func (rt *RuleTagger) threat(bits []uint64, text string) bool {
 	return re.ifCondition.match(bits, text) && (re.consequence.match(bits, text) || re.noChoice.match(bits, text))
 }
 
-// isDirective reports whether the sentence tells the parent what they must
-// or should do. cue is set when a codebook cue matched, so only the
-// exclusions are checked.
-func (rt *RuleTagger) isDirective(a *analysis, s *sentence, text string, cue bool) (bool, float64) {
-	whole := len(text) == s.end-s.start
-	if !cue && whole && s.memo&memoDirDone != 0 {
-		switch {
-		case s.memo&memoDirModal != 0:
-			return true, 0.75
-		case s.memo&memoDirImper != 0:
-			return true, 0.7
-		case s.memo&memoDirWhy != 0:
-			return true, 0.6
-		}
-		return false, 0
+// The kinds of directive, with the confidence each gives a tag.
+type directiveKind uint8
+
+const (
+	notDirective  directiveKind = iota
+	dirModalKind                // "you need to", "you must"
+	dirImperative               // "Take him to the dentist."
+	dirWhyNot                   // "Why don't you just...?"
+)
+
+// confidence is the confidence a tag of this kind of directive gets.
+func (k directiveKind) confidence() float64 {
+	switch k {
+	case dirModalKind:
+		return 0.75
+	case dirImperative:
+		return 0.7
+	case dirWhyNot:
+		return 0.6
 	}
-	ok, conf := rt.directive(a, s, text, cue)
-	if !cue && whole {
-		s.memo |= memoDirDone
-		switch conf {
-		case 0.75:
-			s.memo |= memoDirModal
-		case 0.7:
-			s.memo |= memoDirImper
-		case 0.6:
-			s.memo |= memoDirWhy
-		}
-	}
-	return ok, conf
+	return 0
 }
 
-func (rt *RuleTagger) directive(a *analysis, s *sentence, text string, cue bool) (bool, float64) {
+// isDirective reports whether the sentence tells the parent what they must
+// or should do, and the tag's confidence. cue is set when a codebook cue
+// matched, so only the exclusions are checked.
+func (rt *RuleTagger) isDirective(a *analysis, s *sentence, text string, cue bool) (bool, float64) {
+	whole := len(text) == s.end-s.start
+	var kind directiveKind
+	if !cue && whole && s.memo&memoDirDone != 0 {
+		kind = directiveKind(s.memo >> memoDirShift)
+	} else {
+		kind = rt.directive(a, s, text, cue)
+		if !cue && whole {
+			s.memo |= memoDirDone | uint8(kind)<<memoDirShift
+		}
+	}
+	return kind != notDirective, kind.confidence()
+}
+
+// directive works out isDirective.
+func (rt *RuleTagger) directive(a *analysis, s *sentence, text string, cue bool) directiveKind {
 	re := rt.re
 	bits := a.sentBits(s, text)
 	switch s.form {
 	case formWhyNot:
-		return true, 0.6 // "Why don't you just...?" is advice in a question's clothes.
+		return dirWhyNot // "Why don't you just...?" is advice in a question's clothes.
 	case formOpen, formClosedWh, formYesNo, formBackchannel:
-		return false, 0
+		return notDirective
 	}
 	modal := cue || re.dirModal.match(bits, text)
 	if modal {
 		if re.dirNegated.match(bits, text) || re.dirReported.match(bits, text) || re.dirInfo.match(bits, text) {
-			return false, 0
+			return notDirective
 		}
-		return true, 0.75
+		return dirModalKind
 	}
 	if s.form != formStatement {
-		return false, 0
+		return notDirective
 	}
 	// The imperative mood: "Take him to the dentist this week." Only at the
 	// start of a sentence: "...and get you into trouble" carries on another
 	// sentence.
 	c := s.core
 	if c >= s.t1 || a.toks[c].flags&wImper == 0 || s.t1-c < 2 {
-		return false, 0
+		return notDirective
 	}
 	for i := s.t0; i < c; i++ {
 		if a.is(i, "and") || a.is(i, "or") || a.is(i, "but") || a.is(i, "then") {
-			return false, 0
+			return notDirective
 		}
 	}
 	switch {
@@ -185,12 +195,12 @@ func (rt *RuleTagger) directive(a *analysis, s *sentence, text string, cue bool)
 		a.is(c, "sit") && (a.is(c+1, "down") || a.is(c+1, "yourself")),
 		(a.is(c, "sort") || a.is(c, "kind")) && a.is(c+1, "of"),
 		a.is(c, "get") && (a.is(c+1, "well") || a.is(c+1, "in")):
-		return false, 0
+		return notDirective
 	}
 	if re.dirOffer.match(bits, text) || re.dirNegated.match(bits, text) {
-		return false, 0
+		return notDirective
 	}
-	return true, 0.7
+	return dirImperative
 }
 
 // Features of a sentence that tell a reflection from other statements.
@@ -221,8 +231,8 @@ const (
 	rfCount
 )
 
-// reflectionWeights are the weights of the features above; a sentence whose
-// weighted sum reaches reflectionThreshold is a reflection.
+// defaultReflectionWeights returns the weights of the features above; a
+// sentence whose weighted sum reaches reflectionThreshold is a reflection.
 //
 // The weights were chosen on the development half of the AnnoMI corpus of
 // motivational-interviewing sessions and checked by fitting on one half of
@@ -230,12 +240,16 @@ const (
 // parent, their feelings or their words is a reflection; the worker's own
 // plans, facts and figures, conditions and answers to the parent's question
 // are not.
-var reflectionWeights = [rfCount]int{
-	rfStrong: 3, rfYouSubj: 3, rfYouAny: 1, rfVerb: 1, rfEmpathy: 2, rfSelf: -3, rfIf: -3,
-	rfSo: 2, rfRising: -1, rfFeel: 2, rfOverlap1: 1, rfOverlap2: 2, rfEchoFull: 1, rfEchoPart: 1,
-	rfFuture: -2, rfLong: -2, rfThird: 1, rfAnswer: -1, rfFirst: 2, rfManySent: -2, rfNumber: -2, rfReported: -3, rfWill: -1,
+func defaultReflectionWeights() [rfCount]int {
+	return [rfCount]int{
+		rfStrong: 3, rfYouSubj: 3, rfYouAny: 1, rfVerb: 1, rfEmpathy: 2, rfSelf: -3, rfIf: -3,
+		rfSo: 2, rfRising: -1, rfFeel: 2, rfOverlap1: 1, rfOverlap2: 2, rfEchoFull: 1, rfEchoPart: 1,
+		rfFuture: -2, rfLong: -2, rfThird: 1, rfAnswer: -1, rfFirst: 2, rfManySent: -2, rfNumber: -2,
+		rfReported: -3, rfWill: -1,
+	}
 }
 
+// reflectionThreshold is the score from which a sentence is a reflection.
 const reflectionThreshold = 4
 
 // reflectionScore scores how much a worker's sentence reads as a reflection
@@ -249,8 +263,8 @@ func (rt *RuleTagger) reflectionScore(a *analysis, s *sentence, text string, sc 
 	if !ok {
 		return 0
 	}
-	w := &reflectionWeights
-	bound := weigh(&f) + w[rfStrong] + w[rfVerb] + w[rfEmpathy]
+	w := &rt.weights
+	bound := rt.weigh(&f) + w[rfStrong] + w[rfVerb] + w[rfEmpathy]
 	if f[rfSelf] {
 		bound -= w[rfSelf] // a reflective stem lifts the first-person penalty
 	}
@@ -263,7 +277,7 @@ func (rt *RuleTagger) reflectionScore(a *analysis, s *sentence, text string, sc 
 	}
 	f[rfVerb] = rt.re.reflectVerb.match(bits, text)
 	f[rfEmpathy] = rt.re.empathy.match(bits, text)
-	score := weigh(&f)
+	score := rt.weigh(&f)
 	if score < reflectionThreshold {
 		return score
 	}
@@ -277,11 +291,11 @@ func (rt *RuleTagger) reflectionScore(a *analysis, s *sentence, text string, sc 
 }
 
 // weigh sums the weights of the features a sentence has.
-func weigh(f *[rfCount]bool) int {
+func (rt *RuleTagger) weigh(f *[rfCount]bool) int {
 	score := 0
 	for i, v := range f {
 		if v {
-			score += reflectionWeights[i]
+			score += rt.weights[i]
 		}
 	}
 	return score

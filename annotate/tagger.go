@@ -13,8 +13,9 @@ import (
 //
 // It combines built-in rules for the standard codes, which look at sentence
 // form and at the previous turn of the other speaker, with the codebook's
-// cues, which are regular expressions matched case-insensitively. A code a
-// team adds to its own codebook with only cues is found through its cues.
+// cues, regular expressions matched case-insensitively against each
+// sentence. A code a team adds to its own codebook with only cues is found
+// through its cues.
 //
 // It tags at most one sentence per code in each segment, the one with the
 // strongest evidence, so counts are counts of turns.
@@ -36,6 +37,7 @@ type RuleTagger struct {
 	// the parent's view. Nil when the codebook has neither.
 	notReflection *guardedRE
 	pf            *prefilter
+	weights       [rfCount]int // of the features of a reflection
 }
 
 var _ hark.Tagger = (*RuleTagger)(nil)
@@ -44,7 +46,7 @@ var _ hark.Tagger = (*RuleTagger)(nil)
 type codeRule struct {
 	id   string
 	code hark.Code
-	cue  *guardedRE // every cue of the code in one expression; nil without cues
+	cue  *guardedRE // the code's cues; nil without cues
 }
 
 // Confidence of a tag found only through a codebook cue.
@@ -66,10 +68,10 @@ func NewRuleTagger(cb *hark.Codebook) (*RuleTagger, error) {
 		version:  cb.Version,
 		lx:       newLexicon(),
 		re:       compileBuiltins(pb),
+		weights:  defaultReflectionWeights(),
 	}
 	for _, c := range cb.Codes {
 		cr := codeRule{id: c.ID, code: c}
-		cr.code.Cues = append([]string(nil), c.Cues...)
 		if len(c.Cues) > 0 {
 			for _, cue := range c.Cues {
 				if _, err := regexp.Compile(cue); err != nil {

@@ -445,3 +445,28 @@ func BenchmarkRuleTagger(b *testing.B) {
 		}
 	}
 }
+
+// A RuleTagger is shared by a worker's goroutines.
+func TestRuleTaggerConcurrent(t *testing.T) {
+	rt := newTestTagger(t)
+	tr := syntheticMeeting(100)
+	want, err := rt.Tag(context.Background(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			a, err := rt.Tag(context.Background(), tr)
+			if err == nil && !reflect.DeepEqual(a, want) {
+				err = errors.New("a concurrent run differs")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

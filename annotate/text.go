@@ -78,7 +78,7 @@ func newLexicon() lexicon {
 		feeling feelings felt regret regretful discouraged disappointed lost trapped`)
 	add(wImper, `stop take get make keep go call ring phone put stay start try cut avoid
 		remember attend bring turn clean sort tidy leave quit give pick come don't
-		listen sit think`)
+		sit`)
 	add(wElicit, `tell describe explain say talk walk help share elaborate expand`)
 	add(wTagQ, `isn't aren't don't doesn't didn't wasn't weren't won't can't haven't hasn't
 		right yeah okay ok correct innit eh`)
@@ -122,14 +122,13 @@ type sentence struct {
 	idx        int32 // the sentence's index in analysis.sents
 }
 
-// Bits of sentence.memo.
+// Bits of sentence.memo: whether the threat and directive rules have run,
+// their results, and the kind of directive in the top bits.
 const (
 	memoThreatDone uint8 = 1 << iota
 	memoThreat
 	memoDirDone
-	memoDirModal
-	memoDirImper
-	memoDirWhy
+	memoDirShift = 4
 )
 
 // isQuestion reports whether the sentence asks a question, open or closed,
@@ -163,7 +162,7 @@ func isWordByte(c byte) bool {
 // abbreviations after which a full stop does not end a sentence.
 func isAbbrev(w []byte) bool {
 	switch string(w) {
-	case "mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no":
+	case "mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e":
 		return true
 	}
 	return false
@@ -282,7 +281,6 @@ func (a *analysis) addSegment(text string) segInfo {
 			info.backchannel = false
 		}
 	}
-
 	for j := info.t0; j < info.t1; j++ {
 		if a.toks[j].stem > 0 {
 			info.content++
@@ -336,7 +334,7 @@ func sentenceEnd(text string, low []byte, start int) (end, next int) {
 				}
 				break
 			}
-			if j == len(text) || text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r' {
+			if j == len(text) || spaceAt(text, j) {
 				if c == '.' && j == i+1 {
 					// "Mr. Smith", "e.g. this": not an end.
 					w := i
@@ -359,13 +357,19 @@ func sentenceEnd(text string, low []byte, start int) (end, next int) {
 	end = len(text)
 	for end > start {
 		r, size := utf8.DecodeLastRuneInString(text[start:end])
-		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '-' || r == '—' || r == '–' || r == ',' {
+		if unicode.IsSpace(r) || r == '-' || r == '—' || r == '–' || r == ',' {
 			end -= size
 			continue
 		}
 		break
 	}
 	return end, len(text)
+}
+
+// spaceAt reports whether text has white space at byte i.
+func spaceAt(text string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return unicode.IsSpace(r)
 }
 
 // addSentence tokenises text[start:end] and classifies it.
@@ -641,7 +645,7 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 		}
 	}
 	if w0&wModal != 0 && a.is(c+1, "you") && a.flags(c+2)&wElicit != 0 && asked {
-		return formOpen // "Can you tell me more about that?"
+		return formOpen // "Could you tell me what happened on Friday?"
 	}
 	if s.q && (a.is(c, "anything") && a.is(c+1, "else") || a.is(c, "any") && (a.is(c+1, "other") || a.is(c+1, "thoughts") || a.is(c+1, "ideas") || a.is(c+1, "more"))) {
 		return formOpen // "Anything else?" invites more talk.

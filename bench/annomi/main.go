@@ -1,8 +1,14 @@
 // Command annomi measures the rule tagger against the AnnoMI corpus of
-// expert-annotated motivational-interviewing sessions: precision, recall
-// and F1 per code, counted in therapist turns.
+// expert-annotated motivational-interviewing sessions (Wu et al., 2022):
+// precision, recall and F1 per code, counted in turns. From the repository
+// root:
 //
 //	go run ./bench/annomi -data ../shared/eval/annomi-dev.csv
+//
+// The corpus maps to the codebook as annotate.ReadAnnoMI describes:
+// reflections to reflective_listening, open questions to open_question,
+// advice to directive, and negotiation or options to
+// collaborative_planning.
 //
 // With -show CODE it also prints the turns it got wrong for that code, with
 // the turn before, to study the rules. Those lines quote the corpus: read
@@ -22,7 +28,7 @@ import (
 )
 
 func main() {
-	data := flag.String("data", "/work/shared/eval/annomi-dev.csv", "the AnnoMI CSV file")
+	data := flag.String("data", "../shared/eval/annomi-dev.csv", "the AnnoMI CSV file (AnnoMI-full.csv format)")
 	codebook := flag.String("codebook", "", "a codebook YAML file (default: the embedded codebook)")
 	show := flag.String("show", "", "print the false positives and negatives of this code")
 	limit := flag.Int("n", 40, "how many errors of each kind -show prints")
@@ -47,7 +53,7 @@ func run(path, codebook, show string, limit int) error {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return hark.WrapError(hark.ENOTFOUND, err, "cannot read the AnnoMI file; give its path with -data")
 	}
 	defer f.Close()
 	convs, err := annotate.ReadAnnoMI(f)
