@@ -87,13 +87,24 @@ type RecordingFilter struct {
 	Team   string
 	Batch  string
 	Status Status
-	Limit  int
+	// Teams, when not nil, restricts the list to these teams (the teams a
+	// user may see); an empty, non-nil list matches nothing.
+	Teams       []string
+	Worker      string
+	MeetingType string
+	From, To    string // recorded_on range, YYYY-MM-DD, inclusive
+	Code        string // only recordings with a tag of this code (rejected tags do not count)
+	Limit       int
 }
 
 // RecordingSummary is a recording with its tag counts, for lists.
 type RecordingSummary struct {
 	Recording
 	TagCounts map[string]int `json:"tag_counts"`
+	// Tags and Reviewed count all tags and those a coach has judged or
+	// added: review progress.
+	Tags     int `json:"tags"`
+	Reviewed int `json:"reviewed"`
 }
 
 // Session is one recording with its transcript and tags, for the review page.

@@ -41,6 +41,7 @@ func runConformance(t *testing.T, newDSN func(t *testing.T) string) {
 		{"SessionRoundTrip", testSessionRoundTrip},
 		{"ReviewVersions", testReviewVersions},
 		{"Users", testUsers},
+		{"RecordingsAccessFilters", testRecordingsAccessFilters},
 		{"WebSessions", testWebSessions},
 		{"AuditLog", testAuditLog},
 		{"ReviewSurvivesReannotation", testReviewSurvivesReannotation},
@@ -1163,5 +1164,46 @@ func testAuditLog(t *testing.T, db *DB) {
 	r1, _ := db.AuditLog(ctx, hark.AuditFilter{RecordingID: "r1", Since: base.Add(30 * time.Second)})
 	if len(sam) != 2 || len(r1) != 1 || r1[0].User != "jo" || r1[0].Detail != "at 12.5s" {
 		t.Fatalf("filtered: %+v / %+v", sam, r1)
+	}
+}
+
+func testRecordingsAccessFilters(t *testing.T, db *DB) {
+	ctx := context.Background()
+	a, b, c := rec("a", "north", "b1", hark.StatusReady, 0), rec("b", "south", "b1", hark.StatusReady, 1), rec("c", "east", "b1", hark.StatusReady, 2)
+	a.RecordedOn, b.RecordedOn, c.RecordedOn = "2026-01-15", "2026-02-15", "2026-03-15"
+	b.Worker, b.MeetingType = "w-2", "conference"
+	put(t, db, a, b, c)
+	putTags(t, db, a.ID, tag(0, "threat", hark.ReviewPending), tag(1, "reflection", hark.ReviewAccepted))
+	putTags(t, db, b.ID, tag(0, "threat", hark.ReviewRejected))
+	tests := []struct {
+		name string
+		f    hark.RecordingFilter
+		want []string
+	}{
+		{"all", hark.RecordingFilter{}, []string{"c", "b", "a"}},
+		{"teams", hark.RecordingFilter{Teams: []string{"north", "east"}}, []string{"c", "a"}},
+		{"no teams", hark.RecordingFilter{Teams: []string{}}, nil},
+		{"worker", hark.RecordingFilter{Worker: "w-2"}, []string{"b"}},
+		{"meeting type", hark.RecordingFilter{MeetingType: "conference"}, []string{"b"}},
+		{"dates", hark.RecordingFilter{From: "2026-02-01", To: "2026-03-15"}, []string{"c", "b"}},
+		{"code, rejected not counted", hark.RecordingFilter{Code: "threat"}, []string{"a"}},
+		{"team within teams", hark.RecordingFilter{Team: "south", Teams: []string{"north"}}, nil},
+	}
+	for _, tt := range tests {
+		list, err := db.Recordings(ctx, tt.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range list {
+			got = append(got, strings.TrimSuffix(strings.TrimPrefix(r.Key, "meetings/"), ".wav"))
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	list, _ := db.Recordings(ctx, hark.RecordingFilter{Team: "north"})
+	if len(list) != 1 || list[0].Tags != 2 || list[0].Reviewed != 1 {
+		t.Fatalf("progress of a: %+v", list)
 	}
 }

@@ -171,6 +171,32 @@ func (d *DB) Recordings(ctx context.Context, f hark.RecordingFilter) ([]hark.Rec
 	if f.Status != "" {
 		add("status = $%d", string(f.Status))
 	}
+	if f.Worker != "" {
+		add("worker = $%d", f.Worker)
+	}
+	if f.MeetingType != "" {
+		add("meeting_type = $%d", f.MeetingType)
+	}
+	if f.From != "" {
+		add("recorded_on >= $%d", f.From)
+	}
+	if f.To != "" {
+		add("recorded_on <= $%d", f.To)
+	}
+	if f.Code != "" {
+		add("id IN (SELECT recording_id FROM tags WHERE code = $%d AND review <> 'rejected')", f.Code)
+	}
+	if f.Teams != nil {
+		if len(f.Teams) == 0 {
+			return []hark.RecordingSummary{}, nil
+		}
+		ph := make([]string, len(f.Teams))
+		for i, t := range f.Teams {
+			args = append(args, t)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		where = append(where, "team IN ("+strings.Join(ph, ", ")+")")
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultLimit
@@ -211,20 +237,28 @@ func (d *DB) Recordings(ctx context.Context, f hark.RecordingFilter) ([]hark.Rec
 			ph[i] = fmt.Sprintf("$%d", i+1)
 			ids[i] = s.ID
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT recording_id, code, COUNT(*) FROM tags
-WHERE review <> 'rejected' AND recording_id IN (`+strings.Join(ph, ", ")+`) GROUP BY recording_id, code`, params(ids...)...)
+		rows, err = tx.QueryContext(ctx, `SELECT recording_id, code, review, COUNT(*) FROM tags
+WHERE recording_id IN (`+strings.Join(ph, ", ")+`) GROUP BY recording_id, code, review`, params(ids...)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id, code string
+			var id, code, review string
 			var n int
-			if err := rows.Scan(&id, &code, &n); err != nil {
+			if err := rows.Scan(&id, &code, &review, &n); err != nil {
 				return err
 			}
-			if i, ok := byID[id]; ok {
-				out[i].TagCounts[code] = n
+			i, ok := byID[id]
+			if !ok {
+				continue
+			}
+			out[i].Tags += n
+			if review != string(hark.ReviewPending) {
+				out[i].Reviewed += n
+			}
+			if review != string(hark.ReviewRejected) {
+				out[i].TagCounts[code] += n
 			}
 		}
 		return rows.Err()

@@ -43,6 +43,11 @@ batch=$(echo "$out" | sed -n 's/^batch \([^:]*\):.*/\1/p' | head -1)
 echo
 "$bin" status --data-dir "$data" --batch "$batch"
 echo
-url=$(sed -n 's/.*"http": *"\([^"]*\)".*/\1/p' "$data/endpoints.json")
-echo "Open $url  (Ctrl-C to stop)"
+# A demo admin who signs in with a one-time link (no password anywhere).
+if ! "$bin" user list --data-dir "$data" | grep -q '^demo-admin '; then
+  "$bin" user add demo-admin --role admin --display "Demo admin" --data-dir "$data" >/dev/null
+fi
+link=$("$bin" user link demo-admin --ttl 2h --data-dir "$data" 2>/dev/null)
+echo "Open $link"
+echo "(a one-time sign-in link for the demo admin; Ctrl-C to stop)"
 wait $up

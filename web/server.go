@@ -1,5 +1,9 @@
-// Package web is hark's web server: the JSON API and the server-rendered
-// pages, on the standard library, with templates embedded in the binary.
+// Package web is hark's web server: the coach's pages (recordings, the
+// review page with synced audio, the reflection sheet), the admin's audit
+// log, and the JSON API behind them, on the standard library with templates
+// and assets embedded in the binary. Every request is checked against the
+// signed-in user's role and teams: a recording of a team the user may not
+// see answers 404, like one that does not exist.
 package web
 
 import (
@@ -9,30 +13,43 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/auth"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
+//go:embed static
+var staticFS embed.FS
+
 // Config configures the server.
 type Config struct {
 	Addr     string // host:port; port 0 picks a free port
 	Index    hark.Index
-	Codebook *hark.Codebook // for labels and polarity of codes; may be nil
+	Accounts hark.Accounts
+	Auth     *auth.Service
+	// Store serves audio and keeps review documents next to the
+	// recordings; without it audio is unavailable and reviews live in the
+	// index only.
+	Store    hark.ObjectStore
+	Codebook *hark.Codebook // labels, polarity and the codes a coach may add
 	Logger   *slog.Logger
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
 	// Ready, when set, is asked by /readyz whether the server's
 	// dependencies answer.
 	Ready func(ctx context.Context) error
+	// Routes, when set, adds more routes (the reports) to the server's mux.
+	Routes func(mux *http.ServeMux)
+	// Now returns the time; tests may stub it.
+	Now func() time.Time
 }
 
 // Server serves the pages and the API.
@@ -47,12 +64,18 @@ type Server struct {
 }
 
 // views are the pages; each is parsed with the layout once, at start.
-var views = []string{"recordings.html", "session.html", "error.html"}
+var views = []string{"recordings.html", "session.html", "sheet.html", "signin.html", "audit.html", "error.html"}
 
 // New parses the templates and returns a server that is not yet listening.
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Index == nil || cfg.Accounts == nil || cfg.Auth == nil {
+		return nil, errors.New("web server: Index, Accounts and Auth are required")
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, tmpl: map[string]*template.Template{}, codes: map[string]hark.Code{}}
 	if cfg.Codebook != nil {
@@ -60,18 +83,13 @@ func New(cfg Config) (*Server, error) {
 			s.codes[c.ID] = c
 		}
 	}
-	funcs := template.FuncMap{
-		"clock":    clock,
-		"label":    s.label,
-		"polarity": s.polarity,
-		"highlight": func(text string, tags []hark.Tag) template.HTML {
-			return highlight(text, tags)
-		},
-	}
 	for _, v := range views {
-		t, err := template.New(v).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+v)
+		t, err := template.New(v).Funcs(s.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/"+v)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", v, err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("template %s defines no content", v)
 		}
 		s.tmpl[v] = t
 	}
@@ -81,17 +99,36 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.handleRecordingsPage)
-	mux.HandleFunc("GET /recordings/{id}", s.handleSessionPage)
-	mux.HandleFunc("GET /api/recordings", s.handleRecordingsAPI)
-	mux.HandleFunc("GET /api/recordings/{id}", s.handleRecordingAPI)
-	mux.HandleFunc("GET /api/status", s.handleStatusAPI)
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServer(http.FS(static))))
+	mux.HandleFunc("GET /signin", s.handleSignInPage)
+	mux.HandleFunc("POST /signin", s.handleSignIn)
+	mux.HandleFunc("GET /signin/link", s.handleSignInLink)
+	mux.HandleFunc("POST /signout", s.page(s.handleSignOut))
+
+	mux.HandleFunc("GET /{$}", s.page(s.handleRecordingsPage))
+	mux.HandleFunc("GET /recordings/{id}", s.page(s.handleSessionPage))
+	mux.HandleFunc("GET /recordings/{id}/sheet", s.page(s.handleSheet))
+	mux.HandleFunc("GET /recordings/{id}/audio", s.page(s.handleAudio))
+	mux.HandleFunc("GET /recordings/{id}/export/{format}", s.page(s.handleExport))
+	mux.HandleFunc("GET /admin/audit", s.page(s.handleAuditPage))
+
+	mux.HandleFunc("GET /api/me", s.api(s.handleMe))
+	mux.HandleFunc("GET /api/recordings", s.api(s.handleRecordingsAPI))
+	mux.HandleFunc("GET /api/recordings/{id}", s.api(s.handleRecordingAPI))
+	mux.HandleFunc("POST /api/recordings/{id}/review", s.api(s.handleReview))
+	mux.HandleFunc("GET /api/status", s.api(s.handleStatusAPI))
+	mux.HandleFunc("GET /api/audit", s.api(s.handleAuditAPI))
+
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("GET /readyz", ReadyHandler(s.cfg.Ready))
 	if s.cfg.Metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
-	return securityHeaders(mux)
+	if s.cfg.Routes != nil {
+		s.cfg.Routes(mux)
+	}
+	return securityHeaders(s.cfg.Auth.Middleware(mux))
 }
 
 // Start listens and serves in the background.
@@ -125,81 +162,46 @@ func (s *Server) Close(ctx context.Context) error {
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; media-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		w.Header().Set("Cache-Control", "no-store")
 		h.ServeHTTP(w, r)
 	})
 }
 
-// APIRecording is a recording in the list API.
-type APIRecording struct {
-	ID          string         `json:"id"`
-	Key         string         `json:"key"`
-	Team        string         `json:"team"`
-	Worker      string         `json:"worker,omitempty"`
-	MeetingType string         `json:"meeting_type,omitempty"`
-	Batch       string         `json:"batch,omitempty"`
-	Status      hark.Status    `json:"status"`
-	Stage       hark.Stage     `json:"stage,omitempty"`
-	Reason      string         `json:"reason,omitempty"`
-	Duration    float64        `json:"duration_seconds"`
-	TagCounts   map[string]int `json:"tag_counts"`
-	UpdatedAt   time.Time      `json:"updated_at"`
+// page wraps a page handler: it needs a signed-in user (otherwise the
+// sign-in page) and, for a form post, the session's CSRF token.
+func (s *Server) page(h func(http.ResponseWriter, *http.Request, *hark.User)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u := auth.UserFrom(r.Context())
+		if u == nil {
+			http.Redirect(w, r, "/signin?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if err := auth.CheckCSRF(r); err != nil {
+			s.pageError(w, r, hark.Errorf(hark.EINVALID, "%s", err.Error()))
+			return
+		}
+		h(w, r, u)
+	}
 }
 
-func (s *Server) list(r *http.Request) ([]hark.RecordingSummary, error) {
-	q := r.URL.Query()
-	return s.cfg.Index.Recordings(r.Context(), hark.RecordingFilter{
-		Team: q.Get("team"), Batch: q.Get("batch"), Status: hark.Status(q.Get("status")),
-	})
-}
-
-func (s *Server) handleRecordingsAPI(w http.ResponseWriter, r *http.Request) {
-	list, err := s.list(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
+// api wraps an API handler: it needs a signed-in user (401 otherwise) and,
+// for a change, the session's CSRF token in X-CSRF-Token.
+func (s *Server) api(h func(http.ResponseWriter, *http.Request, *hark.User)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u := auth.UserFrom(r.Context())
+		if u == nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "message": "sign in first"})
+			return
+		}
+		if err := auth.CheckCSRF(r); err != nil {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "csrf", "message": err.Error()})
+			return
+		}
+		h(w, r, u)
 	}
-	out := make([]APIRecording, 0, len(list))
-	for _, x := range list {
-		out = append(out, APIRecording{ID: x.ID, Key: x.Key, Team: x.Team, Worker: x.Worker, MeetingType: x.MeetingType,
-			Batch: x.Batch, Status: x.Status, Stage: x.Stage, Reason: x.Reason, Duration: x.DurationSeconds,
-			TagCounts: x.TagCounts, UpdatedAt: x.UpdatedAt})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"recordings": out})
-}
-
-func (s *Server) handleRecordingAPI(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.session(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sess)
-}
-
-func (s *Server) handleStatusAPI(w http.ResponseWriter, r *http.Request) {
-	batch := r.URL.Query().Get("batch")
-	counts, err := s.cfg.Index.StatusCounts(r.Context(), batch)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	tags, err := s.cfg.Index.TagCounts(r.Context(), batch)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"batch": batch, "statuses": counts, "tags": tags})
-}
-
-func (s *Server) session(r *http.Request) (*hark.Session, error) {
-	id := r.PathValue("id")
-	if !hark.ValidRecordingID(id) {
-		return nil, hark.Errorf(hark.ENOTFOUND, "recording %q not found", id)
-	}
-	return s.cfg.Index.Session(r.Context(), id)
 }
 
 // errorStatus maps domain error codes to HTTP status codes.
@@ -212,8 +214,7 @@ var errorStatus = map[string]int{
 }
 
 func (s *Server) status(r *http.Request, err error) (int, string) {
-	code := hark.ErrorCode(err)
-	st, ok := errorStatus[code]
+	st, ok := errorStatus[hark.ErrorCode(err)]
 	if !ok {
 		st = http.StatusInternalServerError
 	}
@@ -238,129 +239,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, view string, data any) {
+// pageData is what every page's layout reads.
+type pageData struct {
+	Title string
+	User  *hark.User
+	CSRF  string
+	Data  any
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, view, title string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := s.tmpl[view].ExecuteTemplate(w, "layout", data); err != nil {
+	pd := pageData{Title: title, User: auth.UserFrom(r.Context()), CSRF: auth.CSRFToken(r.Context()), Data: data}
+	if err := s.tmpl[view].ExecuteTemplate(w, "layout", pd); err != nil {
 		s.log.Error("render", "view", view, "err", err)
 	}
 }
 
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	st, msg := s.status(r, err)
-	s.render(w, r, st, "error.html", map[string]any{"Title": http.StatusText(st), "Message": msg})
+	s.render(w, r, st, "error.html", http.StatusText(st), map[string]any{"Message": msg})
 }
 
-func (s *Server) handleRecordingsPage(w http.ResponseWriter, r *http.Request) {
-	list, err := s.list(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
+// audit writes an audit entry; a failure is logged, never shown.
+func (s *Server) audit(ctx context.Context, u *hark.User, action, recording, detail string) {
+	e := &hark.AuditEntry{At: s.cfg.Now(), User: u.Name, Action: action, RecordingID: recording, Detail: detail}
+	if err := s.cfg.Accounts.Audit(ctx, e); err != nil {
+		s.log.Warn("audit log", "err", err)
 	}
-	counts := map[hark.Status]int{}
-	for _, x := range list {
-		counts[x.Status]++
-	}
-	s.render(w, r, http.StatusOK, "recordings.html", map[string]any{
-		"Title": "Recordings", "Recordings": list, "Counts": counts, "Statuses": hark.Statuses,
-	})
-}
-
-// turn is one segment with its tags, for the session page.
-type turn struct {
-	hark.Segment
-	Tags []hark.Tag
-}
-
-func (s *Server) handleSessionPage(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.session(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	var turns []turn
-	counts := map[string]int{}
-	if sess.Transcript != nil {
-		bySeg := map[int][]hark.Tag{}
-		if sess.Annotations != nil {
-			for _, t := range sess.Annotations.Tags {
-				bySeg[t.Segment] = append(bySeg[t.Segment], t)
-				counts[t.Code]++
-			}
-		}
-		for _, sg := range sess.Transcript.Segments {
-			turns = append(turns, turn{Segment: sg, Tags: bySeg[sg.Index]})
-		}
-	}
-	type count struct {
-		Code string
-		N    int
-	}
-	var cs []count
-	for c, n := range counts {
-		cs = append(cs, count{c, n})
-	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].N > cs[j].N || cs[i].N == cs[j].N && cs[i].Code < cs[j].Code })
-	s.render(w, r, http.StatusOK, "session.html", map[string]any{
-		"Title": sess.Recording.Key, "Session": sess, "Turns": turns, "Counts": cs,
-	})
-}
-
-func (s *Server) label(code string) string {
-	if c, ok := s.codes[code]; ok && c.Label != "" {
-		return c.Label
-	}
-	return strings.ReplaceAll(code, "_", " ")
-}
-
-func (s *Server) polarity(code string) string {
-	if c, ok := s.codes[code]; ok && c.Polarity != "" {
-		return string(c.Polarity)
-	}
-	return string(hark.PolarityNeutral)
-}
-
-func clock(secs float64) string {
-	t := int(secs)
-	if t >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", t/3600, t/60%60, t%60)
-	}
-	return fmt.Sprintf("%d:%02d", t/60, t%60)
-}
-
-// highlight marks the evidence spans of tags in text.
-func highlight(text string, tags []hark.Tag) template.HTML {
-	marks := make([]bool, len(text))
-	for _, t := range tags {
-		if t.Start < 0 || t.End > len(text) || t.Start >= t.End {
-			continue
-		}
-		for i := t.Start; i < t.End; i++ {
-			marks[i] = true
-		}
-	}
-	var b strings.Builder
-	in := false
-	for i := 0; i < len(text); {
-		if marks[i] != in {
-			if marks[i] {
-				b.WriteString("<mark>")
-			} else {
-				b.WriteString("</mark>")
-			}
-			in = marks[i]
-		}
-		j := i + 1
-		for j < len(text) && marks[j] == marks[i] {
-			j++
-		}
-		b.WriteString(template.HTMLEscapeString(text[i:j]))
-		i = j
-	}
-	if in {
-		b.WriteString("</mark>")
-	}
-	return template.HTML(b.String())
 }
 
 // ReadyHandler answers 200 when ready returns nil, and 503 with the reason

@@ -16,6 +16,8 @@ type conn struct {
 	s3URL   string
 	natsURL string
 	bucket  string
+	// storeOnly: the command needs the object store and not NATS.
+	storeOnly bool
 }
 
 func (c *conn) flags(cmd *cobra.Command) {
@@ -32,6 +34,9 @@ func (c *conn) resolve(g *globals) (ingest.StoreConfig, ingest.QueueConfig, erro
 	if sc.Endpoint == "" || qc.URL == "" {
 		e, err := readEndpoints(g.dataDir)
 		if err != nil {
+			if sc.Endpoint != "" && c.storeOnly {
+				return sc, qc, nil
+			}
 			return sc, qc, err
 		}
 		s, err := readSecrets(g.dataDir)

@@ -71,7 +71,8 @@ dashes as underscores), e.g. HARK_DATA_DIR.`,
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", env("HARK_DATA_DIR", "./hark-data"), "directory for the embedded servers' data, the index and endpoints.json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", env("HARK_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	root.AddCommand(newUpCmd(g), newUploadCmd(g), newStatusCmd(g), newReindexCmd(g),
-		newWorkerCmd(g), newServeCmd(g), newStoreCmd(g), newSetupCmd(g), newReconcileCmd(g), newRetryCmd(g))
+		newWorkerCmd(g), newServeCmd(g), newStoreCmd(g), newSetupCmd(g), newReconcileCmd(g), newRetryCmd(g),
+		newUserCmd(g), newTeamCmd(g), newAuditCmd(g))
 	return root
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/transcribe"
 )
@@ -37,6 +40,7 @@ type testBundle struct {
 	g       *globals
 	dataDir string
 	out     *bytes.Buffer
+	http    *http.Client // signed in as an admin
 }
 
 func startUp(t *testing.T, dataDir string) *testBundle {
@@ -142,9 +146,38 @@ func (b *testBundle) session(key string) *hark.Session {
 	return nil
 }
 
+// client returns an HTTP client signed in as a new user with the role and
+// teams, through a one-time sign-in link.
+func (b *testBundle) client(name string, role hark.UserRole, teams ...string) *http.Client {
+	b.t.Helper()
+	ctx := context.Background()
+	u := &hark.User{ID: auth.NewID("u_"), Name: name, Role: role, Teams: teams, CreatedAt: time.Now()}
+	if err := b.up.idx.PutUser(ctx, u); err != nil {
+		b.t.Fatal(err)
+	}
+	token, err := auth.New(auth.Config{Accounts: b.up.idx}).NewSignInLink(ctx, u, time.Minute)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(b.up.Endpoints.HTTP + "/signin/link?token=" + url.QueryEscape(token))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		b.t.Fatalf("sign-in link: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	return c
+}
+
 func (b *testBundle) getJSON(path string, v any) int {
 	b.t.Helper()
-	resp, err := http.Get(b.up.Endpoints.HTTP + path)
+	if b.http == nil {
+		b.http = b.client("admin-"+auth.NewID(""), hark.RoleAdmin)
+	}
+	resp, err := b.http.Get(b.up.Endpoints.HTTP + path)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -254,7 +287,7 @@ func TestEndToEnd(t *testing.T) {
 		if st := b.getJSON("/api/recordings/rec_00000000000000000000", nil); st != 404 {
 			t.Errorf("unknown recording: status %d, want 404", st)
 		}
-		resp, err := http.Get(b.up.Endpoints.HTTP + "/recordings/" + rec.ID)
+		resp, err := b.http.Get(b.up.Endpoints.HTTP + "/recordings/" + rec.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,6 +295,15 @@ func TestEndToEnd(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(page), "<mark>") || !strings.Contains(string(page), "class=\"chip") {
 			t.Errorf("session page: status %d, no highlighted evidence or chips", resp.StatusCode)
+		}
+		// Signed out, nothing is shown.
+		resp, err = http.Get(b.up.Endpoints.HTTP + "/api/recordings")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("signed out: GET /api/recordings answered %d, want 401", resp.StatusCode)
 		}
 	})
 

@@ -7,12 +7,19 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/auth"
+	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/web"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
-	var db, addr, codebook string
+	var (
+		db, addr, codebook string
+		secure             bool
+		c                  conn
+	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the web server (pages and JSON API) alone, against a team's index",
@@ -32,7 +39,19 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srv, err := web.New(web.Config{Addr: addr, Index: idx, Codebook: cb, Logger: log, Metrics: metrics.New().Handler(), Ready: idx.Ready})
+			// Audio comes from the object store, when one is configured.
+			var store hark.ObjectStore
+			c.storeOnly = true
+			if sc, _, err := c.resolve(g); err == nil {
+				if st, err := ingest.NewStore(sc); err == nil {
+					store = st
+				}
+			} else {
+				log.Warn("no object store configured: audio is unavailable", "hint", "give --s3 or HARK_S3_URL")
+			}
+			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log,
+				Auth:    auth.New(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure}),
+				Metrics: metrics.New().Handler(), Ready: idx.Ready})
 			if err != nil {
 				return err
 			}
@@ -46,7 +65,9 @@ func newServeCmd(g *globals) *cobra.Command {
 			return srv.Close(sctx)
 		},
 	}
+	c.flags(cmd)
 	f := cmd.Flags()
+	f.BoolVar(&secure, "secure-cookies", env("HARK_SECURE_COOKIES", "") == "true", "mark sign-in cookies Secure (set when served over HTTPS)")
 	f.StringVar(&db, "db", "", "index database: postgres://… or a SQLite path (default: HARK_DB, else <data-dir>/index.db)")
 	f.StringVar(&addr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address to listen on")
 	f.StringVar(&codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file, for code labels (default: the built-in one)")

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/metrics"
@@ -38,6 +39,9 @@ type UpConfig struct {
 	// AckWait is how long a delivery may go without an ack or heartbeat.
 	AckWait time.Duration
 	Logger  *slog.Logger
+	// SecureCookies marks the sign-in cookie Secure (HTTPS only): set it
+	// when hark is served over HTTPS, e.g. behind a TLS proxy.
+	SecureCookies bool
 	// WrapEngine, when set, wraps the transcript engine (tests use it to
 	// slow transcription down).
 	WrapEngine func(hark.Engine) hark.Engine
@@ -153,7 +157,8 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Codebook: cb, Logger: log,
+	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log,
+		Auth:    auth.New(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies}),
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
 	}
@@ -238,6 +243,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVar(&cfg.SecureCookies, "secure-cookies", env("HARK_SECURE_COOKIES", "") == "true", "mark sign-in cookies Secure (set when served over HTTPS)")
 	f.StringVar(&cfg.HTTPAddr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address of the web server")
 	f.StringVar(&cfg.NATSAddr, "nats-listen", env("HARK_NATS_LISTEN", "127.0.0.1:0"), "address of the embedded NATS server (port 0 picks a free port)")
 	f.StringVar(&cfg.S3Addr, "s3-listen", env("HARK_S3_LISTEN", "127.0.0.1:0"), "address of the embedded S3 server (port 0 picks a free port)")

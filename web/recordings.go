@@ -1,0 +1,124 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/harkworks/hark"
+)
+
+// filter reads the list filters from the query, restricted to what the
+// user may see.
+func filter(r *http.Request, u *hark.User) hark.RecordingFilter {
+	q := r.URL.Query()
+	f := hark.RecordingFilter{
+		Team: q.Get("team"), Batch: q.Get("batch"), Status: hark.Status(q.Get("status")), Worker: q.Get("worker"),
+		MeetingType: q.Get("meeting_type"), From: q.Get("from"), To: q.Get("to"), Code: q.Get("code"),
+	}
+	if teams, all := u.VisibleTeams(); !all {
+		f.Teams = teams
+		if f.Teams == nil {
+			f.Teams = []string{}
+		}
+	}
+	return f
+}
+
+// APIRecording is a recording in the list API.
+type APIRecording struct {
+	ID          string           `json:"id"`
+	Key         string           `json:"key"`
+	Team        string           `json:"team"`
+	Worker      string           `json:"worker,omitempty"`
+	MeetingType string           `json:"meeting_type,omitempty"`
+	RecordedOn  string           `json:"recorded_on,omitempty"`
+	Batch       string           `json:"batch,omitempty"`
+	Status      hark.Status      `json:"status"`
+	Stage       hark.Stage       `json:"stage,omitempty"`
+	Reason      string           `json:"reason,omitempty"`
+	Duration    float64          `json:"duration_seconds"`
+	TagCounts   map[string]int   `json:"tag_counts"`
+	Tags        int              `json:"tags"`
+	Reviewed    int              `json:"reviewed"`
+	ReviewState hark.ReviewState `json:"review_state"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+}
+
+func (s *Server) handleRecordingsAPI(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	if u.Role == hark.RoleAnalyst {
+		s.apiError(w, r, hark.Errorf(hark.ENOTFOUND, "analysts see reports only: /api/reports"))
+		return
+	}
+	list, err := s.cfg.Index.Recordings(r.Context(), filter(r, u))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]APIRecording, 0, len(list))
+	for _, x := range list {
+		out = append(out, APIRecording{ID: x.ID, Key: x.Key, Team: x.Team, Worker: x.Worker, MeetingType: x.MeetingType,
+			RecordedOn: x.RecordedOn, Batch: x.Batch, Status: x.Status, Stage: x.Stage, Reason: x.Reason,
+			Duration: x.DurationSeconds, TagCounts: x.TagCounts, Tags: x.Tags, Reviewed: x.Reviewed, UpdatedAt: x.UpdatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"recordings": out})
+}
+
+func (s *Server) handleStatusAPI(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	if u.Role != hark.RoleAdmin && u.Role != hark.RoleResearcher {
+		s.apiError(w, r, hark.Errorf(hark.ENOTFOUND, "batch status is for admins and researchers"))
+		return
+	}
+	batch := r.URL.Query().Get("batch")
+	counts, err := s.cfg.Index.StatusCounts(r.Context(), batch)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	tags, err := s.cfg.Index.TagCounts(r.Context(), batch)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"batch": batch, "statuses": counts, "tags": tags})
+}
+
+func (s *Server) handleRecordingsPage(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	if u.Role == hark.RoleAnalyst {
+		http.Redirect(w, r, "/reports", http.StatusSeeOther)
+		return
+	}
+	f := filter(r, u)
+	list, err := s.cfg.Index.Recordings(r.Context(), f)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	counts := map[hark.Status]int{}
+	teams, workers, types := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, x := range list {
+		counts[x.Status]++
+		teams[x.Team], workers[x.Worker], types[x.MeetingType] = true, true, true
+	}
+	visible, all := u.VisibleTeams()
+	if all {
+		if ts, err := s.cfg.Accounts.Teams(r.Context()); err == nil {
+			visible = ts
+		}
+	}
+	s.render(w, r, http.StatusOK, "recordings.html", "Recordings", map[string]any{
+		"Recordings": list, "Counts": counts, "Statuses": hark.Statuses, "Filter": f,
+		"Teams": visible, "Workers": keys(workers), "Types": keys(types), "Codes": s.codeList(),
+	})
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,303 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/auth"
+)
+
+// ReviewRequest is one change a coach makes to a session's review. Version
+// is the review version the coach's page shows: a change made on an older
+// version is refused (ECONFLICT), never silently merged.
+type ReviewRequest struct {
+	Version int `json:"version"`
+	// Action is one of: accept, reject, reset (back to pending), recode,
+	// add (a tag on a selection), remove (a coach's tag), moment (choose a
+	// tag or note for the reflection sheet), note, delete-note, state.
+	Action  string           `json:"action"`
+	Key     string           `json:"key,omitempty"`
+	Code    string           `json:"code,omitempty"`
+	Segment int              `json:"segment"`
+	Start   int              `json:"start"`
+	End     int              `json:"end"`
+	Text    string           `json:"text,omitempty"`
+	NoteID  string           `json:"note_id,omitempty"`
+	Moment  bool             `json:"moment"`
+	State   hark.ReviewState `json:"state,omitempty"`
+}
+
+// ReviewResponse is the session's review after a change.
+type ReviewResponse struct {
+	Version  int             `json:"version"`
+	Tags     []hark.Tag      `json:"tags"`
+	Review   *hark.ReviewDoc `json:"review"`
+	Progress progress        `json:"progress"`
+	// Warning is set when the change is saved in the index but could not yet
+	// be written next to the recording in the object store.
+	Warning string `json:"warning,omitempty"`
+}
+
+func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	sess, err := s.visibleSession(r, u)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if !u.CanReview(sess.Recording.Team) {
+		s.apiError(w, r, hark.Errorf(hark.EINVALID, "your role (%s) cannot change reviews", u.Role))
+		return
+	}
+	var req ReviewRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.apiError(w, r, hark.Errorf(hark.EINVALID, "the change is not valid JSON (or is larger than 64 KiB)"))
+		return
+	}
+	doc := sess.Review
+	if doc.Version != req.Version {
+		s.apiError(w, r, hark.Errorf(hark.ECONFLICT, "someone else changed this session's review (now version %d, your page shows %d): reload the page and redo your change", doc.Version, req.Version))
+		return
+	}
+	if err := s.apply(sess, doc, &req, u); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	doc.UpdatedBy, doc.UpdatedAt = u.Name, s.cfg.Now()
+	if doc.State == hark.ReviewNone {
+		doc.State = hark.ReviewInProgress
+	}
+	if err := s.cfg.Index.PutReview(r.Context(), doc, req.Version); err != nil {
+		if hark.ErrorCode(err) == hark.ECONFLICT {
+			err = hark.Errorf(hark.ECONFLICT, "someone else changed this session's review a moment ago: reload the page and redo your change")
+		}
+		s.apiError(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u, "review", sess.Recording.ID, req.Action+" "+req.Key+req.NoteID)
+	resp := ReviewResponse{Version: doc.Version, Review: doc}
+	if err := s.storeReview(r.Context(), doc); err != nil {
+		s.log.Warn("review not yet in the object store", "recording", doc.RecordingID, "err", err)
+		resp.Warning = "saved, but not yet copied next to the recording in the object store; an admin can run `hark reindex` later"
+	}
+	if updated, err := s.cfg.Index.Session(r.Context(), sess.Recording.ID); err == nil && updated.Annotations != nil {
+		resp.Tags = updated.Annotations.Tags
+		for _, t := range resp.Tags {
+			resp.Progress.Total++
+			if t.Review != hark.ReviewPending {
+				resp.Progress.Reviewed++
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// apply makes the requested change to doc, checking it against the session.
+func (s *Server) apply(sess *hark.Session, doc *hark.ReviewDoc, req *ReviewRequest, u *hark.User) error {
+	now := s.cfg.Now()
+	machine := map[string]hark.Tag{}
+	if sess.Annotations != nil {
+		for _, t := range sess.Annotations.Tags {
+			if t.Source != hark.SourceCoach {
+				machine[t.Key] = t
+			}
+		}
+	}
+	added := -1
+	for i, t := range doc.Added {
+		if t.Key == req.Key {
+			added = i
+		}
+	}
+	decide := func(set func(d *hark.Decision)) error {
+		if added >= 0 {
+			t := &doc.Added[added]
+			d := hark.Decision{Review: t.Review, Code: t.Code, Moment: t.Moment}
+			set(&d)
+			if d.Code != "" {
+				t.Code = d.Code
+			}
+			t.Review, t.Moment, t.ReviewedBy, t.ReviewedAt = d.Review, d.Moment, u.Name, &now
+			return nil
+		}
+		if _, ok := machine[req.Key]; !ok {
+			return hark.Errorf(hark.ENOTFOUND, "there is no tag %q in this session (it may have been re-tagged): reload the page", req.Key)
+		}
+		d := doc.Decision(req.Key)
+		if d == nil {
+			doc.Decisions = append(doc.Decisions, hark.Decision{Key: req.Key, Review: hark.ReviewPending})
+			d = &doc.Decisions[len(doc.Decisions)-1]
+		}
+		set(d)
+		d.By, d.At = u.Name, now
+		if d.Review == hark.ReviewPending && d.Code == "" && !d.Moment {
+			doc.Decisions = removeDecision(doc.Decisions, req.Key)
+		}
+		return nil
+	}
+	switch req.Action {
+	case "accept":
+		return decide(func(d *hark.Decision) { d.Review = hark.ReviewAccepted })
+	case "reject":
+		return decide(func(d *hark.Decision) { d.Review, d.Moment = hark.ReviewRejected, false })
+	case "reset":
+		if added >= 0 {
+			return hark.Errorf(hark.EINVALID, "a tag a coach added is accepted or removed, not reset")
+		}
+		return decide(func(d *hark.Decision) { d.Review, d.Code, d.Moment = hark.ReviewPending, "", false })
+	case "recode":
+		if err := s.checkCode(req.Code); err != nil {
+			return err
+		}
+		return decide(func(d *hark.Decision) {
+			d.Code, d.Review = req.Code, hark.ReviewAccepted
+			if t, ok := machine[req.Key]; ok && (t.OrigCode == req.Code || t.OrigCode == "" && t.Code == req.Code) {
+				d.Code = "" // back to the machine's own code
+			}
+		})
+	case "moment":
+		return decide(func(d *hark.Decision) {
+			d.Moment = req.Moment
+			if req.Moment && d.Review == hark.ReviewPending {
+				d.Review = hark.ReviewAccepted
+			}
+		})
+	case "add":
+		return s.addTag(sess, doc, req, u)
+	case "remove":
+		if added < 0 {
+			return hark.Errorf(hark.EINVALID, "only tags a coach added can be removed; reject a machine tag instead")
+		}
+		doc.Added = append(doc.Added[:added], doc.Added[added+1:]...)
+		return nil
+	case "note":
+		return s.note(sess, doc, req, u)
+	case "delete-note":
+		for i, n := range doc.Notes {
+			if n.ID == req.NoteID {
+				doc.Notes = append(doc.Notes[:i], doc.Notes[i+1:]...)
+				return nil
+			}
+		}
+		return hark.Errorf(hark.ENOTFOUND, "there is no note %q: reload the page", req.NoteID)
+	case "state":
+		switch req.State {
+		case hark.ReviewInProgress, hark.ReviewComplete:
+			doc.State = req.State
+			return nil
+		}
+		return hark.Errorf(hark.EINVALID, "review state %q: use in_progress or complete", req.State)
+	}
+	return hark.Errorf(hark.EINVALID, "unknown review action %q", req.Action)
+}
+
+func removeDecision(ds []hark.Decision, key string) []hark.Decision {
+	out := ds[:0]
+	for _, d := range ds {
+		if d.Key != key {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (s *Server) checkCode(code string) error {
+	if _, ok := s.codes[code]; !ok {
+		return hark.Errorf(hark.EINVALID, "unknown code %q: choose one of the codebook's codes", code)
+	}
+	return nil
+}
+
+// addTag adds a coach's tag on a selection of one turn's text.
+func (s *Server) addTag(sess *hark.Session, doc *hark.ReviewDoc, req *ReviewRequest, u *hark.User) error {
+	if err := s.checkCode(req.Code); err != nil {
+		return err
+	}
+	seg, err := segment(sess, req.Segment)
+	if err != nil {
+		return err
+	}
+	text := seg.Text
+	if req.Start < 0 || req.End > len(text) || req.Start >= req.End {
+		return hark.Errorf(hark.EINVALID, "select some words of the turn first (the selection %d–%d is empty or outside the turn)", req.Start, req.End)
+	}
+	if !utf8.RuneStart(text[req.Start]) || (req.End < len(text) && !utf8.RuneStart(text[req.End])) {
+		return hark.Errorf(hark.EINVALID, "the selection %d–%d cuts a character in half", req.Start, req.End)
+	}
+	evidence := text[req.Start:req.End]
+	if strings.TrimSpace(evidence) == "" {
+		return hark.Errorf(hark.EINVALID, "the selection is only spaces: select some words")
+	}
+	now := s.cfg.Now()
+	n := 1
+	for _, t := range doc.Added {
+		if k, err := strconv.Atoi(strings.TrimPrefix(t.Key, "c:")); err == nil && k >= n {
+			n = k + 1
+		}
+	}
+	doc.Added = append(doc.Added, hark.Tag{Key: "c:" + itoa(n), Segment: seg.Index, Code: req.Code, Start: req.Start, End: req.End,
+		Evidence: evidence, Confidence: 1, Source: hark.SourceCoach, Review: hark.ReviewAccepted, ReviewedBy: u.Name, ReviewedAt: &now,
+		Moment: req.Moment})
+	return nil
+}
+
+// note adds or edits a note on a turn (segment ≥ 0) or on the session (-1).
+func (s *Server) note(sess *hark.Session, doc *hark.ReviewDoc, req *ReviewRequest, u *hark.User) error {
+	text := strings.TrimSpace(req.Text)
+	if text == "" {
+		return hark.Errorf(hark.EINVALID, "the note is empty")
+	}
+	if len(text) > hark.MaxNoteBytes {
+		return hark.Errorf(hark.EINVALID, "the note is too long (%d bytes; at most %d): shorten it or split it", len(text), hark.MaxNoteBytes)
+	}
+	if !utf8.ValidString(text) {
+		return hark.Errorf(hark.EINVALID, "the note is not valid text")
+	}
+	if req.Segment >= 0 {
+		if _, err := segment(sess, req.Segment); err != nil {
+			return err
+		}
+	} else {
+		req.Segment = -1
+	}
+	now := s.cfg.Now()
+	if req.NoteID != "" {
+		for i := range doc.Notes {
+			if doc.Notes[i].ID == req.NoteID {
+				doc.Notes[i].Text, doc.Notes[i].Moment, doc.Notes[i].By, doc.Notes[i].At = text, req.Moment, u.Name, now
+				return nil
+			}
+		}
+		return hark.Errorf(hark.ENOTFOUND, "there is no note %q: reload the page", req.NoteID)
+	}
+	doc.Notes = append(doc.Notes, hark.Note{ID: auth.NewID("n"), Segment: req.Segment, Text: text, Moment: req.Moment, By: u.Name, At: now})
+	return nil
+}
+
+func segment(sess *hark.Session, i int) (hark.Segment, error) {
+	if sess.Transcript == nil || i < 0 || i >= len(sess.Transcript.Segments) {
+		return hark.Segment{}, hark.Errorf(hark.EINVALID, "there is no turn %d in this session", i)
+	}
+	return sess.Transcript.Segments[i], nil
+}
+
+// storeReview writes the review next to the recording in the object store,
+// so that `hark reindex` rebuilds reviews too.
+func (s *Server) storeReview(ctx context.Context, doc *hark.ReviewDoc) error {
+	if s.cfg.Store == nil {
+		return nil
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = s.cfg.Store.Put(ctx, hark.ReviewKey(doc.RecordingID), bytes.NewReader(data), int64(len(data)), "application/json", nil)
+	return err
+}

@@ -1,0 +1,327 @@
+package web
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/harkworks/hark"
+)
+
+// visibleSession loads a session the user may read, and answers ENOTFOUND
+// for one of a team they may not see, exactly as for one that does not exist.
+func (s *Server) visibleSession(r *http.Request, u *hark.User) (*hark.Session, error) {
+	id := r.PathValue("id")
+	notFound := hark.Errorf(hark.ENOTFOUND, "recording %q not found", id)
+	if !hark.ValidRecordingID(id) {
+		return nil, notFound
+	}
+	sess, err := s.cfg.Index.Session(r.Context(), id)
+	if hark.ErrorCode(err) == hark.ENOTFOUND {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !u.CanReadTranscripts(sess.Recording.Team) {
+		return nil, notFound
+	}
+	return sess, nil
+}
+
+func (s *Server) handleRecordingAPI(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	sess, err := s.visibleSession(r, u)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u, "view", sess.Recording.ID, "api")
+	writeJSON(w, http.StatusOK, sess)
+}
+
+// turn is one segment with its tags and notes, for the pages.
+type turn struct {
+	hark.Segment
+	Tags  []hark.Tag
+	Notes []hark.Note
+}
+
+// view is a session prepared for the pages.
+type view struct {
+	Session   *hark.Session
+	Turns     []turn
+	Notes     []hark.Note // on the whole session
+	Counts    []codeCount
+	Codes     []hark.Code
+	Progress  progress
+	Timeline  []mark
+	CanReview bool
+	Duration  float64
+}
+
+type codeCount struct {
+	Code string
+	N    int
+}
+
+type progress struct{ Reviewed, Total int }
+
+// mark is a tag's place on the timeline strip, as a percentage.
+type mark struct {
+	Key      string
+	Code     string
+	Percent  float64
+	Start    float64
+	Polarity string
+}
+
+func (s *Server) prepare(sess *hark.Session, u *hark.User) *view {
+	v := &view{Session: sess, Codes: s.codeList(), CanReview: u.CanReview(sess.Recording.Team), Duration: sess.Recording.DurationSeconds}
+	if sess.Transcript == nil {
+		return v
+	}
+	if v.Duration == 0 {
+		v.Duration = sess.Transcript.Duration()
+	}
+	bySeg := map[int][]hark.Tag{}
+	counts := map[string]int{}
+	if sess.Annotations != nil {
+		for _, t := range sess.Annotations.Tags {
+			bySeg[t.Segment] = append(bySeg[t.Segment], t)
+			if t.Review != hark.ReviewRejected {
+				counts[t.Code]++
+			}
+			v.Progress.Total++
+			if t.Review != hark.ReviewPending {
+				v.Progress.Reviewed++
+			}
+		}
+	}
+	notes := map[int][]hark.Note{}
+	if sess.Review != nil {
+		for _, n := range sess.Review.Notes {
+			if n.Segment < 0 {
+				v.Notes = append(v.Notes, n)
+			} else {
+				notes[n.Segment] = append(notes[n.Segment], n)
+			}
+		}
+	}
+	for _, sg := range sess.Transcript.Segments {
+		tags := bySeg[sg.Index]
+		v.Turns = append(v.Turns, turn{Segment: sg, Tags: tags, Notes: notes[sg.Index]})
+		for _, t := range tags {
+			pct := 0.0
+			if v.Duration > 0 {
+				pct = 100 * sg.Start / v.Duration
+			}
+			v.Timeline = append(v.Timeline, mark{Key: t.Key, Code: t.Code, Percent: pct, Start: sg.Start, Polarity: s.polarity(t.Code)})
+		}
+	}
+	for c, n := range counts {
+		v.Counts = append(v.Counts, codeCount{c, n})
+	}
+	sort.Slice(v.Counts, func(i, j int) bool {
+		return v.Counts[i].N > v.Counts[j].N || v.Counts[i].N == v.Counts[j].N && v.Counts[i].Code < v.Counts[j].Code
+	})
+	return v
+}
+
+func (s *Server) handleSessionPage(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	sess, err := s.visibleSession(r, u)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u, "view", sess.Recording.ID, "")
+	s.render(w, r, http.StatusOK, "session.html", path.Base(sess.Recording.Key), s.prepare(sess, u))
+}
+
+// moment is one item of the reflection sheet.
+type moment struct {
+	Start    float64
+	Speaker  string
+	Role     hark.Role
+	Quote    string
+	Code     string
+	Evidence string
+	Notes    []hark.Note
+}
+
+func (s *Server) handleSheet(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	sess, err := s.visibleSession(r, u)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v := s.prepare(sess, u)
+	var strengths, reflect []moment
+	for _, t := range v.Turns {
+		var tnotes []hark.Note
+		for _, n := range t.Notes {
+			if n.Moment {
+				tnotes = append(tnotes, n)
+			}
+		}
+		used := false
+		for _, tag := range t.Tags {
+			if !tag.Moment || tag.Review == hark.ReviewRejected {
+				continue
+			}
+			m := moment{Start: t.Start, Speaker: t.Speaker, Role: t.Role, Quote: t.Text, Code: tag.Code, Evidence: tag.Evidence}
+			if !used {
+				m.Notes, used = tnotes, true
+			}
+			if s.polarity(tag.Code) == string(hark.PolarityStrength) {
+				strengths = append(strengths, m)
+			} else {
+				reflect = append(reflect, m)
+			}
+		}
+		if !used && len(tnotes) > 0 {
+			reflect = append(reflect, moment{Start: t.Start, Speaker: t.Speaker, Role: t.Role, Quote: t.Text, Notes: tnotes})
+		}
+	}
+	s.audit(r.Context(), u, "view", sess.Recording.ID, "reflection sheet")
+	s.render(w, r, http.StatusOK, "sheet.html", "Reflection sheet · "+path.Base(sess.Recording.Key), map[string]any{
+		"View": v, "Strengths": strengths, "Reflect": reflect,
+	})
+}
+
+// handleAudio streams the recording from the object store with HTTP Range
+// support, so that seeking in a two-hour file fetches only what is played.
+func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	sess, err := s.visibleSession(r, u)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if s.cfg.Store == nil {
+		s.pageError(w, r, hark.Errorf(hark.EUNAVAILABLE, "audio is not available from this server"))
+		return
+	}
+	obj, info, err := s.cfg.Store.Get(r.Context(), sess.Recording.Key)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	defer obj.Close()
+	rs, ok := obj.(io.ReadSeeker)
+	if !ok {
+		s.pageError(w, r, hark.Errorf(hark.EINTERNAL, "the object store does not support ranges"))
+		return
+	}
+	if rg := r.Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
+		s.audit(r.Context(), u, "play", sess.Recording.ID, "")
+	}
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, path.Base(sess.Recording.Key), info.LastModified, rs)
+}
+
+// handleExport writes one session as JSON, a CSV of its tags, or WebVTT
+// with the tags in the cue text.
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	sess, err := s.visibleSession(r, u)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	format := r.PathValue("format")
+	base := strings.TrimSuffix(path.Base(sess.Recording.Key), path.Ext(sess.Recording.Key))
+	attach := func(ext, ctype string) {
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, sanitizeFilename(base)+ext))
+	}
+	switch format {
+	case "json":
+		attach(".json", "application/json; charset=utf-8")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(sess)
+	case "csv":
+		attach("-tags.csv", "text/csv; charset=utf-8")
+		_ = s.writeTagsCSV(w, sess)
+	case "vtt":
+		attach(".vtt", "text/vtt; charset=utf-8")
+		s.writeVTT(w, sess)
+	default:
+		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q: use json, csv or vtt", format))
+		return
+	}
+	s.audit(r.Context(), u, "export", sess.Recording.ID, format)
+}
+
+func sanitizeFilename(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r == '/' || r < 32 {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// writeTagsCSV writes one row per tag, with the turn it is in.
+func (s *Server) writeTagsCSV(w io.Writer, sess *hark.Session) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"recording_id", "segment", "start_s", "end_s", "speaker", "role", "code", "label", "polarity",
+		"source", "review", "machine_code", "evidence", "reviewed_by", "moment"})
+	if sess.Transcript == nil || sess.Annotations == nil {
+		cw.Flush()
+		return cw.Error()
+	}
+	segs := map[int]hark.Segment{}
+	for _, sg := range sess.Transcript.Segments {
+		segs[sg.Index] = sg
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
+	for _, t := range sess.Annotations.Tags {
+		sg := segs[t.Segment]
+		_ = cw.Write([]string{sess.Recording.ID, strconv.Itoa(t.Segment), f(sg.Start), f(sg.End), sg.Speaker, string(sg.Role),
+			t.Code, s.label(t.Code), s.polarity(t.Code), string(t.Source), string(t.Review), t.OrigCode, t.Evidence, t.ReviewedBy,
+			strconv.FormatBool(t.Moment)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeVTT writes the transcript as WebVTT, each cue's accepted or pending
+// tags after its text in square brackets.
+func (s *Server) writeVTT(w io.Writer, sess *hark.Session) {
+	fmt.Fprintln(w, "WEBVTT")
+	if sess.Transcript == nil {
+		return
+	}
+	bySeg := map[int][]string{}
+	if sess.Annotations != nil {
+		for _, t := range sess.Annotations.Tags {
+			if t.Review != hark.ReviewRejected {
+				bySeg[t.Segment] = append(bySeg[t.Segment], t.Code)
+			}
+		}
+	}
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	for _, sg := range sess.Transcript.Segments {
+		fmt.Fprintf(w, "\n%d\n%s --> %s\n", sg.Index+1, vttTime(sg.Start), vttTime(sg.End))
+		text := esc.Replace(sg.Text)
+		if codes := bySeg[sg.Index]; len(codes) > 0 {
+			text += " [" + strings.Join(codes, ", ") + "]"
+		}
+		if sg.Speaker != "" {
+			fmt.Fprintf(w, "<v %s>%s\n", esc.Replace(sg.Speaker), text)
+		} else {
+			fmt.Fprintln(w, text)
+		}
+	}
+}
+
+func vttTime(secs float64) string {
+	ms := int64(secs*1000 + 0.5)
+	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
+}
