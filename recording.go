@@ -119,5 +119,30 @@ func TranscriptKey(id string) string { return ResultsPrefix + id + "/transcript.
 // AnnotationsKey is the object key of a recording's annotations.
 func AnnotationsKey(id string) string { return ResultsPrefix + id + "/annotations.json" }
 
+// AnnotationsVersionKey is the object key where the annotations made with
+// one codebook version are kept, so that older versions stay queryable after
+// a re-annotation.
+func AnnotationsVersionKey(id, codebook, version string) string {
+	return ResultsPrefix + id + "/annotations/" + safeKeyPart(codebook) + "@" + safeKeyPart(version) + ".json"
+}
+
+// CodebooksPrefix is where codebooks sent with a re-annotation are stored.
+const CodebooksPrefix = "codebooks/"
+
+// CodebookKey is the object key of a codebook version sent with a
+// re-annotation.
+func CodebookKey(id, version string) string {
+	return CodebooksPrefix + safeKeyPart(id) + "@" + safeKeyPart(version) + ".yaml"
+}
+
+func safeKeyPart(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
 // ReviewKey is the object key of a recording's review by coaches.
 func ReviewKey(id string) string { return ResultsPrefix + id + "/review.json" }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/harkworks/hark"
@@ -40,6 +41,9 @@ type Config struct {
 	SidecarExtensions []string
 	// Observer, when set, is told when a recording reaches a state.
 	Observer Observer
+	// LoadTagger builds a tagger from a codebook's YAML, for re-annotation
+	// with a codebook stored in the object store. Nil: such messages fail.
+	LoadTagger func(name string, yaml []byte) (hark.Tagger, error)
 }
 
 // Observer is told when a recording is transcribed, ready or failed; a
@@ -50,8 +54,10 @@ type Observer interface {
 
 // Pipeline runs the stages.
 type Pipeline struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	mu      sync.Mutex
+	taggers map[string]hark.Tagger // by codebook key
 }
 
 // New returns a Pipeline.
@@ -62,7 +68,7 @@ func New(cfg Config) *Pipeline {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Pipeline{cfg: cfg, log: cfg.Logger}
+	return &Pipeline{cfg: cfg, log: cfg.Logger, taggers: map[string]hark.Tagger{}}
 }
 
 // TranscribedMessage is the body of a hark.transcripts.ready message.
@@ -71,6 +77,9 @@ type TranscribedMessage struct {
 	RecordingID string `json:"recording_id"`
 	// Force re-annotates a recording that is already ready (a new codebook).
 	Force bool `json:"force,omitempty"`
+	// Codebook, when set, is the object key of the codebook to tag with
+	// (sent by `hark reannotate --codebook`); otherwise the worker's own.
+	Codebook string `json:"codebook,omitempty"`
 }
 
 // Metadata keys hark reads from an uploaded object's user metadata.
@@ -95,7 +104,7 @@ func (p *Pipeline) IsCompanion(key string) bool {
 // IsCompanion reports whether key is a result hark wrote or a transcript
 // with one of the given extensions, rather than a recording.
 func IsCompanion(key string, sidecarExtensions []string) bool {
-	if strings.HasPrefix(key, hark.ResultsPrefix) {
+	if strings.HasPrefix(key, hark.ResultsPrefix) || strings.HasPrefix(key, hark.CodebooksPrefix) {
 		return true
 	}
 	ext := strings.ToLower(path.Ext(key))
@@ -295,10 +304,31 @@ func (p *Pipeline) sidecar(ctx context.Context, rec *hark.Recording) (*hark.Side
 func (p *Pipeline) publishTranscribed(ctx context.Context, rec *hark.Recording, force bool) error {
 	data, _ := json.Marshal(TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: rec.ID, Force: force})
 	msgID := fmt.Sprintf("transcribed:%s:%d", rec.ID, rec.Attempts)
-	if force {
-		msgID = fmt.Sprintf("reannotate:%s:%d", rec.ID, p.cfg.Now().UnixNano())
-	}
 	return p.cfg.Publisher.Publish(ctx, hark.SubjectTranscribed, msgID, data)
+}
+
+// Reannotate sends the recordings that match f, and are ready or failed in
+// annotation, back through the annotate stage, to be tagged with the
+// codebook stored at codebookKey (empty: the workers' own). Transcripts are
+// not made again. It returns how many it sent.
+func (p *Pipeline) Reannotate(ctx context.Context, f hark.RecordingFilter, codebookKey string) (int, error) {
+	list, err := p.cfg.Index.Recordings(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range list {
+		if r.Status != hark.StatusReady && !(r.Status == hark.StatusFailed && r.Stage == hark.StageAnnotate) {
+			continue
+		}
+		data, _ := json.Marshal(TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: r.ID, Force: true, Codebook: codebookKey})
+		msgID := fmt.Sprintf("reannotate:%s:%s:%d", r.ID, codebookKey, p.cfg.Now().UnixNano())
+		if err := p.cfg.Publisher.Publish(ctx, hark.SubjectTranscribed, msgID, data); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Annotate handles one message from hark.transcripts.ready.
@@ -317,7 +347,7 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	if err != nil {
 		return err
 	}
-	if rec.Status == hark.StatusFailed || (rec.Status == hark.StatusReady && !m.Force) {
+	if (rec.Status == hark.StatusFailed && !(m.Force && rec.Stage == hark.StageAnnotate)) || (rec.Status == hark.StatusReady && !m.Force) {
 		return nil
 	}
 	if rec.Status != hark.StatusAnnotating {
@@ -334,7 +364,14 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 		}
 		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
 	}
-	a, err := p.cfg.Tagger.Tag(ctx, &t)
+	tagger, err := p.tagger(ctx, m.Codebook)
+	if err != nil {
+		if hark.ErrorCode(err) == hark.EINVALID || hark.ErrorCode(err) == hark.ENOTFOUND {
+			return p.fail(ctx, rec, hark.StageAnnotate, hark.EINVALID, hark.ErrorMessage(err))
+		}
+		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
+	}
+	a, err := tagger.Tag(ctx, &t)
 	if err != nil {
 		if hark.ErrorCode(err) == hark.EINVALID {
 			return p.fail(ctx, rec, hark.StageAnnotate, hark.EINVALID, hark.ErrorMessage(err))
@@ -345,6 +382,9 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	a.RecordingID = rec.ID
 	if err := p.owns(ctx, rec); err != nil {
 		return dropIfConflict(err)
+	}
+	if err := p.putJSON(ctx, hark.AnnotationsVersionKey(rec.ID, a.Codebook, a.CodebookVersion), a); err != nil {
+		return err
 	}
 	if err := p.putJSON(ctx, hark.AnnotationsKey(rec.ID), a); err != nil {
 		return err
@@ -361,6 +401,41 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	log.Info("ready", "tags", len(a.Tags), "codebook_version", a.CodebookVersion)
 	p.observe(hark.StageAnnotate, hark.StatusReady, "")
 	return nil
+}
+
+// tagger returns the tagger for a message: the worker's own, or one built
+// from a codebook stored in the object store (cached by key: a stored
+// codebook version never changes).
+func (p *Pipeline) tagger(ctx context.Context, key string) (hark.Tagger, error) {
+	if key == "" {
+		return p.cfg.Tagger, nil
+	}
+	if !strings.HasPrefix(key, hark.CodebooksPrefix) {
+		return nil, hark.Errorf(hark.EINVALID, "codebook %q is not under %s", key, hark.CodebooksPrefix)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.taggers[key]; ok {
+		return t, nil
+	}
+	if p.cfg.LoadTagger == nil {
+		return nil, hark.Errorf(hark.EINVALID, "this worker cannot load codebooks for re-annotation")
+	}
+	r, _, err := p.cfg.Store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20+1))
+	r.Close()
+	if err != nil {
+		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "read codebook %s", key)
+	}
+	t, err := p.cfg.LoadTagger(path.Base(key), data)
+	if err != nil {
+		return nil, err
+	}
+	p.taggers[key] = t
+	return t, nil
 }
 
 // retryOrFail returns err so the message is retried later, or, on the last

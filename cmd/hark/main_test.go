@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/annotate"
 	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/transcribe"
@@ -333,6 +334,60 @@ func TestEndToEnd(t *testing.T) {
 		after := snapshot(t, b)
 		if after != before {
 			t.Errorf("duplicates changed the index:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+
+	t.Run("reannotate with a new codebook version", func(t *testing.T) {
+		ctx := context.Background()
+		s := b.session("Team A/partnership.wav")
+		oldVersion := s.Annotations.CodebookVersion
+		first := s.Annotations.Tags[0]
+		if err := b.up.idx.PutReview(ctx, &hark.ReviewDoc{RecordingID: s.Recording.ID, UpdatedAt: time.Now(),
+			Decisions: []hark.Decision{{Key: first.Key, Review: hark.ReviewAccepted, By: "coach"}}}, s.Review.Version); err != nil {
+			t.Fatal(err)
+		}
+		yaml := strings.Replace(string(annotate.DefaultCodebookYAML()), "version: "+oldVersion, "version: 2099.1.0-test", 1)
+		if yaml == string(annotate.DefaultCodebookYAML()) {
+			t.Fatalf("could not change the codebook version %q", oldVersion)
+		}
+		path := filepath.Join(t.TempDir(), "codebook.yaml")
+		if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := &bytes.Buffer{}
+		root := newRootCmd(out, out)
+		root.SetArgs([]string{"reannotate", "--data-dir", b.dataDir, "--codebook", path, "--team", "Team A"})
+		if err := root.ExecuteContext(ctx); err != nil {
+			t.Fatalf("reannotate: %v\n%s", err, out)
+		}
+		if !strings.Contains(out.String(), "3 recording(s) sent") {
+			t.Fatalf("reannotate output:\n%s", out)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			s = b.session("Team A/partnership.wav")
+			if s.Annotations.CodebookVersion == "2099.1.0-test" && s.Recording.Status == hark.StatusReady {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not re-annotated: version %s, status %s", s.Annotations.CodebookVersion, s.Recording.Status)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for _, tg := range s.Annotations.Tags {
+			if tg.Key == first.Key && tg.Review != hark.ReviewAccepted {
+				t.Errorf("the coach's decision was lost in re-annotation: %+v", tg)
+			}
+		}
+		if s.Recording.Attempts != 1 {
+			t.Errorf("re-annotation transcribed again: attempts %d", s.Recording.Attempts)
+		}
+		store, err := ingest.NewStore(ingest.StoreConfig{Endpoint: b.up.Endpoints.S3, AccessKey: b.up.Secrets.S3AccessKey, SecretKey: b.up.Secrets.S3SecretKey, Bucket: "recordings"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Stat(ctx, hark.AnnotationsVersionKey(s.Recording.ID, s.Annotations.Codebook, oldVersion)); err != nil {
+			t.Errorf("the old version's annotations are gone: %v", err)
 		}
 	})
 

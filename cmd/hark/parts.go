@@ -44,6 +44,13 @@ func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *ha
 		Store: store, Index: idx, Publisher: q, Logger: log,
 		Engine: engine, Tagger: tagger, Observer: obs,
 		SidecarExtensions: transcribe.SidecarExtensions,
+		LoadTagger: func(name string, data []byte) (hark.Tagger, error) {
+			cb, err := annotate.ParseCodebook(name, data)
+			if err != nil {
+				return nil, err
+			}
+			return annotate.NewRuleTagger(cb)
+		},
 	}), nil
 }
 
