@@ -41,6 +41,11 @@ type Config struct {
 	SidecarExtensions []string
 	// Observer, when set, is told when a recording reaches a state.
 	Observer Observer
+	// StaleAfter is how long a recording may stay in progress without a
+	// change before the reconciler sends it through again and a worker may
+	// take it over from one that vanished. Default 1 hour; it must be longer
+	// than the longest transcription.
+	StaleAfter time.Duration
 	// LoadTagger builds a tagger from a codebook's YAML, for re-annotation
 	// with a codebook stored in the object store. Nil: such messages fail.
 	LoadTagger func(name string, yaml []byte) (hark.Tagger, error)
@@ -67,6 +72,9 @@ func New(cfg Config) *Pipeline {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.StaleAfter == 0 {
+		cfg.StaleAfter = time.Hour
 	}
 	return &Pipeline{cfg: cfg, log: cfg.Logger, taggers: map[string]hark.Tagger{}}
 }
@@ -166,7 +174,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 		case hark.StatusTranscribed, hark.StatusAnnotating:
 			return p.publishTranscribed(ctx, rec, false)
 		case hark.StatusTranscribing:
-			if d.Attempt() == 1 {
+			if d.Attempt() == 1 && p.cfg.Now().Sub(rec.UpdatedAt) < p.cfg.StaleAfter {
 				// Another message owns this recording and is still
 				// pending in the queue; if its worker dies, that message is
 				// redelivered. This one is a duplicate event.

@@ -15,6 +15,7 @@ import (
 type ReconcileResult struct {
 	Objects  int // recordings in the bucket
 	Enqueued int // of which had no results and were sent to the transcribe stage
+	Stale    int // recordings stuck in progress longer than StaleAfter, sent again
 }
 
 // Reconcile lists the bucket and enqueues every recording that has no
@@ -51,10 +52,52 @@ func (p *Pipeline) Reconcile(ctx context.Context) (ReconcileResult, error) {
 		res.Enqueued++
 		return nil
 	})
-	if res.Enqueued > 0 {
-		p.log.Info("reconciled", "objects", res.Objects, "enqueued", res.Enqueued)
+	if err != nil {
+		return res, err
 	}
-	return res, err
+	if p.cfg.Index != nil {
+		if res.Stale, err = p.requeueStale(ctx); err != nil {
+			return res, err
+		}
+	}
+	if res.Enqueued+res.Stale > 0 {
+		p.log.Info("reconciled", "objects", res.Objects, "enqueued", res.Enqueued, "stale", res.Stale)
+	}
+	return res, nil
+}
+
+// requeueStale sends again the recordings that have been in progress for
+// longer than StaleAfter: their messages were lost (a NATS store lost, a
+// message terminated by a bug), so nothing else would finish them.
+func (p *Pipeline) requeueStale(ctx context.Context) (int, error) {
+	n := 0
+	cutoff := p.cfg.Now().Add(-p.cfg.StaleAfter)
+	for _, st := range []hark.Status{hark.StatusUploaded, hark.StatusTranscribing, hark.StatusTranscribed, hark.StatusAnnotating} {
+		list, err := p.cfg.Index.Recordings(ctx, hark.RecordingFilter{Status: st, Limit: 100_000})
+		if err != nil {
+			return n, err
+		}
+		for _, r := range list {
+			if r.UpdatedAt.After(cutoff) {
+				continue
+			}
+			rec := r.Recording
+			var err error
+			if st == hark.StatusUploaded || st == hark.StatusTranscribing {
+				info := hark.ObjectInfo{Key: rec.Key, ETag: rec.ETag, Size: rec.Size}
+				err = p.cfg.Publisher.Publish(ctx, hark.SubjectUploaded, fmt.Sprintf("stale:%s:%d:%d", rec.ID, rec.Attempts, rec.UpdatedAt.Unix()),
+					ingest.NewUploadEvent(rec.Bucket, info, p.cfg.Now()))
+			} else {
+				data, _ := json.Marshal(TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: rec.ID})
+				err = p.cfg.Publisher.Publish(ctx, hark.SubjectTranscribed, fmt.Sprintf("stale:%s:%d:%d", rec.ID, rec.Attempts, rec.UpdatedAt.Unix()), data)
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // RunReconciler reconciles every interval until ctx is done.

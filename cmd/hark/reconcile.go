@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,11 +12,19 @@ import (
 )
 
 func newReconcileCmd(g *globals) *cobra.Command {
-	var c conn
+	var (
+		c          conn
+		db         string
+		staleAfter time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "reconcile",
-		Short: "List the bucket and enqueue every recording that has no results yet",
-		Args:  cobra.NoArgs,
+		Short: "Enqueue every recording that has no results yet, and those stuck in progress",
+		Long: `reconcile lists the bucket and enqueues every recording that has no results
+yet (a store that sends no events, or a lost event, only delays work), and sends
+again the recordings that have been in progress for longer than --stale-after
+(their messages were lost). Workers run the same check every --reconcile-interval.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			store, q, err := c.open(ctx, g)
@@ -23,16 +32,23 @@ func newReconcileCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer q.Close()
-			p := pipeline.New(pipeline.Config{Store: store, Publisher: q, Logger: g.logger(), SidecarExtensions: sidecarExts()})
+			idx, err := openIndex(ctx, g, db)
+			if err != nil {
+				return err
+			}
+			defer idx.Close()
+			p := pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Logger: g.logger(), SidecarExtensions: sidecarExts(), StaleAfter: staleAfter})
 			res, err := p.Reconcile(ctx)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "%d recording(s) in bucket %s, %d enqueued\n", res.Objects, store.Bucket(), res.Enqueued)
+			fmt.Fprintf(g.stdout, "%d recording(s) in bucket %s, %d enqueued, %d stuck in progress sent again\n", res.Objects, store.Bucket(), res.Enqueued, res.Stale)
 			return nil
 		},
 	}
 	c.flags(cmd)
+	cmd.Flags().StringVar(&db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
+	cmd.Flags().DurationVar(&staleAfter, "stale-after", envDuration("HARK_STALE_AFTER", time.Hour), "a recording in progress this long without a change is sent again")
 	return cmd
 }
 
