@@ -70,7 +70,10 @@ type codeCount struct {
 	N    int
 }
 
-type progress struct{ Reviewed, Total int }
+type progress struct {
+	Reviewed int `json:"reviewed"`
+	Total    int `json:"total"`
+}
 
 // mark is a tag's place on the timeline strip, as a percentage.
 type mark struct {

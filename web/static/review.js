@@ -23,7 +23,7 @@
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
       if (k === "class") e.className = v;
-      else if (k.startsWith("data-") || k.startsWith("aria-") || k === "type" || k === "title" || k === "value") e.setAttribute(k, v);
+      else if (k.startsWith("data-") || k.startsWith("aria-") || k === "type" || k === "title" || k === "value" || k === "tabindex") e.setAttribute(k, v);
       else e[k] = v;
     }
     for (const kid of kids) e.append(kid);
@@ -119,7 +119,7 @@
         sel.append(o);
       }
       c.append(sel);
-      if (t.source === "coach") c.append(el("button", { type: "button", "data-act": "remove", "aria-label": "Remove this tag", title: "Remove" }, "🗑"));
+      if (t.source === "coach") c.append(el("button", { type: "button", "data-act": "remove", "aria-label": "Remove this tag", title: "Remove this tag" }, "Remove"));
     }
     return c;
   };
@@ -136,17 +136,31 @@
   filterSel && filterSel.addEventListener("change", applyFilter);
 
   const render = () => {
+    // The chips are made anew: keep the keyboard focus on the same chip (or
+    // the same button of it), so that a keyboard user does not lose their place.
+    const active = document.activeElement;
+    const activeChip = active && active.closest && active.closest(".chip[data-key]");
+    const focusKey = activeChip && activeChip.dataset.key;
+    const focusAct = focusKey && active !== activeChip ? active.dataset.act : null;
     for (const box of document.querySelectorAll(".tags")) {
       const seg = Number(box.dataset.segment);
       box.replaceChildren(...tags.filter((t) => t.segment === seg).map(chip));
     }
     for (const t of turns) renderText(Number(t.dataset.index));
     applyFilter();
+    if (focusKey) {
+      const c = Array.from(document.querySelectorAll(".chip[data-key]")).find((x) => x.dataset.key === focusKey);
+      const target = c && ((focusAct && c.querySelector(`[data-act="${focusAct}"]`)) || c);
+      if (target) target.focus({ preventScroll: true });
+    }
   };
-  const setProgress = (p) => {
+  // The progress counts the tags as the page now has them, as the server does.
+  const setProgress = () => {
+    const total = tags.length;
+    const reviewed = tags.filter((t) => t.review !== "pending").length;
     const bar = document.getElementById("progress");
-    bar.max = p.total; bar.value = p.reviewed;
-    document.getElementById("progress-text").textContent = `${p.reviewed} of ${p.total} reviewed`;
+    bar.max = total; bar.value = reviewed;
+    document.getElementById("progress-text").textContent = `${reviewed} of ${total} reviewed`;
   };
 
   const renderNotes = (review) => {
@@ -189,7 +203,7 @@
     tags = body.tags || [];
     render();
     renderNotes(body.review || {});
-    setProgress(body.progress);
+    setProgress();
     say(body.warning || "Saved.", !!body.warning);
     return true;
   };
@@ -209,7 +223,9 @@
   });
   document.addEventListener("focusin", (ev) => {
     const c = ev.target.closest(".chip[data-key]");
-    if (c) selected = c.dataset.key;
+    if (!c) return;
+    selected = c.dataset.key;
+    for (const x of document.querySelectorAll(".chip[data-key]")) x.classList.toggle("selected", x === c);
   });
 
   // --- tagging a selection ---------------------------------------------------
@@ -219,8 +235,11 @@
     const sel = window.getSelection();
     if (!sel || sel.isCollapsed || sel.rangeCount === 0) return null;
     const range = sel.getRangeAt(0);
-    const p = range.startContainer.parentElement && range.startContainer.parentElement.closest(".text");
-    const p2 = range.endContainer.parentElement && range.endContainer.parentElement.closest(".text");
+    // A container is a text node inside the turn's text, or an element
+    // (the text itself, or a highlight) when whole nodes are selected.
+    const within = (n) => { const e = n.nodeType === Node.ELEMENT_NODE ? n : n.parentElement; return e && e.closest(".text"); };
+    const p = within(range.startContainer);
+    const p2 = within(range.endContainer);
     if (!p || p !== p2) return null;
     const pre = document.createRange();
     pre.selectNodeContents(p);
@@ -251,8 +270,11 @@
     if (!f) return;
     ev.preventDefault();
     const ta = f.querySelector("textarea");
-    const ok = await send({ action: "note", segment: Number(f.dataset.segment), text: ta.value, moment: f.querySelector(".note-moment").checked });
-    if (ok) { ta.value = ""; if (f.id === "note-dialog") f.hidden = true; }
+    const moment = f.querySelector(".note-moment");
+    const ok = await send({ action: "note", segment: Number(f.dataset.segment), text: ta.value, moment: moment.checked });
+    // The next note starts empty and off the reflection sheet: a tick left
+    // from the last note must not put a private note on it.
+    if (ok) { ta.value = ""; moment.checked = false; if (f.id === "note-dialog") f.hidden = true; }
   });
   const noteDialog = document.getElementById("note-dialog");
   const openNote = (seg) => {
