@@ -1,15 +1,20 @@
 package transcribe
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-audio/audio"
+	"github.com/go-audio/wav"
 )
 
 // The audio preparation figure from the design brief: decode → 16 kHz mono
@@ -101,4 +106,42 @@ func BenchmarkPrepareVsSox(b *testing.B) {
 	b.ReportMetric(hark.Seconds()/soxT.Seconds(), "hark/sox")
 	b.ReportMetric(harkRSS, "hark-peak-MB")
 	b.ReportMetric(soxRSS, "sox-peak-MB")
+}
+
+// BenchmarkDecode compares hark's WAVReader with go-audio/wav's Decoder on
+// the same 30 s of 48 kHz stereo 24-bit audio in memory: the reason hark
+// reads WAV itself (see doc.go).
+func BenchmarkDecode(b *testing.B) {
+	data, err := io.ReadAll(newStreamWAV(30, 48000, 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("WAVReader", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		buf := make([]float32, 2*blockFrames)
+		for b.Loop() {
+			r, err := NewWAVReader("b.wav", bytes.NewReader(data))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				if _, err := r.ReadFrames(buf); err != nil {
+					break
+				}
+			}
+		}
+	})
+	b.Run("go-audio-wav", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		buf := &audio.IntBuffer{Data: make([]int, 2*blockFrames)}
+		for b.Loop() {
+			d := wav.NewDecoder(bytes.NewReader(data))
+			for {
+				n, err := d.PCMBuffer(buf)
+				if err != nil || n == 0 {
+					break
+				}
+			}
+		}
+	})
 }

@@ -29,7 +29,7 @@ const (
 )
 
 // chunker cuts one 16 kHz track into chunks no longer than maxSamples,
-// cutting in the longest silence it finds in the last part of each chunk.
+// cutting in a silence in the last part of each chunk (see bestCut).
 // It holds at most about 2*window samples in memory: samples older than the
 // window are already in the chunk's file.
 type chunker struct {
@@ -45,15 +45,27 @@ type chunker struct {
 	voiced   int // voiced frames in the file
 	frames   int // frames in the file
 	pending  []int16
-	levels   []float32 // level in dBFS of each whole frame of pending
-	floor    float64   // background level estimate, dBFS
+	voicedAt []bool  // whether each whole frame of pending is voiced
+	floor    float64 // background level estimate, dBFS
 	scratch  []byte
 	finished bool
+
+	// envelope is the track's mean power per envelopeSamples, for telling
+	// a speaker's own voice from what their microphone picks up of others.
+	envelope []float32
+	envSum   float64
+	envN     int
 }
 
-func newChunker(dir, prefix string, maxSamples int) *chunker {
+// envelopeSamples is the resolution of a track's envelope: 100 ms, or 288 KB
+// for two hours.
+const envelopeSamples = ChunkRate / 10
+
+// newChunker returns a chunker writing into dir. The silence search window
+// is a minute, a quarter of a chunk or maxWindow samples, whichever is least.
+func newChunker(dir, prefix string, maxSamples, maxWindow int) *chunker {
 	maxSamples -= maxSamples % frameSamples
-	window := min(60*ChunkRate, maxSamples/4)
+	window := min(60*ChunkRate, maxSamples/4, maxWindow)
 	window -= window % frameSamples
 	return &chunker{
 		dir: dir, prefix: prefix, maxSamples: maxSamples, window: max(window, frameSamples),
@@ -70,11 +82,16 @@ func (c *chunker) push(x []float32) error {
 		c.pending = slices.Grow(c.pending, n)[:base+n]
 		for i, v := range x[:n] {
 			c.pending[base+i] = toInt16(v)
+			c.envSum += float64(v) * float64(v)
+			if c.envN++; c.envN == envelopeSamples {
+				c.envelope = append(c.envelope, float32(c.envSum/envelopeSamples))
+				c.envSum, c.envN = 0, 0
+			}
 		}
 		x = x[n:]
-		// Levels of the frames completed by these samples.
-		for f := len(c.levels); (f+1)*frameSamples <= len(c.pending); f++ {
-			c.levels = append(c.levels, c.level(c.pending[f*frameSamples:(f+1)*frameSamples]))
+		// Judge the frames completed by these samples.
+		for f := len(c.voicedAt); (f+1)*frameSamples <= len(c.pending); f++ {
+			c.voicedAt = append(c.voicedAt, c.judge(c.pending[f*frameSamples:(f+1)*frameSamples]))
 		}
 		for c.written+len(c.pending) >= c.maxSamples {
 			if err := c.cut(); err != nil {
@@ -91,31 +108,28 @@ func (c *chunker) push(x []float32) error {
 	return nil
 }
 
-// level returns a frame's level in dBFS and tracks the background level.
-func (c *chunker) level(frame []int16) float32 {
+// judge reports whether a frame is voiced: louder than silence and than
+// the background level, which it tracks.
+func (c *chunker) judge(frame []int16) bool {
 	var sum int64
 	for _, s := range frame {
 		sum += int64(s) * int64(s)
 	}
 	db := 10*math.Log10(float64(sum)/float64(len(frame))/(32768*32768)+1e-12) + 3.01 // a full-scale sine is 0 dBFS
+	voiced := db > max(silenceFloorDB, c.floor+silenceMarginDB)
 	if db < c.floor {
 		c.floor = db
 	} else {
 		c.floor += floorRiseDB
 	}
-	return float32(db)
-}
-
-// isVoiced reports whether a frame at level db counts as speech.
-func (c *chunker) isVoiced(db float32) bool {
-	return float64(db) > max(silenceFloorDB, c.floor+silenceMarginDB)
+	return voiced
 }
 
 // cut ends the current chunk in the best place before maxSamples.
 func (c *chunker) cut() error {
 	limit := (c.maxSamples - c.written) / frameSamples // frames of pending that fit
-	limit = min(limit, len(c.levels))
-	at := bestCut(c.levels[:limit], c.isVoiced)
+	limit = min(limit, len(c.voicedAt))
+	at := bestCut(c.voicedAt[:limit])
 	if at == 0 && c.written == 0 {
 		at = limit // nothing written yet: cut at the limit rather than make an empty chunk
 	}
@@ -125,34 +139,36 @@ func (c *chunker) cut() error {
 	return c.close()
 }
 
-// bestCut returns the frame at which to cut: the middle of the longest run
-// of silent frames, the later one on a tie, or the quietest frame when none
-// is silent. It returns len(levels) for an empty slice.
-func bestCut(levels []float32, voiced func(float32) bool) int {
-	if len(levels) == 0 {
-		return 0
-	}
-	bestLen, bestAt, run := 0, -1, 0
-	for i, l := range levels {
-		if voiced(l) {
-			run = 0
+// minPause is the shortest silence, in frames, worth cutting in when a
+// later one exists: half a second, a pause between sentences or turns.
+const minPause = 25
+
+// bestCut returns the frame at which to cut a chunk whose last frames are
+// voiced: the middle of the latest silence of at least minPause frames, so
+// chunks stay close to the limit; else the middle of the longest silence;
+// else the end.
+func bestCut(voiced []bool) int {
+	longest, longestAt, latestAt, run := 0, len(voiced), -1, 0
+	for i := 0; i <= len(voiced); i++ {
+		if i < len(voiced) && !voiced[i] {
+			run++
 			continue
 		}
-		run++
-		if run >= bestLen {
-			bestLen, bestAt = run, i-run/2
+		if run > 0 { // a silence ended at i
+			mid := i - (run+1)/2
+			if run >= minPause {
+				latestAt = mid
+			}
+			if run >= longest {
+				longest, longestAt = run, mid
+			}
 		}
+		run = 0
 	}
-	if bestAt >= 0 {
-		return bestAt
+	if latestAt >= 0 {
+		return latestAt
 	}
-	q := 0
-	for i, l := range levels {
-		if l <= levels[q] {
-			q = i
-		}
-	}
-	return q
+	return longestAt
 }
 
 // flush writes the first n samples of pending (a whole number of frames,
@@ -166,12 +182,10 @@ func (c *chunker) flush(n int) error {
 			return err
 		}
 	}
-	for i := 0; i < n; i += frameSamples {
-		if i/frameSamples < len(c.levels) {
-			c.frames++
-			if c.isVoiced(c.levels[i/frameSamples]) {
-				c.voiced++
-			}
+	for i := 0; i < n && i/frameSamples < len(c.voicedAt); i += frameSamples {
+		c.frames++
+		if c.voicedAt[i/frameSamples] {
+			c.voiced++
 		}
 	}
 	if err := c.writeSamples(c.pending[:n]); err != nil {
@@ -180,9 +194,9 @@ func (c *chunker) flush(n int) error {
 	c.written += n
 	rest := copy(c.pending, c.pending[n:])
 	c.pending = c.pending[:rest]
-	frames := min(n/frameSamples, len(c.levels))
-	rest = copy(c.levels, c.levels[frames:])
-	c.levels = c.levels[:rest]
+	frames := min(n/frameSamples, len(c.voicedAt))
+	rest = copy(c.voicedAt, c.voicedAt[frames:])
+	c.voicedAt = c.voicedAt[:rest]
 	return nil
 }
 
@@ -262,8 +276,11 @@ func (c *chunker) finish() error {
 		return nil
 	}
 	c.finished = true
+	if c.envN > 0 {
+		c.envelope = append(c.envelope, float32(c.envSum/float64(c.envN)))
+	}
 	if tail := len(c.pending) % frameSamples; tail > 0 { // judge the last partial frame too
-		c.levels = append(c.levels, c.level(c.pending[len(c.pending)-tail:]))
+		c.voicedAt = append(c.voicedAt, c.judge(c.pending[len(c.pending)-tail:]))
 	}
 	for c.written+len(c.pending) > 0 {
 		n := min(len(c.pending), c.maxSamples-c.written)

@@ -56,15 +56,14 @@ func (f wavFormat) name() string {
 // EINVALID for a file hark cannot read, with what to do about it, and
 // EUNAVAILABLE when the stream itself fails.
 type WAVReader struct {
-	name      string
-	r         io.Reader
-	f         wavFormat
-	size      int64 // bytes of audio the header promises; -1 when it does not say
-	read      int64 // bytes of audio read so far
-	raw       []byte
-	convert   func(dst []float32, src []byte)
-	riffBytes int64 // bytes of the file consumed before the audio
-	err       error
+	name    string
+	r       io.Reader
+	f       wavFormat
+	size    int64 // bytes of audio the header promises; -1 when it does not say
+	read    int64 // bytes of audio read so far
+	raw     []byte
+	convert func(dst []float32, src []byte)
+	err     error
 }
 
 // NewWAVReader reads the header of the WAV stream r, up to the start of its
@@ -201,7 +200,6 @@ func (w *WAVReader) readHeader() error {
 		}
 		return hark.Errorf(hark.EINVALID, "%s is not a WAV file (no RIFF/WAVE header): %s", w.name, convertHint(w.name))
 	}
-	w.riffBytes = 12
 	var (
 		haveFmt bool
 		ds64    = int64(-1) // the data size from an RF64 ds64 chunk
@@ -214,7 +212,6 @@ func (w *WAVReader) readHeader() error {
 			}
 			return readError(w.name, "chunk header", err)
 		}
-		w.riffBytes += 8
 		id, size := string(chunk[0:4]), int64(binary.LittleEndian.Uint32(chunk[4:8]))
 		switch id {
 		case "fmt ":
@@ -225,7 +222,6 @@ func (w *WAVReader) readHeader() error {
 			if _, err := io.ReadFull(w.r, buf); err != nil {
 				return readError(w.name, "fmt chunk", err)
 			}
-			w.riffBytes += int64(len(buf))
 			f, err := parseFmt(w.name, buf[:size])
 			if err != nil {
 				return err
@@ -239,7 +235,6 @@ func (w *WAVReader) readHeader() error {
 			if _, err := io.ReadFull(w.r, buf); err != nil {
 				return readError(w.name, "ds64 chunk", err)
 			}
-			w.riffBytes += int64(len(buf))
 			ds64 = int64(binary.LittleEndian.Uint64(buf[8:16]))
 		case "data":
 			if !haveFmt {
@@ -262,7 +257,6 @@ func (w *WAVReader) readHeader() error {
 			if _, err := io.CopyN(io.Discard, w.r, size+size%2); err != nil {
 				return readError(w.name, fmt.Sprintf("%q chunk", id), err)
 			}
-			w.riffBytes += size + size%2
 		}
 	}
 }

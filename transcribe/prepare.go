@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/harkworks/hark"
 )
 
@@ -62,6 +64,24 @@ type Track struct {
 	// downmix of all channels.
 	Channel int
 	Chunks  []Chunk
+	// Envelope is the track's mean power (of samples in [-1, 1]) in each
+	// tenth of a second: 4 bytes per 100 ms, 288 KB for two hours.
+	Envelope []float32
+}
+
+// Level returns the track's mean power between two times in seconds, or 0
+// outside the recording.
+func (t Track) Level(start, end float64) float64 {
+	i, j := int(start*10), int(end*10+0.999)
+	i, j = max(i, 0), min(j, len(t.Envelope))
+	if j <= i {
+		return 0
+	}
+	var s float64
+	for _, v := range t.Envelope[i:j] {
+		s += float64(v)
+	}
+	return s / float64(j-i)
 }
 
 // Chunk is a piece of a track in its own 16 kHz mono 16-bit WAV file. A
@@ -88,8 +108,9 @@ func (p *Prepared) Remove() error {
 // Prepare reads the WAV stream r once, as a stream, and in the same pass
 // downmixes or splits its channels, resamples them to 16 kHz and cuts them
 // at silences into chunks no larger than the configured limits. name is
-// used in error messages. Memory use does not depend on the recording's
-// length. Errors are as NewWAVReader's, and EUNAVAILABLE when the chunks
+// used in error messages. Memory use hardly depends on the recording's
+// length: all that grows is a 100 ms level envelope per track (288 KB for
+// two hours). Errors are as NewWAVReader's, and EUNAVAILABLE when the chunks
 // cannot be written.
 func Prepare(ctx context.Context, name string, r io.Reader, cfg PrepareConfig) (*Prepared, error) {
 	maxSamples, err := cfg.maxSamples()
@@ -115,11 +136,36 @@ func Prepare(ctx context.Context, name string, r io.Reader, cfg PrepareConfig) (
 // blockFrames is how many frames Prepare decodes at a time.
 const blockFrames = 8192
 
-// prepTrack is one track's stages.
+// windowBudget bounds the silence search windows of all tracks together, in
+// samples: each track holds up to two windows (16 MB for all of them).
+const windowBudget = 4 << 20
+
+// prepTrack is one track's stages, run by a goroutine of its own: the
+// reader hands it blocks of samples through in and gets the buffers back
+// through free, so decoding and each track's filtering run in parallel and
+// no buffer is allocated per block.
 type prepTrack struct {
-	mono []float32
 	rs   *resampler
 	ck   *chunker
+	in   chan []float32
+	free chan []float32
+}
+
+// run filters and chunks the blocks that arrive until in is closed.
+func (t *prepTrack) run(ctx context.Context) error {
+	for buf := range t.in {
+		if err := t.ck.push(t.rs.process(buf, false)); err != nil {
+			return err
+		}
+		t.free <- buf[:cap(buf)]
+	}
+	if ctx.Err() != nil {
+		return nil // the reader failed or was stopped; it reports why
+	}
+	if err := t.ck.push(t.rs.process(nil, true)); err != nil {
+		return err
+	}
+	return t.ck.finish()
 }
 
 func (p *Prepared) run(ctx context.Context, w *WAVReader, split bool, maxSamples int) error {
@@ -129,61 +175,82 @@ func (p *Prepared) run(ctx context.Context, w *WAVReader, split bool, maxSamples
 	if split && ch > 1 {
 		n = ch
 	}
-	tracks := make([]prepTrack, n)
+	tracks := make([]*prepTrack, n)
 	for t := range tracks {
 		prefix := "mix"
 		if n > 1 {
 			prefix = fmt.Sprintf("ch%d", t+1)
 		}
-		tracks[t] = prepTrack{mono: make([]float32, blockFrames), rs: newResampler(info.SampleRate, ChunkRate), ck: newChunker(p.dir, prefix, maxSamples)}
+		tracks[t] = &prepTrack{
+			rs: newResampler(info.SampleRate, ChunkRate), ck: newChunker(p.dir, prefix, maxSamples, windowBudget/n),
+			in: make(chan []float32, 2), free: make(chan []float32, 2),
+		}
+		for range 2 {
+			tracks[t].free <- make([]float32, blockFrames)
+		}
 	}
 	defer func() {
 		for _, t := range tracks {
 			t.ck.abort()
 		}
 	}()
-	buf := make([]float32, blockFrames*ch)
-	for {
-		if err := ctx.Err(); err != nil {
-			return hark.WrapError(hark.EUNAVAILABLE, err, "prepare %s: stopped", w.name)
-		}
-		frames, err := w.ReadFrames(buf)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		x := buf[:frames*ch]
-		if n == 1 {
-			downmix(tracks[0].mono[:frames], x, ch)
-		} else {
-			for c := range tracks {
-				m := tracks[c].mono[:frames]
-				for i := range m {
-					m[i] = x[i*ch+c]
-				}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range tracks {
+		g.Go(func() error { return t.run(gctx) })
+	}
+	g.Go(func() error {
+		defer func() {
+			for _, t := range tracks {
+				close(t.in)
 			}
-		}
-		for _, t := range tracks {
-			if err := t.ck.push(t.rs.process(t.mono[:frames], false)); err != nil {
+		}()
+		buf := make([]float32, blockFrames*ch)
+		for {
+			if err := gctx.Err(); err != nil {
+				if cerr := ctx.Err(); cerr != nil {
+					return hark.WrapError(hark.EUNAVAILABLE, cerr, "prepare %s: stopped", w.name)
+				}
+				return nil // a track failed and reports why
+			}
+			frames, err := w.ReadFrames(buf)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
+			x := buf[:frames*ch]
+			for c, t := range tracks {
+				var m []float32
+				select {
+				case m = <-t.free:
+				case <-gctx.Done():
+					return nil // checked at the top of the loop
+				}
+				m = m[:frames]
+				if n == 1 {
+					downmix(m, x, ch)
+				} else {
+					for i := range m {
+						m[i] = x[i*ch+c]
+					}
+				}
+				t.in <- m
+			}
 		}
+	})
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	for t := range tracks {
-		tr := &tracks[t]
-		if err := tr.ck.push(tr.rs.process(nil, true)); err != nil {
-			return err
-		}
-		if err := tr.ck.finish(); err != nil {
-			return err
-		}
+	if err := ctx.Err(); err != nil {
+		return hark.WrapError(hark.EUNAVAILABLE, err, "prepare %s: stopped", w.name)
+	}
+	for t, tr := range tracks {
 		channel := 0
 		if n > 1 {
 			channel = t + 1
 		}
-		p.Tracks = append(p.Tracks, Track{Channel: channel, Chunks: tr.ck.chunks})
+		p.Tracks = append(p.Tracks, Track{Channel: channel, Chunks: tr.ck.chunks, Envelope: tr.ck.envelope})
 	}
 	p.Audio = info
 	p.Audio.DurationSeconds = float64(w.Frames()) / float64(info.SampleRate)

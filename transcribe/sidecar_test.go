@@ -112,3 +112,22 @@ func FuzzParseVTT(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseSRT(f *testing.F) {
+	f.Add([]byte("1\r\n00:00:01,000 --> 00:00:02,500\r\nWorker: How are you?\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nFine.\r\n"))
+	f.Add([]byte("1\n00:00:01,000 --> 00:00:00,500\nx\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		segs, err := ParseSRT("f.srt", data)
+		if err != nil {
+			if hark.ErrorCode(err) != hark.EINVALID {
+				t.Fatalf("error of kind %s", hark.ErrorCode(err))
+			}
+			return
+		}
+		for _, s := range segs {
+			if s.End < s.Start || s.Text == "" {
+				t.Fatalf("bad segment %+v", s)
+			}
+		}
+	})
+}

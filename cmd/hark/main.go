@@ -72,7 +72,7 @@ dashes as underscores), e.g. HARK_DATA_DIR.`,
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", env("HARK_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	root.AddCommand(newUpCmd(g), newUploadCmd(g), newStatusCmd(g), newReindexCmd(g),
 		newWorkerCmd(g), newServeCmd(g), newStoreCmd(g), newSetupCmd(g), newReconcileCmd(g), newRetryCmd(g),
-		newUserCmd(g), newTeamCmd(g), newAuditCmd(g), newReannotateCmd(g))
+		newUserCmd(g), newTeamCmd(g), newAuditCmd(g), newReannotateCmd(g), newTranscribeCmd(g))
 	return root
 }
 

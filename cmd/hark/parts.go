@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -31,7 +32,18 @@ func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *ha
 	if err != nil {
 		return nil, err
 	}
-	var engine hark.Engine = transcribe.NewService(transcribe.Config{})
+	engines, err := transcribe.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	engines.Logger = log
+	svc := transcribe.NewService(transcribe.Config{Engines: engines, Logger: log})
+	if name, err := svc.Default(); err != nil {
+		log.Warn("no speech engine: only recordings with a transcript next to them can be processed", "why", hark.ErrorMessage(err))
+	} else {
+		log.Info("speech engine", "default", name)
+	}
+	var engine hark.Engine = svc
 	if wrap != nil {
 		engine = wrap(engine)
 	}

@@ -1,0 +1,392 @@
+package transcribe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/harkworks/hark"
+)
+
+// Defaults of the openai engine.
+const (
+	DefaultOpenAIBaseURL = "https://api.openai.com/v1"
+	DefaultOpenAIModel   = openai.Whisper1
+)
+
+// OpenAIConfig configures the openai engine, which sends audio to OpenAI's
+// speech-to-text API or to any server that speaks it: self-hosted Whisper
+// servers (speaches, whisper.cpp's whisper-server, LocalAI, vLLM).
+type OpenAIConfig struct {
+	// BaseURL is the API's base URL, up to and including /v1; empty means
+	// OpenAI's hosted API.
+	BaseURL string
+	// Model is the speech-to-text model; empty means whisper-1.
+	Model string
+	// APIKey authenticates to the server. The hosted API needs one; many
+	// self-hosted servers do not. Read it from the environment or a file,
+	// never from a command-line flag.
+	APIKey string
+	// Language is the spoken language as an ISO-639-1 code ("en"); empty
+	// lets the server detect it.
+	Language string
+	// Prompt is text that guides recognition: names, places, terms
+	// ("child protection plan", "core group"). It is sent with every chunk,
+	// followed by the previous chunk's last words.
+	Prompt string
+	// Concurrency is how many requests may be in flight for one recording;
+	// 0 means 4.
+	Concurrency int
+	// MaxChunkBytes is the largest audio file sent in one request; 0
+	// means DefaultMaxChunkBytes, the hosted API's 25 MB limit.
+	MaxChunkBytes int64
+	// RequestTimeout bounds one request; 0 means 10 minutes.
+	RequestTimeout time.Duration
+	// MaxAttempts is how many times a request is tried when the server is
+	// busy or failing (429, 5xx, network errors); 0 means 6.
+	MaxAttempts int
+	// MaxBackoff caps the wait between attempts, Retry-After included; 0
+	// means 2 minutes.
+	MaxBackoff time.Duration
+	// HTTPClient sends the requests; nil means a new http.Client.
+	HTTPClient *http.Client
+	// TempDir is where audio chunks are written; "" means the system's.
+	TempDir string
+	// Logger logs progress, never transcript text; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Configured reports whether the openai engine has been configured at all:
+// a base URL or an API key is set.
+func (c OpenAIConfig) Configured() bool { return c.BaseURL != "" || c.APIKey != "" }
+
+func (c OpenAIConfig) withDefaults() OpenAIConfig {
+	if c.BaseURL == "" {
+		c.BaseURL = DefaultOpenAIBaseURL
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.Model == "" {
+		c.Model = DefaultOpenAIModel
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 4
+	}
+	if c.MaxChunkBytes == 0 {
+		c.MaxChunkBytes = DefaultMaxChunkBytes
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 10 * time.Minute
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 6
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 2 * time.Minute
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+var languageCode = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+func (c OpenAIConfig) validate() error {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return hark.Errorf(hark.EINVALID, "openai engine: the base URL %q is not an http(s) URL; set HARK_OPENAI_BASE_URL to e.g. http://whisper:8000/v1", c.BaseURL)
+	}
+	if u.Host == "api.openai.com" && c.APIKey == "" {
+		return hark.Errorf(hark.EINVALID, "openai engine: OpenAI's hosted API needs a key; set HARK_OPENAI_API_KEY or HARK_OPENAI_API_KEY_FILE, or point HARK_OPENAI_BASE_URL at a self-hosted Whisper server")
+	}
+	if c.Language != "" && !languageCode.MatchString(c.Language) {
+		return hark.Errorf(hark.EINVALID, "openai engine: the language %q is not an ISO-639-1 code such as en or cy; fix HARK_OPENAI_LANGUAGE", c.Language)
+	}
+	if c.Concurrency < 1 || c.MaxAttempts < 1 || c.RequestTimeout < 0 || c.MaxBackoff < 0 {
+		return hark.Errorf(hark.EINVALID, "openai engine: concurrency, attempts and timeouts must be positive")
+	}
+	if _, err := (PrepareConfig{MaxChunkBytes: c.MaxChunkBytes}).maxSamples(); err != nil {
+		return hark.Errorf(hark.EINVALID, "openai engine: the chunk limit of %d bytes is too small; chunks must hold at least a second", c.MaxChunkBytes)
+	}
+	return nil
+}
+
+// OpenAI is the openai engine.
+type OpenAI struct {
+	cfg    OpenAIConfig
+	client *openai.Client
+	speech speechEngine
+	// sleep waits between attempts; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+var _ hark.Engine = (*OpenAI)(nil)
+
+// NewOpenAI returns an openai engine. It checks the configuration but does
+// not contact the server. Errors are EINVALID and name the setting to fix.
+func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cc := openai.DefaultConfig(cfg.APIKey)
+	cc.BaseURL = cfg.BaseURL
+	cc.HTTPClient = retryAfterDoer{cfg.HTTPClient}
+	e := &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(cc), sleep: sleepCtx}
+	e.speech = speechEngine{
+		name: "openai", model: cfg.Model, rec: e, concurrency: cfg.Concurrency,
+		prompt: cfg.Prompt, carry: true, log: cfg.Logger,
+		prep: PrepareConfig{MaxChunkBytes: cfg.MaxChunkBytes, Dir: cfg.TempDir},
+	}
+	return e, nil
+}
+
+// Name returns "openai".
+func (e *OpenAI) Name() string { return "openai" }
+
+// Model returns the model the engine asks for.
+func (e *OpenAI) Model() string { return e.cfg.Model }
+
+// Transcribe prepares the recording's audio, sends its chunks to the
+// server and stitches the segments back together. With a worker channel in
+// the recording's metadata each channel is transcribed on its own and the
+// turns are merged by time. Errors: EINVALID for audio hark or the server
+// cannot use; EUNAVAILABLE when the server is busy, down or unreachable
+// after the retries, or refuses hark's configuration (401, 403, 404).
+func (e *OpenAI) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
+	t, err := e.speech.transcribe(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.Language != "" {
+		t.Language = e.cfg.Language
+	}
+	return t, nil
+}
+
+// recognize sends one chunk, retrying when the server is busy or failing.
+func (e *OpenAI) recognize(ctx context.Context, j chunkJob) (chunkResult, error) {
+	log := e.cfg.Logger.With("engine", "openai", "chunk", j.index+1, "track", j.track+1)
+	for attempt := 1; ; attempt++ {
+		resp, wait, err := e.send(ctx, j)
+		if err == nil {
+			return e.result(resp), nil
+		}
+		if ctx.Err() != nil {
+			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "transcribe %s: stopped", j.name)
+		}
+		var retry *retryableError
+		if !errors.As(err, &retry) {
+			return chunkResult{}, err
+		}
+		if attempt >= e.cfg.MaxAttempts {
+			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, retry.err, "the speech-to-text server at %s failed %d times on %s (%s); hark will try again later", e.cfg.BaseURL, attempt, j.describe(), retry.what)
+		}
+		if wait <= 0 {
+			wait = backoff(attempt)
+		}
+		wait = min(wait, e.cfg.MaxBackoff)
+		log.Info("speech-to-text server busy or failing; retrying", "attempt", attempt, "reason", retry.what, "wait", wait)
+		if err := e.sleep(ctx, wait); err != nil {
+			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, err, "transcribe %s: stopped", j.name)
+		}
+	}
+}
+
+// retryableError is a failure worth another attempt.
+type retryableError struct {
+	what string // for logs and the final message: "429 Too Many Requests", "timeout"
+	err  error
+}
+
+// Error describes the failure.
+func (e *retryableError) Error() string { return e.what + ": " + e.err.Error() }
+
+// send makes one request. It returns how long the server asked hark to wait
+// (Retry-After) along with a retryable error.
+func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, time.Duration, error) {
+	slot := &responseInfo{}
+	rctx, cancel := context.WithTimeout(context.WithValue(ctx, responseInfoKey{}, slot), e.cfg.RequestTimeout)
+	defer cancel()
+	req := openai.AudioRequest{
+		Model:                  e.cfg.Model,
+		FilePath:               j.Path,
+		Prompt:                 j.prompt,
+		Language:               e.cfg.Language,
+		Format:                 openai.AudioResponseFormatVerboseJSON,
+		TimestampGranularities: []openai.TranscriptionTimestampGranularity{openai.TranscriptionTimestampGranularitySegment},
+	}
+	resp, err := e.client.CreateTranscription(rctx, req)
+	if err == nil {
+		return resp, 0, nil
+	}
+	if ctx.Err() != nil {
+		return resp, 0, ctx.Err()
+	}
+	return resp, slot.retryAfter, e.classify(j, err)
+}
+
+// classify turns a failed request into a hark error, or a retryableError
+// when another attempt may succeed.
+func (e *OpenAI) classify(j chunkJob, err error) error {
+	var (
+		apiErr *openai.APIError
+		reqErr *openai.RequestError
+		status int
+		msg    string
+		param  string
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		status, msg = apiErr.HTTPStatusCode, apiErr.Message
+		if apiErr.Param != nil {
+			param = *apiErr.Param
+		}
+	case errors.As(err, &reqErr):
+		status = reqErr.HTTPStatusCode
+		msg = strings.TrimSpace(string(reqErr.Body))
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+	}
+	what := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	if msg != "" {
+		what += ": " + msg
+	}
+	server := "the speech-to-text server at " + e.cfg.BaseURL
+	switch {
+	case status == 0:
+		var uerr *url.Error
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return &retryableError{what: fmt.Sprintf("no answer within %s", e.cfg.RequestTimeout), err: err}
+		case errors.As(err, &uerr):
+			return &retryableError{what: "network error", err: err}
+		}
+		return &retryableError{what: "an answer that is not OpenAI's verbose_json: is the server OpenAI-compatible?", err: err}
+	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
+		return &retryableError{what: what, err: err}
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return hark.WrapError(hark.EUNAVAILABLE, err, "%s refused hark's credentials (%s): check HARK_OPENAI_API_KEY or HARK_OPENAI_API_KEY_FILE", server, what)
+	case status == http.StatusNotFound:
+		return hark.WrapError(hark.EUNAVAILABLE, err, "%s has no transcription endpoint at %s/audio/transcriptions or no model %q (%s): check HARK_OPENAI_BASE_URL and HARK_OPENAI_MODEL", server, e.cfg.BaseURL, e.cfg.Model, what)
+	case status == http.StatusRequestEntityTooLarge:
+		return hark.WrapError(hark.EINVALID, err, "%s refused %s (%.1f MB) as too large (%s): set HARK_OPENAI_MAX_CHUNK_MB below the server's limit", server, j.describe(), float64(j.Bytes)/1e6, what)
+	case configParam(param, msg):
+		return hark.WrapError(hark.EUNAVAILABLE, err, "%s rejected hark's settings (%s): check HARK_OPENAI_MODEL, HARK_OPENAI_LANGUAGE and HARK_OPENAI_PROMPT", server, what)
+	}
+	return hark.WrapError(hark.EINVALID, err, "%s rejected %s (%s)", server, j.describe(), what)
+}
+
+// configParam reports whether a 4xx error is about hark's settings rather
+// than the audio.
+func configParam(param, msg string) bool {
+	switch param {
+	case "model", "language", "prompt", "response_format", "timestamp_granularities", "timestamp_granularities[]", "temperature":
+		return true
+	}
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "model") || strings.Contains(m, "language") || strings.Contains(m, "response_format")
+}
+
+// result turns a verbose_json response into segments. Segments Whisper
+// itself marks as probably not speech are dropped: they are where it
+// invents text over silence.
+func (e *OpenAI) result(resp openai.AudioResponse) chunkResult {
+	r := chunkResult{language: resp.Language}
+	for _, s := range resp.Segments {
+		if s.NoSpeechProb > 0.6 && s.AvgLogprob < -1 {
+			continue
+		}
+		text := strings.TrimSpace(s.Text)
+		if text == "" {
+			continue
+		}
+		r.segments = append(r.segments, hark.Segment{
+			Start: s.Start, End: s.End, Text: text,
+			Confidence: clamp(math.Exp(s.AvgLogprob), 0, 1),
+		})
+	}
+	if len(resp.Segments) == 0 && strings.TrimSpace(resp.Text) != "" {
+		// A server that ignores verbose_json: one segment for the chunk.
+		end := resp.Duration
+		r.segments = []hark.Segment{{Start: 0, End: end, Text: strings.TrimSpace(resp.Text)}}
+	}
+	return r
+}
+
+// responseInfo is where retryAfterDoer leaves what go-openai does not
+// return: the Retry-After of a failed response.
+type responseInfo struct {
+	retryAfter time.Duration
+}
+
+type responseInfoKey struct{}
+
+// retryAfterDoer records the Retry-After of each response in the
+// responseInfo its request's context carries.
+type retryAfterDoer struct{ c *http.Client }
+
+// Do sends req and notes the response's Retry-After.
+func (d retryAfterDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.c.Do(req)
+	if resp != nil {
+		if slot, ok := req.Context().Value(responseInfoKey{}).(*responseInfo); ok {
+			slot.retryAfter = retryAfter(resp.Header, time.Now())
+		}
+	}
+	return resp, err
+}
+
+// retryAfter reads how long the server asks hark to wait: OpenAI's
+// retry-after-ms, or the standard Retry-After in seconds or as a date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now))
+	}
+	return 0
+}
+
+// backoff is the wait before attempt+1 when the server gives none:
+// exponential from one second, with jitter.
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt-1, 10)
+	return d/2 + rand.N(d) // 0.5–1.5 times d
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,334 @@
+package transcribe
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/harkworks/hark"
+)
+
+// recognizer turns one chunk of 16 kHz mono audio into segments timed from
+// the chunk's start. prompt is what was said just before the chunk, or "".
+// Errors are *hark.Error values.
+type recognizer interface {
+	recognize(ctx context.Context, c chunkJob) (chunkResult, error)
+}
+
+// chunkJob is one chunk to recognise and where it sits.
+type chunkJob struct {
+	Chunk
+	name   string // the recording's file name, for messages
+	track  int    // index into Prepared.Tracks
+	index  int    // index into the track's chunks
+	of     int    // chunks in the track
+	prompt string
+}
+
+// describe names the chunk for messages: "chunk 3 of 9 (0:26:00–0:39:01) of meeting.wav".
+func (j chunkJob) describe() string {
+	return "chunk " + strconv.Itoa(j.index+1) + " of " + strconv.Itoa(j.of) + " (" + formatDuration(j.Start) + "–" + formatDuration(j.Start+j.Duration) + ") of " + j.name
+}
+
+// chunkResult is what a recognizer made of a chunk.
+type chunkResult struct {
+	segments []hark.Segment // times from the chunk's start; Speaker and Role unset
+	language string
+	prompt   string // the prompt the chunk was recognised with
+	done     bool   // false for a chunk that was not recognised (silent)
+}
+
+// speechEngine is what the speech recognition engines share: it prepares
+// the audio (one track per channel when the upload says which channel is
+// the worker's), recognises the chunks with bounded concurrency, stitches
+// the segments back with each chunk's offset, and merges the channels'
+// turns by time.
+type speechEngine struct {
+	name, model string
+	rec         recognizer
+	prep        PrepareConfig
+	concurrency int
+	prompt      string // the configured prompt, put before the carried words
+	carry       bool   // carry the previous chunk's last words as the prompt
+	log         *slog.Logger
+}
+
+// promptWords is how many of the previous chunk's last words are carried
+// into the next chunk's prompt.
+const promptWords = 40
+
+func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
+	if in.Recording == nil || in.Audio == nil {
+		return nil, hark.Errorf(hark.EINTERNAL, "%s engine: no recording or no audio given", e.name)
+	}
+	name := path.Base(in.Recording.Key)
+	worker, err := parseWorkerChannel(name, in.Recording.WorkerChannel)
+	if err != nil {
+		return nil, err
+	}
+	prep := e.prep
+	prep.Split = worker > 0
+	p, err := Prepare(ctx, name, in.Audio, prep)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Remove()
+	if worker > p.Audio.Channels && p.Audio.Channels > 1 {
+		return nil, hark.Errorf(hark.EINVALID, "%s: the upload says the worker is on channel %d, but the recording has %d channels; upload it again with the right --worker-channel", name, worker, p.Audio.Channels)
+	}
+	log := e.log.With("recording", in.Recording.ID, "engine", e.name)
+	if worker > 0 && p.Audio.Channels == 1 {
+		log.Warn("the upload names a worker channel but the recording is mono; roles are left unknown", "worker_channel", in.Recording.WorkerChannel)
+	}
+
+	// Runs of consecutive voiced chunks: a run is recognised in order, so
+	// each chunk's prompt can carry the previous chunk's last words; runs
+	// go in parallel.
+	var runs [][]chunkJob
+	results := make([][]chunkResult, len(p.Tracks))
+	voiced := 0
+	for t, tr := range p.Tracks {
+		results[t] = make([]chunkResult, len(tr.Chunks))
+		var jobs []chunkJob
+		for i, c := range tr.Chunks {
+			if c.Voiced > 0 {
+				jobs = append(jobs, chunkJob{Chunk: c, name: name, track: t, index: i, of: len(tr.Chunks)})
+			}
+		}
+		voiced += len(jobs)
+		runs = append(runs, splitRuns(jobs, e.concurrency)...)
+	}
+	log.Info("recognising speech", "tracks", len(p.Tracks), "chunks", voiced, "seconds", p.Audio.DurationSeconds)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, e.concurrency))
+	for _, run := range runs {
+		g.Go(func() error {
+			var prev []string
+			for _, j := range run {
+				if e.carry {
+					j.prompt = joinPrompt(e.prompt, prev)
+				} else {
+					j.prompt = e.prompt
+				}
+				r, err := e.rec.recognize(gctx, j)
+				if err != nil {
+					return err
+				}
+				r.done, r.prompt = true, j.prompt
+				results[j.track][j.index] = r
+				prev = lastWords(r.segments, promptWords)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return nil, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "transcribe %s: stopped", name)
+		}
+		return nil, err
+	}
+
+	t := &hark.Transcript{
+		Schema:      hark.SchemaVersion,
+		RecordingID: in.Recording.ID,
+		Engine:      e.name,
+		Model:       e.model,
+		Audio:       p.Audio,
+		Segments:    []hark.Segment{},
+	}
+	bleed := 0
+	for i, tr := range p.Tracks {
+		speaker, role := trackSpeaker(tr.Channel, worker, p.Audio.Channels)
+		for _, s := range stitch(tr.Chunks, results[i]) {
+			if isBleed(p.Tracks, i, s) {
+				bleed++
+				continue
+			}
+			s.Speaker, s.Role = speaker, role
+			t.Segments = append(t.Segments, s)
+		}
+		for _, r := range results[i] {
+			if t.Language == "" && r.language != "" {
+				t.Language = r.language
+			}
+		}
+	}
+	// Merge the channels' turns by time; cross-talk stays two turns.
+	sort.SliceStable(t.Segments, func(a, b int) bool { return t.Segments[a].Start < t.Segments[b].Start })
+	for i := range t.Segments {
+		t.Segments[i].Index = i
+	}
+	log.Info("recognised speech", "segments", len(t.Segments), "dropped_as_bleed", bleed)
+	return t, nil
+}
+
+// bleedDB is how much quieter than another channel a segment's own channel
+// must be for the segment to count as that other speaker's voice picked up
+// by this microphone. A speaker's own close microphone is usually 15–30 dB
+// louder for them than the other's; talking at once keeps both channels
+// loud, so cross-talk stays two turns.
+const bleedDB = 15
+
+// isBleed reports whether segment s of track i is really another channel's
+// speaker heard faintly on this one.
+func isBleed(tracks []Track, i int, s hark.Segment) bool {
+	if len(tracks) < 2 {
+		return false
+	}
+	own := tracks[i].Level(s.Start, s.End)
+	for j, o := range tracks {
+		if j != i && own < o.Level(s.Start, s.End)*math.Pow(10, -bleedDB/10.0) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitRuns cuts a track's jobs into at most n runs of consecutive chunks.
+func splitRuns(jobs []chunkJob, n int) [][]chunkJob {
+	if len(jobs) == 0 {
+		return nil
+	}
+	n = max(1, min(n, len(jobs)))
+	var runs [][]chunkJob
+	for i := 0; i < n; i++ {
+		lo, hi := i*len(jobs)/n, (i+1)*len(jobs)/n
+		runs = append(runs, jobs[lo:hi])
+	}
+	return runs
+}
+
+// stitch puts a track's chunk results back on the recording's time line:
+// it adds each chunk's offset, keeps segments inside their chunk, and drops
+// the words a chunk's first segment repeats from the end of its prompt (a
+// recogniser given the previous chunk's last words sometimes says them
+// again).
+func stitch(chunks []Chunk, results []chunkResult) []hark.Segment {
+	var out []hark.Segment
+	for i, r := range results {
+		if !r.done {
+			continue
+		}
+		c := chunks[i]
+		for j, s := range r.segments {
+			if j == 0 && s.Start < 2 && r.prompt != "" {
+				s.Text = dropRepeated(normWords(strings.Fields(r.prompt)), s.Text)
+			}
+			s.Text = strings.TrimSpace(s.Text)
+			if s.Text == "" {
+				continue
+			}
+			s.Start = c.Start + clamp(s.Start, 0, c.Duration)
+			s.End = c.Start + clamp(s.End, 0, c.Duration)
+			if s.End < s.Start {
+				s.End = s.Start
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dropRepeated removes from the start of text the longest run of two to
+// ten words that ends prev, comparing words without case or punctuation.
+// A single repeated word is kept: across a pause that is as likely to be
+// speech ("…see you. You know…") as an echo.
+func dropRepeated(prev []string, text string) string {
+	words := strings.Fields(text)
+	norm := normWords(words)
+	for k := min(len(prev), len(norm), 10); k > 1; k-- {
+		if equalWords(prev[len(prev)-k:], norm[:k]) {
+			return strings.Join(words[k:], " ")
+		}
+	}
+	return text
+}
+
+func equalWords(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] || a[i] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// normWords lower-cases words and strips what is not a letter or digit.
+func normWords(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return unicode.ToLower(r)
+			}
+			return -1
+		}, w)
+	}
+	return out
+}
+
+// lastWords returns up to n of the last words of segs.
+func lastWords(segs []hark.Segment, n int) []string {
+	var words []string
+	for i := len(segs) - 1; i >= 0 && len(words) < n; i-- {
+		w := strings.Fields(segs[i].Text)
+		words = append(w[max(0, len(w)-(n-len(words))):], words...)
+	}
+	return words
+}
+
+// joinPrompt is the configured prompt followed by the carried words.
+func joinPrompt(prompt string, words []string) string {
+	carried := strings.Join(words, " ")
+	switch {
+	case prompt == "":
+		return carried
+	case carried == "":
+		return prompt
+	}
+	return prompt + " " + carried
+}
+
+func clamp(v, lo, hi float64) float64 { return max(lo, min(hi, v)) }
+
+// parseWorkerChannel reads Recording.WorkerChannel: "left" (1), "right"
+// (2), a 1-based channel number, or "" (0: no channel is the worker's).
+func parseWorkerChannel(name, s string) (int, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "":
+		return 0, nil
+	case "left", "l":
+		return 1, nil
+	case "right", "r":
+		return 2, nil
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxChannels {
+			return 0, hark.Errorf(hark.EINVALID, "%s: the worker channel %q is not left, right or a channel number from 1 to %d; upload it again with the right --worker-channel", name, s, maxChannels)
+		}
+		return n, nil
+	}
+}
+
+// trackSpeaker names the speaker of a track and their role. A downmix has
+// no speaker. With two channels the one that is not the worker's is the
+// parent's; with more, the others are named by channel and their role is
+// left unknown.
+func trackSpeaker(channel, worker, channels int) (string, hark.Role) {
+	switch {
+	case channel == 0 || worker == 0:
+		return "", hark.RoleUnknown
+	case channel == worker:
+		return "Worker", hark.RoleWorker
+	case channels == 2:
+		return "Parent", hark.RoleParent
+	}
+	return "Channel " + strconv.Itoa(channel), hark.RoleUnknown
+}
