@@ -1,0 +1,115 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harkworks/hark"
+)
+
+func TestPasswordHash(t *testing.T) {
+	h, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=3,p=2$") {
+		t.Fatalf("hash %q is not Argon2id with the chosen parameters", h)
+	}
+	h2, _ := HashPassword("correct horse battery staple")
+	if h == h2 {
+		t.Fatal("two hashes of one password are equal: no salt")
+	}
+	if !CheckPassword(h, "correct horse battery staple") {
+		t.Fatal("the right password does not match")
+	}
+	for _, bad := range []string{"correct horse battery stapl", "", "Correct horse battery staple"} {
+		if CheckPassword(h, bad) {
+			t.Errorf("%q matches", bad)
+		}
+	}
+	for _, enc := range []string{"", "plain", "$argon2i$v=19$m=65536,t=3,p=2$AAAA$AAAA", "$argon2id$v=19$m=0,t=3,p=2$AAAA$AAAA", h[:len(h)-3] + "!!!"} {
+		if CheckPassword(enc, "correct horse battery staple") {
+			t.Errorf("malformed hash %q matches", enc)
+		}
+	}
+	if _, err := HashPassword("short"); err == nil {
+		t.Error("a 5-character password was accepted")
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := NewLimiter(3, time.Minute)
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if ok, _ := l.Allowed("k", now); !ok {
+			t.Fatalf("refused after %d failures", i)
+		}
+		l.Failed("k", now)
+	}
+	ok, until := l.Allowed("k", now.Add(30*time.Second))
+	if ok || !until.Equal(now.Add(time.Minute)) {
+		t.Fatalf("after 3 failures: allowed=%v until %v", ok, until)
+	}
+	if ok, _ := l.Allowed("other", now); !ok {
+		t.Fatal("another key is limited too")
+	}
+	if ok, _ := l.Allowed("k", now.Add(61*time.Second)); !ok {
+		t.Fatal("still refused after the window")
+	}
+	l.Failed("k", now)
+	l.Succeeded("k")
+	if ok, _ := l.Allowed("k", now); !ok {
+		t.Fatal("a success did not clear the failures")
+	}
+}
+
+func TestCheckCSRF(t *testing.T) {
+	withSession := func(r *http.Request, csrf string) *http.Request {
+		return r.WithContext(context.WithValue(r.Context(), sessionKey, &hark.WebSession{CSRF: csrf}))
+	}
+	tests := []struct {
+		name   string
+		method string
+		header string
+		origin string
+		ok     bool
+	}{
+		{"get needs nothing", http.MethodGet, "", "", true},
+		{"post with the token", http.MethodPost, "tok", "", true},
+		{"post with the token from this site", http.MethodPost, "tok", "http://example.org", true},
+		{"post without a token", http.MethodPost, "", "", false},
+		{"post with a wrong token", http.MethodPost, "nope", "", false},
+		{"post from another site", http.MethodPost, "tok", "https://evil.example", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, "http://example.org/api/x", nil)
+		if tt.header != "" {
+			r.Header.Set("X-CSRF-Token", tt.header)
+		}
+		if tt.origin != "" {
+			r.Header.Set("Origin", tt.origin)
+		}
+		err := CheckCSRF(withSession(r, "tok"))
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: error %v", tt.name, err)
+		}
+	}
+	// Without a session there is no token to match.
+	r := httptest.NewRequest(http.MethodPost, "http://example.org/api/x", nil)
+	r.Header.Set("X-CSRF-Token", "")
+	if CheckCSRF(r) == nil {
+		t.Error("a post without a session passed")
+	}
+}
+
+func TestTokens(t *testing.T) {
+	a, ha := NewToken()
+	b, hb := NewToken()
+	if a == b || ha == hb || len(a) < 40 || HashToken(a) != ha || strings.Contains(ha, a) {
+		t.Fatalf("tokens %q %q hashes %q %q", a, b, ha, hb)
+	}
+}
