@@ -35,6 +35,18 @@
 // the codebook gives it, so segments whose speaker's role is unknown carry
 // only codes for any role.
 //
+// # LLM tagger and modes
+//
+// LLMTagger asks a chat model on any OpenAI-compatible server to code a
+// transcript, with structured output that follows a JSON schema built from
+// the codebook. Segments go in batches with a few turns of context; every
+// tag the model returns is checked against the codebook, the speaker's role
+// and the batch, and its quoted evidence must be found in the segment's
+// text, which gives its offsets. Tags that fail are dropped and counted.
+// Tagger runs a deployment's Mode: the rule tagger, the LLM tagger, or the
+// rules confirmed, rejected and added to by the LLM. TagStats reports the
+// tokens used and what was dropped. docs/annotate.md describes both.
+//
 // # Metrics and evaluation
 //
 // SessionMetrics turns a transcript and its tags into the figures of the
@@ -45,5 +57,7 @@
 // ReadAnnoMI, ScoreTagger and ScoreAnnoMI measure a tagger's precision,
 // recall and F1 per code against labelled transcripts, such as the AnnoMI
 // corpus of expert-annotated motivational-interviewing sessions; the
-// program in bench/annomi prints them.
+// program in bench/annomi prints them. ReadGold reads a team's own
+// human-coded transcripts (docs/eval.md) and AgreementByCode adds Cohen's
+// kappa; `hark eval` prints them.
 package annotate

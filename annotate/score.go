@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -211,48 +210,9 @@ func parseClock(s string) float64 {
 // against the labels, per code in codes, counting segments: a segment is
 // tagged with a code when the tagger gave it at least one tag of that code.
 func ScoreTagger(ctx context.Context, tg hark.Tagger, data []LabelledTranscript, codes []string) (map[string]Score, error) {
-	scores := make(map[string]Score, len(codes))
-	for _, lt := range data {
-		a, err := tg.Tag(ctx, lt.Transcript)
-		if err != nil {
-			return nil, fmt.Errorf("tag %s: %w", lt.Transcript.RecordingID, err)
-		}
-		pos := make(map[int]int, len(lt.Transcript.Segments))
-		for i, s := range lt.Transcript.Segments {
-			pos[s.Index] = i
-		}
-		tagged := make([]map[string]bool, len(lt.Transcript.Segments))
-		for _, tag := range a.Tags {
-			i, ok := pos[tag.Segment]
-			if !ok {
-				continue
-			}
-			if tagged[i] == nil {
-				tagged[i] = make(map[string]bool)
-			}
-			tagged[i][tag.Code] = true
-		}
-		for _, code := range codes {
-			s := scores[code]
-			for i := range lt.Transcript.Segments {
-				got := tagged[i][code]
-				want := false
-				if i < len(lt.Labels) {
-					for _, l := range lt.Labels[i] {
-						want = want || l == code
-					}
-				}
-				switch {
-				case got && want:
-					s.TruePositives++
-				case got:
-					s.FalsePositives++
-				case want:
-					s.FalseNegatives++
-				}
-			}
-			scores[code] = s
-		}
+	scores, _, err := scoreTurns(ctx, tg, data, codes)
+	if err != nil {
+		return nil, err
 	}
 	for code, s := range scores {
 		s.finish()

@@ -115,7 +115,18 @@ func TestRuleTaggerCases(t *testing.T) {
 		{"wh question", []string{"Worker: Why do you think the school rang?"}, []string{codeOpenQ}, nil},
 		{"tell me", []string{"Worker: Tell me what a good evening looks like."}, []string{codeOpenQ}, nil},
 		{"can you tell me", []string{"Worker: Can you tell me more about Friday?"}, []string{codeOpenQ}, nil},
-		{"question after a lead-in", []string{"Worker: Sam, on a scale of one to ten, how ready are you to try it?"}, []string{codeOpenQ}, nil},
+		{"question after a lead-in", []string{"Worker: Sam, now the baby's here, how ready are you to try it?"}, []string{codeOpenQ}, nil},
+		{"a number on a scale is a fact", []string{"Worker: Sam, on a scale of one to ten, how ready are you to try it?"}, nil, []string{codeOpenQ}},
+		{"what number", []string{"Worker: If ten is completely sure, what number would you give it?"}, nil, []string{codeOpenQ}},
+		{"preposition before the question word", []string{"Worker: In what ways has Leo changed since the summer?"}, []string{codeOpenQ}, nil},
+		{"preposition before a fact question", []string{"Worker: At what time does the nursery open?"}, nil, []string{codeOpenQ}},
+		{"anything else, as a yes/no", []string{"Worker: Is there anything else you want to tell me about the weekend?"}, []string{codeOpenQ}, nil},
+		{"any questions", []string{"Worker: Do you have any questions for me?"}, []string{codeOpenQ}, nil},
+		{"a proposal is not an open question", []string{"Worker: What would you think about trying a star chart?"}, []string{codePlanning}, []string{codeOpenQ}},
+		{"thoughts on a wh-clause", []string{"Worker: Have you thought about how you might get him to bed earlier?"}, []string{codeOpenQ}, nil},
+		{"do you think is closed", []string{"Worker: Do you think he's eating enough?"}, nil, []string{codeOpenQ}},
+		{"how about if we", []string{"Worker: How about if we meet at the school next time?"}, nil, []string{codeOpenQ}},
+		{"what do you think about that", []string{"Parent: The school want him on a reduced timetable.", "Worker: What do you think about that?"}, []string{codeOpenQ}, nil},
 		{"yes/no", []string{"Worker: Have you spoken to the school?"}, nil, []string{codeOpenQ, codeReflection}},
 		{"how many", []string{"Worker: How many nights did he sleep at his dad's?"}, nil, []string{codeOpenQ}},
 		{"closed without a question mark", []string{"Worker: Do you want a cup of tea"}, nil, []string{codeOpenQ}},
@@ -185,7 +196,7 @@ func TestRuleTaggerAnnotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a.Schema != hark.SchemaVersion || a.RecordingID != "rec_test" || a.Codebook != "hark-practice" ||
-		a.CodebookVersion != "2026.11.1" || a.Tagger != "rules" || rt.Name() != "rules" {
+		a.CodebookVersion != "2026.11.2" || a.Tagger != "rules" || rt.Name() != "rules" {
 		t.Errorf("annotations %+v", a)
 	}
 	want := map[string]string{codeReflection: "You're exhausted.", codeOpenQ: "What would help?", codePlanning: "What would help?"}

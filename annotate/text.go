@@ -513,6 +513,107 @@ func isDigits(w []byte) bool {
 // punctuation at all (some speech recognisers give none), where a question
 // can only be told by its first words.
 func (a *analysis) classify(s *sentence, unpunct bool) form {
+	f := a.form(s, unpunct)
+	switch {
+	case f == formOpen && a.scaleQuestion(s):
+		// "On a scale of one to ten, how ready are you?" asks for a
+		// number: a single fact, which the codebook (after MITI) counts as
+		// closed.
+		return formClosedWh
+	case f == formOpen && a.proposal(s):
+		// "What would you think about trying a diary?", "How about if we
+		// meet on Friday?": a suggestion to accept or turn down, which is
+		// collaborative planning rather than an open question.
+		return formYesNo
+	case f == formYesNo && s.q && a.asksThoughtsOn(s):
+		// "Have you thought about how you might do that?", "Do you have a
+		// sense of what worried the doctor?": an invitation to think
+		// aloud, as "Could you tell me what happened?" is.
+		return formOpen
+	case (f == formYesNo || f == formDeclQ) && s.q && a.invitesMore(s):
+		// "Is there anything else you'd like to talk about?", "Do you
+		// have any questions for me?": a yes/no in form, an invitation to
+		// say more in use, as "Anything else?" is.
+		return formOpen
+	}
+	return f
+}
+
+// scaleQuestion reports whether the sentence asks for a number on a
+// scale: it mentions a scale, asks what number, or gives the range ("from
+// one to ten").
+func (a *analysis) scaleQuestion(s *sentence) bool {
+	for i := s.t0; i < s.t1; i++ {
+		switch {
+		case a.is(i, "scale"):
+			return true
+		case a.is(i, "number") && (a.is(i-1, "what") || a.is(i-1, "which")):
+			return true
+		case a.is(i, "to") && i > s.t0 && (a.is(i+1, "ten") || a.is(i+1, "10") || a.is(i+1, "100") || a.is(i+1, "five") || a.is(i+1, "5")) &&
+			(a.is(i-1, "zero") || a.is(i-1, "nought") || a.is(i-1, "one") || a.is(i-1, "0") || a.is(i-1, "1")):
+			return true
+		}
+	}
+	return false
+}
+
+// proposal reports whether an open-looking question puts a suggestion to
+// the parent: "what do you think about trying...", "what would you say to
+// us meeting...", "how about if I...".
+func (a *analysis) proposal(s *sentence) bool {
+	for i := s.core; i < s.t1; i++ {
+		switch {
+		case a.is(i, "what") && (a.is(i+1, "do") || a.is(i+1, "would")) && a.is(i+2, "you") && (a.is(i+3, "think") || a.is(i+3, "say")) &&
+			(a.is(i+4, "about") || a.is(i+4, "of") || a.is(i+4, "to")):
+			n := i + 5
+			if a.is(n, "maybe") || a.is(n, "perhaps") {
+				n++
+			}
+			w := a.key(a.toks[min(n, s.t1-1)])
+			gerund := n < s.t1 && len(w) > 4 && strings.HasSuffix(string(w), "ing") && !strings.HasSuffix(string(w), "thing") && a.toks[n].flags&wStop == 0
+			if gerund || a.is(n, "us") || a.is(n, "the") && a.is(n+1, "idea") || a.is(n, "a") && a.is(n+1, "plan") {
+				return true
+			}
+		case a.is(i, "how") && a.is(i+1, "about") && (a.is(i+2, "if") || a.is(i+2, "we") || a.is(i+2, "i")):
+			return true
+		}
+	}
+	return false
+}
+
+// asksThoughtsOn reports whether a yes/no question asks for the parent's
+// thoughts on a wh-clause: "thought about how", "any idea why", "a sense
+// of what", "think of what".
+func (a *analysis) asksThoughtsOn(s *sentence) bool {
+	for i := s.core; i < s.t1; i++ {
+		if !(a.is(i, "thought") || a.is(i, "thoughts") || a.is(i, "think") || a.is(i, "idea") || a.is(i, "ideas") || a.is(i, "sense")) {
+			continue
+		}
+		for j := i + 1; j < s.t1 && j <= i+3; j++ {
+			if (a.is(j, "about") || a.is(j, "of") || a.is(j, "on")) && (a.is(j+1, "what") || a.is(j+1, "how") || a.is(j+1, "why") || a.is(j+1, "which")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// invitesMore reports whether the sentence asks for anything more: "anything
+// else", "any other", "any questions", "anything more", "any more".
+func (a *analysis) invitesMore(s *sentence) bool {
+	for i := s.core; i < s.t1; i++ {
+		switch {
+		case a.is(i, "anything") && (a.is(i+1, "else") || a.is(i+1, "more")):
+			return true
+		case a.is(i, "any") && (a.is(i+1, "other") || a.is(i+1, "questions") || a.is(i+1, "more") || a.is(i+1, "thoughts") || a.is(i+1, "ideas")):
+			return true
+		}
+	}
+	return false
+}
+
+// form tells the form of a sentence from its words; classify refines it.
+func (a *analysis) form(s *sentence, unpunct bool) form {
 	if s.core >= s.t1 {
 		return formBackchannel
 	}
@@ -613,6 +714,16 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 	}
 	if a.is(c, "say") && (a.is(c+1, "more") || a.is(c+2, "more") || a.is(c+3, "more")) {
 		return formOpen
+	}
+	// "In what ways...?", "To what extent...?": a wh-question led by its
+	// preposition.
+	if a.is(c, "in") || a.is(c, "to") || a.is(c, "for") || a.is(c, "from") || a.is(c, "with") || a.is(c, "at") || a.is(c, "by") {
+		if a.flags(c+1)&wWh != 0 && (a.is(c+1, "what") || a.is(c+1, "which") || a.is(c+1, "whom")) && s.q {
+			if a.factWh(c + 1) {
+				return formClosedWh
+			}
+			return formOpen
+		}
 	}
 	if w0&wWh != 0 {
 		// "What I'm hearing is...", "what you're saying": a statement.

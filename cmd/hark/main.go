@@ -72,7 +72,8 @@ dashes as underscores), e.g. HARK_DATA_DIR.`,
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", env("HARK_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	root.AddCommand(newUpCmd(g), newUploadCmd(g), newStatusCmd(g), newReindexCmd(g),
 		newWorkerCmd(g), newServeCmd(g), newStoreCmd(g), newSetupCmd(g), newReconcileCmd(g), newRetryCmd(g),
-		newUserCmd(g), newTeamCmd(g), newAuditCmd(g), newReannotateCmd(g), newTranscribeCmd(g))
+		newUserCmd(g), newTeamCmd(g), newAuditCmd(g), newReannotateCmd(g), newTranscribeCmd(g),
+		newAnnotateCmd(g), newEvalCmd(g), newCodebookCmd(g))
 	return root
 }
 
@@ -99,7 +100,7 @@ func secretEnv(name string) string {
 }
 
 // secretNames are the secrets hark reads from the environment.
-var secretNames = []string{"HARK_S3_ACCESS_KEY", "HARK_S3_SECRET_KEY", "HARK_NATS_TOKEN", "HARK_DB", "HARK_OPENAI_API_KEY", "HARK_OIDC_CLIENT_SECRET"}
+var secretNames = []string{"HARK_S3_ACCESS_KEY", "HARK_S3_SECRET_KEY", "HARK_NATS_TOKEN", "HARK_DB", "HARK_OPENAI_API_KEY", "HARK_LLM_API_KEY", "HARK_OIDC_CLIENT_SECRET"}
 
 // checkSecretFiles fails when a secret's NAME_FILE is set but cannot be
 // read, rather than running on without the secret.

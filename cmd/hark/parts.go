@@ -28,7 +28,8 @@ func loadCodebook(path string) (*hark.Codebook, error) {
 
 // newPipeline builds the stages' pipeline from its parts.
 func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *metrics.Metrics, log *slog.Logger, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
-	tagger, err := annotate.NewRuleTagger(cb)
+	mode := env("HARK_TAGGER", "rules")
+	tagger, err := newTaggerFromEnv(mode, cb, log)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +62,7 @@ func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *ha
 			if err != nil {
 				return nil, err
 			}
-			return annotate.NewRuleTagger(cb)
+			return newTaggerFromEnv(mode, cb, log)
 		},
 	}), nil
 }

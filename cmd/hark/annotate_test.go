@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/transcribe"
+)
+
+// runCommand runs one of hark's commands in process with the given
+// arguments and returns what it printed.
+func runCommand(t *testing.T, newCmd func(*globals) *cobra.Command, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	g := &globals{dataDir: t.TempDir(), logLevel: "error", stdout: &out, stderr: &errOut}
+	cmd := newCmd(g)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	err = cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// objectKeys returns the keys of a JSON object in the order they appear.
+func objectKeys(t *testing.T, raw json.RawMessage) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not a JSON object: %s", raw)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// The JSON of `hark annotate` is a contract scripts depend on: these
+// field names, in this order, one segment per cue in input order.
+func TestAnnotateJSONContract(t *testing.T) {
+	path := filepath.Join(meetingsDir, "mixed.vtt")
+	stdout, stderr, err := runCommand(t, newAnnotateCmd, path, "--format", "json")
+	if err != nil {
+		t.Fatalf("annotate: %v\n%s", err, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("stderr: %s", stderr)
+	}
+	raw := json.RawMessage(stdout)
+	if got := objectKeys(t, raw); !slices.Equal(got, []string{"segments", "metrics"}) {
+		t.Fatalf("top-level keys %v", got)
+	}
+	var out struct {
+		Segments []json.RawMessage `json:"segments"`
+		Metrics  json.RawMessage   `json:"metrics"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cues, err := transcribe.ParseVTT("mixed.vtt", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Segments) != len(cues) {
+		t.Fatalf("%d segments for %d cues", len(out.Segments), len(cues))
+	}
+	tags := 0
+	for i, rawSeg := range out.Segments {
+		if got := objectKeys(t, rawSeg); !slices.Equal(got, []string{"index", "start", "end", "speaker", "role", "text", "tags"}) {
+			t.Fatalf("segment %d keys %v", i, got)
+		}
+		var seg struct {
+			Index   int               `json:"index"`
+			Start   float64           `json:"start"`
+			End     float64           `json:"end"`
+			Speaker string            `json:"speaker"`
+			Role    string            `json:"role"`
+			Text    string            `json:"text"`
+			Tags    []json.RawMessage `json:"tags"`
+		}
+		if err := json.Unmarshal(rawSeg, &seg); err != nil {
+			t.Fatal(err)
+		}
+		c := cues[i]
+		if seg.Index != i || seg.Start != c.Start || seg.End != c.End || seg.Speaker != c.Speaker || seg.Text != c.Text {
+			t.Errorf("segment %d is %+v, cue %+v", i, seg, c)
+		}
+		if want := strings.ToLower(c.Speaker); seg.Role != want {
+			t.Errorf("segment %d: role %q, want %q", i, seg.Role, want)
+		}
+		if seg.Tags == nil {
+			t.Errorf("segment %d: tags is null, want a list", i)
+		}
+		for _, rawTag := range seg.Tags {
+			tags++
+			if got := objectKeys(t, rawTag); !slices.Equal(got, []string{"code", "start", "end", "evidence", "confidence", "source"}) {
+				t.Fatalf("tag keys %v", got)
+			}
+			var tag struct {
+				Code       string  `json:"code"`
+				Start      int     `json:"start"`
+				End        int     `json:"end"`
+				Evidence   string  `json:"evidence"`
+				Confidence float64 `json:"confidence"`
+				Source     string  `json:"source"`
+			}
+			json.Unmarshal(rawTag, &tag)
+			if tag.Start < 0 || tag.End > len(seg.Text) || seg.Text[tag.Start:tag.End] != tag.Evidence || tag.Source != "rules" || tag.Confidence <= 0 {
+				t.Errorf("segment %d: tag %+v", i, tag)
+			}
+		}
+	}
+	if tags < 6 {
+		t.Errorf("only %d tags in the mixed meeting", tags)
+	}
+	if got := objectKeys(t, out.Metrics); !slices.Equal(got, []string{"recording_id", "codebook", "codebook_version", "duration_seconds", "worker_turns", "codes", "reflections", "open_questions", "closed_questions", "reflection_to_question", "roles"}) {
+		t.Errorf("metrics keys %v", got)
+	}
+	var m struct {
+		RecordingID string                    `json:"recording_id"`
+		Codebook    string                    `json:"codebook"`
+		Codes       map[string]map[string]any `json:"codes"`
+		Roles       map[string]any            `json:"roles"`
+	}
+	json.Unmarshal(out.Metrics, &m)
+	if m.RecordingID != "mixed" || m.Codebook != "hark-practice" || m.Codes["threat_of_escalation"]["count"] != 1.0 || m.Roles["worker"] == nil || m.Roles["parent"] == nil {
+		t.Errorf("metrics %s", out.Metrics)
+	}
+}
+
+// --worker names the worker's speakers; everyone else is a parent.
+func TestAnnotateWorkerFlag(t *testing.T) {
+	dir := t.TempDir()
+	srt := filepath.Join(dir, "visit.srt")
+	os.WriteFile(srt, []byte(`1
+00:00:01,000 --> 00:00:04,000
+Jo: What would you like to talk about today?
+
+2
+00:00:04,500 --> 00:00:08,000
+Sam: The school keep ringing me about Leo.
+
+3
+00:00:08,500 --> 00:00:11,000
+Nan: He's fine with me, mind.
+
+4
+00:00:11,500 --> 00:00:14,000
+Jo: It sounds like the calls from school wear you down.
+`), 0o644)
+	stdout, stderr, err := runCommand(t, newAnnotateCmd, srt, "--worker", "jo", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stderr != "" {
+		t.Errorf("stderr: %s", stderr)
+	}
+	var out AnnotateOutput
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	var roles []string
+	codes := map[int][]string{}
+	for _, s := range out.Segments {
+		roles = append(roles, s.Speaker+"="+string(s.Role))
+		for _, tag := range s.Tags {
+			codes[s.Index] = append(codes[s.Index], tag.Code)
+		}
+	}
+	if want := []string{"Jo=worker", "Sam=parent", "Nan=parent", "Jo=worker"}; !slices.Equal(roles, want) {
+		t.Errorf("roles %v, want %v", roles, want)
+	}
+	if !slices.Contains(codes[0], "open_question") || !slices.Contains(codes[3], "reflective_listening") {
+		t.Errorf("codes %v", codes)
+	}
+
+	// Without --worker nobody is the worker: a warning names the speakers.
+	stdout, stderr, err = runCommand(t, newAnnotateCmd, srt, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "--worker") || !strings.Contains(stderr, `"Jo", "Sam", "Nan"`) {
+		t.Errorf("stderr %q: want a warning naming the speakers", stderr)
+	}
+	json.Unmarshal([]byte(stdout), &out)
+	for _, s := range out.Segments {
+		if s.Role != hark.RoleUnknown || len(s.Tags) != 0 {
+			t.Errorf("segment %+v: want an unknown role and no worker codes", s)
+		}
+	}
+
+	// A name that is not a speaker is a mistake worth a warning.
+	_, stderr, _ = runCommand(t, newAnnotateCmd, srt, "--worker", "Joe")
+	if !strings.Contains(stderr, `no speaker is called "Joe"`) {
+		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// A hark transcript JSON keeps its roles and its recording id.
+func TestAnnotateHarkJSON(t *testing.T) {
+	tr := hark.Transcript{Schema: 1, RecordingID: "rec_42", Engine: "openai", Segments: []hark.Segment{
+		{Index: 7, Start: 0, End: 3, Speaker: "SPEAKER_00", Role: hark.RoleWorker, Text: "How has this week been for you both?"},
+		{Index: 8, Start: 3, End: 6, Speaker: "SPEAKER_01", Role: hark.RoleParent, Text: "Long. Really long."},
+	}}
+	path := filepath.Join(t.TempDir(), "rec_42.transcript.json")
+	data, _ := json.Marshal(tr)
+	os.WriteFile(path, data, 0o644)
+	stdout, _, err := runCommand(t, newAnnotateCmd, path, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out AnnotateOutput
+	json.Unmarshal([]byte(stdout), &out)
+	if len(out.Segments) != 2 || out.Segments[0].Index != 0 || out.Segments[1].Index != 1 || out.Segments[0].Role != hark.RoleWorker || out.Metrics.RecordingID != "rec_42" {
+		t.Fatalf("output %+v", out)
+	}
+	if len(out.Segments[0].Tags) != 1 || out.Segments[0].Tags[0].Code != "open_question" {
+		t.Errorf("tags %+v", out.Segments[0].Tags)
+	}
+}
+
+func TestAnnotateText(t *testing.T) {
+	stdout, _, err := runCommand(t, newAnnotateCmd, filepath.Join(meetingsDir, "partnership.vtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"partnership.vtt: 20 segments",
+		"[0] 00:00:00.400  Worker (worker)\n    Hello Sam, thanks for seeing me. What would you like us to talk about today?\n",
+		`+ open_question            "What would you like us to talk about today?"  0.85 rules`,
+		"metrics (",
+		"reflection-to-question",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("text output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestAnnotateErrors(t *testing.T) {
+	t.Setenv("HARK_LLM_MODEL", "")
+	t.Setenv("HARK_LLM_BASE_URL", "")
+	vtt := filepath.Join(meetingsDir, "mixed.vtt")
+	bad := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(bad, []byte("Worker: hello\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code string
+		msg  string
+	}{
+		{[]string{"no-such-file.vtt"}, hark.ENOTFOUND, "transcript no-such-file.vtt does not exist"},
+		{[]string{bad}, hark.EINVALID, "unknown transcript format"},
+		{[]string{vtt, "--format", "xml"}, hark.EINVALID, "use text or json"},
+		{[]string{vtt, "--tagger", "magic"}, hark.EINVALID, "use rules, llm or rules+llm"},
+		{[]string{vtt, "--tagger", "llm"}, hark.EINVALID, "HARK_LLM_MODEL"},
+		{[]string{vtt, "--codebook", "missing.yaml"}, hark.ENOTFOUND, "missing.yaml"},
+	} {
+		_, _, err := runCommand(t, newAnnotateCmd, tc.args...)
+		if hark.ErrorCode(err) != tc.code || !strings.Contains(userMessage(err), tc.msg) {
+			t.Errorf("annotate %v: %v, want %s with %q", tc.args, err, tc.code, tc.msg)
+		}
+	}
+	t.Setenv("HARK_LLM_MODEL", "gpt-4o-mini")
+	t.Setenv("HARK_LLM_API_KEY", "")
+	t.Setenv("HARK_LLM_API_KEY_FILE", "")
+	_, _, err := runCommand(t, newAnnotateCmd, vtt, "--tagger", "rules+llm")
+	if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), "HARK_LLM_API_KEY") {
+		t.Errorf("OpenAI without a key: %v", err)
+	}
+	t.Setenv("HARK_LLM_API_KEY_FILE", filepath.Join(t.TempDir(), "nope"))
+	_, _, err = runCommand(t, newAnnotateCmd, vtt, "--tagger", "llm")
+	if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), "HARK_LLM_API_KEY_FILE") {
+		t.Errorf("unreadable key file: %v", err)
+	}
+}
+
+// --tagger rules+llm reads the LLM's settings from the environment, the
+// key from a file, and reports the tokens it used on stderr.
+func TestAnnotateRulesLLM(t *testing.T) {
+	var gotAuth, gotModel string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = r.Header.Get("Authorization")
+		var body struct {
+			Model string `json:"model"`
+		}
+		data, _ := io.ReadAll(r.Body)
+		json.Unmarshal(data, &body)
+		gotModel = body.Model
+		// The model confirms the open question, rejects the directive,
+		// adds an affirmation and invents a quote.
+		content := `{"tags":[` +
+			`{"segment":0,"code":"open_question","evidence":"Hi Jordan, how have things been with Ava since I last saw you?"},` +
+			`{"segment":12,"code":"affirmation","evidence":"Yes, your views will be written into the notes."},` +
+			`{"segment":6,"code":"affirmation","evidence":"You are doing a brilliant job."}` +
+			`],"rejected":[{"segment":8,"code":"directive"}]}`
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"coder-1","choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":1200,"completion_tokens":80,"total_tokens":1280}}`, content)
+	}))
+	defer srv.Close()
+	keyFile := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(keyFile, []byte("sk-from-file\n"), 0o600)
+	t.Setenv("HARK_LLM_BASE_URL", srv.URL+"/v1")
+	t.Setenv("HARK_LLM_MODEL", "coder-1")
+	t.Setenv("HARK_LLM_API_KEY", "")
+	t.Setenv("HARK_LLM_API_KEY_FILE", keyFile)
+	stdout, stderr, err := runCommand(t, newAnnotateCmd, filepath.Join(meetingsDir, "mixed.vtt"), "--tagger", "rules+llm", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotAuth != "Bearer sk-from-file" || gotModel != "coder-1" {
+		t.Errorf("request: auth %q model %q", gotAuth, gotModel)
+	}
+	for _, want := range []string{"1 requests", "1200 prompt + 80 completion = 1280 tokens", "3 tags returned, 1 dropped (span_not_found 1)", "1 rule tags confirmed, 1 rejected, 1 added"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+	var out AnnotateOutput
+	json.Unmarshal([]byte(stdout), &out)
+	src := map[string]hark.Source{}
+	for _, s := range out.Segments {
+		for _, tag := range s.Tags {
+			src[fmt.Sprintf("%d %s", s.Index, tag.Code)] = tag.Source
+		}
+	}
+	if src["0 open_question"] != hark.SourceRules || src["12 affirmation"] != hark.SourceLLM || src["8 directive"] != "" || src["6 affirmation"] != "" {
+		t.Errorf("tags %v", src)
+	}
+}
