@@ -54,6 +54,20 @@ type Annotations struct {
 	CodebookVersion string `json:"codebook_version"`
 	Tagger          string `json:"tagger"`
 	Tags            []Tag  `json:"tags"`
+	// Usage is what a language-model tagger spent on these annotations;
+	// nil for the rule tagger.
+	Usage *TaggerUsage `json:"usage,omitempty"`
+}
+
+// TaggerUsage is the requests and tokens a language-model tagger used.
+type TaggerUsage struct {
+	Model            string `json:"model"`
+	Requests         int    `json:"requests"`
+	PromptTokens     int    `json:"prompt_tokens"`
+	CompletionTokens int    `json:"completion_tokens"`
+	TotalTokens      int    `json:"total_tokens"`
+	// Dropped counts the model's tags that failed validation.
+	Dropped int `json:"dropped"`
 }
 
 // CountByCode returns how many tags there are of each code.

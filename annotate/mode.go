@@ -93,7 +93,15 @@ func (tg *Tagger) Mode() Mode { return tg.mode }
 
 // Tag tags the transcript. See TagStats.
 func (tg *Tagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annotations, error) {
-	a, _, err := tg.TagStats(ctx, t)
+	a, stats, err := tg.TagStats(ctx, t)
+	if a != nil && stats.Usage.Requests > 0 {
+		dropped := 0
+		for _, n := range stats.Dropped {
+			dropped += n
+		}
+		a.Usage = &hark.TaggerUsage{Model: stats.Model, Requests: stats.Usage.Requests, PromptTokens: stats.Usage.PromptTokens,
+			CompletionTokens: stats.Usage.CompletionTokens, TotalTokens: stats.Usage.TotalTokens, Dropped: dropped}
+	}
 	return a, err
 }
 

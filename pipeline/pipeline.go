@@ -406,6 +406,9 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	if err := p.saveRecording(ctx, rec); err != nil {
 		return dropIfConflict(err)
 	}
+	if a.Usage != nil {
+		log = log.With("llm_requests", a.Usage.Requests, "llm_tokens", a.Usage.TotalTokens, "llm_dropped", a.Usage.Dropped)
+	}
 	log.Info("ready", "tags", len(a.Tags), "codebook_version", a.CodebookVersion)
 	p.observe(hark.StageAnnotate, hark.StatusReady, "")
 	return nil
