@@ -164,9 +164,12 @@ func (e *OpenAI) Model() string { return e.cfg.Model }
 // Transcribe prepares the recording's audio, sends its chunks to the
 // server and stitches the segments back together. With a worker channel in
 // the recording's metadata each channel is transcribed on its own and the
-// turns are merged by time. Errors: EINVALID for audio hark or the server
-// cannot use; EUNAVAILABLE when the server is busy, down or unreachable
-// after the retries, or refuses hark's configuration (401, 403, 404).
+// turns are merged by time. Errors: EINVALID, at once, for audio hark or the
+// server cannot use and when the server refuses hark's configuration (401,
+// 403, 404, a bad model, language or prompt): the recording fails with a
+// message saying what to fix, and `hark retry` sends it again afterwards;
+// EUNAVAILABLE when the server is busy, down or unreachable after the
+// retries.
 func (e *OpenAI) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
 	t, err := e.speech.transcribe(ctx, in)
 	if err != nil {
@@ -281,13 +284,13 @@ func (e *OpenAI) classify(j chunkJob, err error) error {
 	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
 		return &retryableError{what: what, err: err}
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return hark.WrapError(hark.EUNAVAILABLE, err, "%s refused hark's credentials (%s): check HARK_OPENAI_API_KEY or HARK_OPENAI_API_KEY_FILE", server, what)
+		return hark.WrapError(hark.EINVALID, err, "%s refused hark's credentials (%s): check HARK_OPENAI_API_KEY or HARK_OPENAI_API_KEY_FILE", server, what)
 	case status == http.StatusNotFound:
-		return hark.WrapError(hark.EUNAVAILABLE, err, "%s has no transcription endpoint at %s/audio/transcriptions or no model %q (%s): check HARK_OPENAI_BASE_URL and HARK_OPENAI_MODEL", server, e.cfg.BaseURL, e.cfg.Model, what)
+		return hark.WrapError(hark.EINVALID, err, "%s has no transcription endpoint at %s/audio/transcriptions or no model %q (%s): check HARK_OPENAI_BASE_URL and HARK_OPENAI_MODEL", server, e.cfg.BaseURL, e.cfg.Model, what)
 	case status == http.StatusRequestEntityTooLarge:
 		return hark.WrapError(hark.EINVALID, err, "%s refused %s (%.1f MB) as too large (%s): set HARK_OPENAI_MAX_CHUNK_MB below the server's limit", server, j.describe(), float64(j.Bytes)/1e6, what)
 	case configParam(param, msg):
-		return hark.WrapError(hark.EUNAVAILABLE, err, "%s rejected hark's settings (%s): check HARK_OPENAI_MODEL, HARK_OPENAI_LANGUAGE and HARK_OPENAI_PROMPT", server, what)
+		return hark.WrapError(hark.EINVALID, err, "%s rejected hark's settings (%s): check HARK_OPENAI_MODEL, HARK_OPENAI_LANGUAGE and HARK_OPENAI_PROMPT", server, what)
 	}
 	return hark.WrapError(hark.EINVALID, err, "%s rejected %s (%s)", server, j.describe(), what)
 }

@@ -284,13 +284,13 @@ func TestOpenAIErrors(t *testing.T) {
 			apiError(w, 500, "server_error", "", "The server had an error while processing your request.")
 			return true
 		}, hark.EUNAVAILABLE, "failed 3 times on chunk 1 of 1 (0:00–0:04) of m.wav (500 Internal Server Error", 3},
-		{"wrong key", OpenAIConfig{APIKey: "wrong"}, nil, hark.EUNAVAILABLE, "refused hark's credentials (401 Unauthorized: Incorrect API key provided.): check HARK_OPENAI_API_KEY", 1},
+		{"wrong key", OpenAIConfig{APIKey: "wrong"}, nil, hark.EINVALID, "refused hark's credentials (401 Unauthorized: Incorrect API key provided.): check HARK_OPENAI_API_KEY", 1},
 		{"forbidden", OpenAIConfig{}, func(n int, w http.ResponseWriter) bool {
 			apiError(w, 403, "invalid_request_error", "", "Country, region, or territory not supported")
 			return true
-		}, hark.EUNAVAILABLE, "refused hark's credentials (403 Forbidden", 1},
-		{"unknown model", OpenAIConfig{Model: "whisper-9"}, nil, hark.EUNAVAILABLE, `or no model "whisper-9"`, 1},
-		{"bad language", OpenAIConfig{Language: "eng"}, nil, hark.EUNAVAILABLE, "rejected hark's settings (400 Bad Request: Invalid language", 1},
+		}, hark.EINVALID, "refused hark's credentials (403 Forbidden", 1},
+		{"unknown model", OpenAIConfig{Model: "whisper-9"}, nil, hark.EINVALID, `or no model "whisper-9"`, 1},
+		{"bad language", OpenAIConfig{Language: "eng"}, nil, hark.EINVALID, "rejected hark's settings (400 Bad Request: Invalid language", 1},
 		{"bad audio", OpenAIConfig{}, func(n int, w http.ResponseWriter) bool {
 			apiError(w, 400, "invalid_request_error", "", "Audio file might be corrupted or unsupported")
 			return true
