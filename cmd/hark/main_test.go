@@ -167,7 +167,7 @@ func (b *testBundle) client(name string, role hark.UserRole, teams ...string) *h
 		b.t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path == "/signin" {
 		b.t.Fatalf("sign-in link: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
 	return c
@@ -296,6 +296,23 @@ func TestEndToEnd(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(page), "<mark>") || !strings.Contains(string(page), "class=\"chip") {
 			t.Errorf("session page: status %d, no highlighted evidence or chips", resp.StatusCode)
+		}
+		// Analysts reach the reports and nothing else.
+		analyst := b.client("analyst-1", hark.RoleAnalyst)
+		for path, want := range map[string]int{"/reports": 200, "/api/reports?by=team&codes=threat_of_escalation": 200, "/reports.csv?by=team": 200,
+			"/api/recordings": 404, "/api/recordings/" + rec.ID: 404, "/recordings/" + rec.ID + "/audio": 404} {
+			resp, err := analyst.Get(b.up.Endpoints.HTTP + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("analyst GET %s: %d, want %d", path, resp.StatusCode, want)
+			}
+			if path == "/reports" && !strings.Contains(string(body), "<svg") {
+				t.Errorf("the reports page has no chart")
+			}
 		}
 		// Signed out, nothing is shown.
 		resp, err = http.Get(b.up.Endpoints.HTTP + "/api/recordings")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -11,11 +12,15 @@ import (
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/annotate"
+	"github.com/harkworks/hark/auth"
+	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/pipeline"
+	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/s3server"
 	"github.com/harkworks/hark/transcribe"
+	"github.com/harkworks/hark/web"
 )
 
 // loadCodebook returns the codebook at path, or the built-in one.
@@ -157,3 +162,22 @@ func readiness(checks ...func(context.Context) error) func(context.Context) erro
 }
 
 func sidecarExts() []string { return transcribe.SidecarExtensions }
+
+// reportRoutes builds the analysts' reports (page, API, CSV) over the index,
+// signed-in users and the audit log.
+func reportRoutes(idx *index.DB, cb *hark.Codebook, log *slog.Logger) (func(*http.ServeMux), error) {
+	rp, err := web.NewReports(web.ReportsConfig{
+		Source: idx, Codebook: cb, Logger: log, MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell),
+		User: func(r *http.Request) (*hark.User, error) { return auth.UserFrom(r.Context()), nil },
+		CSRF: func(r *http.Request) string { return auth.CSRFToken(r.Context()) },
+		Audit: func(ctx context.Context, e hark.AuditEntry) {
+			if err := idx.Audit(ctx, &e); err != nil {
+				log.Warn("audit log", "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rp.Routes, nil
+}

@@ -40,6 +40,9 @@ moved to another database.`,
 			if err != nil {
 				return err
 			}
+			if err := idx.RefreshReports(ctx); err != nil {
+				return err
+			}
 			fmt.Fprintf(g.stdout, "reindexed %d recording(s)\n", n)
 			return nil
 		},

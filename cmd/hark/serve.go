@@ -49,7 +49,11 @@ func newServeCmd(g *globals) *cobra.Command {
 			} else {
 				log.Warn("no object store configured: audio is unavailable", "hint", "give --s3 or HARK_S3_URL")
 			}
-			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log,
+			routes, err := reportRoutes(idx, cb, log)
+			if err != nil {
+				return err
+			}
+			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
 				Auth:    auth.New(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure}),
 				Metrics: metrics.New().Handler(), Ready: idx.Ready})
 			if err != nil {

@@ -157,7 +157,11 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log,
+	routes, err := reportRoutes(u.idx, cb, log)
+	if err != nil {
+		return nil, err
+	}
+	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
 		Auth:    auth.New(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies}),
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
