@@ -107,7 +107,6 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return u, nil
 }
 
-
 // StartSession starts a browser session for u and sets its cookie.
 func (s *Service) StartSession(ctx context.Context, w http.ResponseWriter, u *hark.User) error {
 	token, hash := NewToken()
