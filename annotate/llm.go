@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sort"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/retryafter"
 )
 
 // Defaults of the LLM tagger.
@@ -263,14 +263,14 @@ func NewLLMTagger(cb *hark.Codebook, cfg LLMConfig) (*LLMTagger, error) {
 	}
 	cc := openai.DefaultConfig(cfg.APIKey)
 	cc.BaseURL = cfg.BaseURL
-	cc.HTTPClient = retryAfterDoer{cfg.HTTPClient}
+	cc.HTTPClient = retryafter.Doer{Client: cfg.HTTPClient}
 	lt := &LLMTagger{
 		cfg:    cfg,
 		cb:     cb,
 		codes:  make(map[string]*hark.Code, len(cb.Codes)),
 		order:  make(map[string]int, len(cb.Codes)),
 		client: openai.NewClientWithConfig(cc),
-		sleep:  sleepCtx,
+		sleep:  retryafter.Sleep,
 	}
 	for i := range cb.Codes {
 		lt.codes[cb.Codes[i].ID] = &cb.Codes[i]
@@ -715,7 +715,7 @@ func (lt *LLMTagger) send(ctx context.Context, req openai.ChatCompletionRequest)
 			return llmAnswer{}, usage, hark.WrapError(hark.EUNAVAILABLE, retry.err, "%s failed %d times (%s); hark will try again later", server, attempt, retry.what)
 		}
 		if wait <= 0 {
-			wait = backoff(attempt)
+			wait = retryafter.Backoff(attempt)
 		}
 		wait = min(wait, lt.cfg.MaxBackoff)
 		lt.cfg.Logger.Info("LLM server busy or failing; retrying", "attempt", attempt, "reason", retry.what, "wait", wait)
@@ -739,15 +739,15 @@ func (e *retryableError) Error() string { return e.what + ": " + e.err.Error() }
 // attempt makes one request. It returns how long the server asked hark to
 // wait (Retry-After) along with a retryable error.
 func (lt *LLMTagger) attempt(ctx context.Context, req openai.ChatCompletionRequest, usage *LLMUsage) (llmAnswer, time.Duration, error) {
-	slot := &responseInfo{}
-	rctx, cancel := context.WithTimeout(context.WithValue(ctx, responseInfoKey{}, slot), lt.cfg.RequestTimeout)
+	sctx, slot := retryafter.WithSlot(ctx)
+	rctx, cancel := context.WithTimeout(sctx, lt.cfg.RequestTimeout)
 	defer cancel()
 	resp, err := lt.client.CreateChatCompletion(rctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return llmAnswer{}, 0, ctx.Err()
 		}
-		return llmAnswer{}, slot.retryAfter, lt.classify(err)
+		return llmAnswer{}, slot.Wait, lt.classify(err)
 	}
 	usage.PromptTokens += resp.Usage.PromptTokens
 	usage.CompletionTokens += resp.Usage.CompletionTokens
@@ -834,67 +834,6 @@ func contextTooLong(code, msg string) bool {
 	m := strings.ToLower(msg)
 	return strings.Contains(m, "context length") || strings.Contains(m, "context window") ||
 		strings.Contains(m, "maximum context") || strings.Contains(m, "too many tokens") || strings.Contains(m, "exceeds the context")
-}
-
-// responseInfo is where retryAfterDoer leaves what go-openai does not
-// return: the Retry-After of a failed response.
-type responseInfo struct {
-	retryAfter time.Duration
-}
-
-type responseInfoKey struct{}
-
-// retryAfterDoer records the Retry-After of each response in the
-// responseInfo its request's context carries.
-type retryAfterDoer struct{ c *http.Client }
-
-func (d retryAfterDoer) Do(req *http.Request) (*http.Response, error) {
-	resp, err := d.c.Do(req)
-	if resp != nil {
-		if slot, ok := req.Context().Value(responseInfoKey{}).(*responseInfo); ok {
-			slot.retryAfter = retryAfter(resp.Header, time.Now())
-		}
-	}
-	return resp, err
-}
-
-// retryAfter reads how long the server asks hark to wait: OpenAI's
-// retry-after-ms, or the standard Retry-After in seconds or as a date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now))
-	}
-	return 0
-}
-
-// backoff is the wait before attempt+1 when the server gives none:
-// exponential from one second, with jitter.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt-1, 10)
-	return d/2 + rand.N(d) // 0.5–1.5 times d
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // sortTags orders tags by segment position, then by the codebook's order

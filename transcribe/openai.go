@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/retryafter"
 )
 
 // Defaults of the openai engine.
@@ -145,8 +144,8 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	}
 	cc := openai.DefaultConfig(cfg.APIKey)
 	cc.BaseURL = cfg.BaseURL
-	cc.HTTPClient = retryAfterDoer{cfg.HTTPClient}
-	e := &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(cc), sleep: sleepCtx}
+	cc.HTTPClient = retryafter.Doer{Client: cfg.HTTPClient}
+	e := &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(cc), sleep: retryafter.Sleep}
 	e.speech = speechEngine{
 		name: "openai", model: cfg.Model, rec: e, concurrency: cfg.Concurrency,
 		prompt: cfg.Prompt, carry: true, log: cfg.Logger,
@@ -200,7 +199,7 @@ func (e *OpenAI) recognize(ctx context.Context, j chunkJob) (chunkResult, error)
 			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, retry.err, "the speech-to-text server at %s failed %d times on %s (%s); hark will try again later", e.cfg.BaseURL, attempt, j.describe(), retry.what)
 		}
 		if wait <= 0 {
-			wait = backoff(attempt)
+			wait = retryafter.Backoff(attempt)
 		}
 		wait = min(wait, e.cfg.MaxBackoff)
 		log.Info("speech-to-text server busy or failing; retrying", "attempt", attempt, "reason", retry.what, "wait", wait)
@@ -222,8 +221,8 @@ func (e *retryableError) Error() string { return e.what + ": " + e.err.Error() }
 // send makes one request. It returns how long the server asked hark to wait
 // (Retry-After) along with a retryable error.
 func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, time.Duration, error) {
-	slot := &responseInfo{}
-	rctx, cancel := context.WithTimeout(context.WithValue(ctx, responseInfoKey{}, slot), e.cfg.RequestTimeout)
+	sctx, slot := retryafter.WithSlot(ctx)
+	rctx, cancel := context.WithTimeout(sctx, e.cfg.RequestTimeout)
 	defer cancel()
 	req := openai.AudioRequest{
 		Model:                  e.cfg.Model,
@@ -240,7 +239,7 @@ func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, ti
 	if ctx.Err() != nil {
 		return resp, 0, ctx.Err()
 	}
-	return resp, slot.retryAfter, e.classify(j, err)
+	return resp, slot.Wait, e.classify(j, err)
 }
 
 // classify turns a failed request into a hark error, or a retryableError
@@ -330,66 +329,4 @@ func (e *OpenAI) result(resp openai.AudioResponse) chunkResult {
 		r.segments = []hark.Segment{{Start: 0, End: end, Text: strings.TrimSpace(resp.Text)}}
 	}
 	return r
-}
-
-// responseInfo is where retryAfterDoer leaves what go-openai does not
-// return: the Retry-After of a failed response.
-type responseInfo struct {
-	retryAfter time.Duration
-}
-
-type responseInfoKey struct{}
-
-// retryAfterDoer records the Retry-After of each response in the
-// responseInfo its request's context carries.
-type retryAfterDoer struct{ c *http.Client }
-
-// Do sends req and notes the response's Retry-After.
-func (d retryAfterDoer) Do(req *http.Request) (*http.Response, error) {
-	resp, err := d.c.Do(req)
-	if resp != nil {
-		if slot, ok := req.Context().Value(responseInfoKey{}).(*responseInfo); ok {
-			slot.retryAfter = retryAfter(resp.Header, time.Now())
-		}
-	}
-	return resp, err
-}
-
-// retryAfter reads how long the server asks hark to wait: OpenAI's
-// retry-after-ms, or the standard Retry-After in seconds or as a date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now))
-	}
-	return 0
-}
-
-// backoff is the wait before attempt+1 when the server gives none:
-// exponential from one second, with jitter.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt-1, 10)
-	return d/2 + rand.N(d) // 0.5–1.5 times d
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/retryafter"
 )
 
 // word is a tone burst standing for a spoken word in test audio.
@@ -423,7 +424,7 @@ func TestRetryAfter(t *testing.T) {
 		{http.Header{"Retry-After-Ms": {"120"}, "Retry-After": {"1"}}, 120 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		if got := retryAfter(tt.h, now); got != tt.want {
+		if got := retryafter.Parse(tt.h, now); got != tt.want {
 			t.Errorf("retryAfter(%v) = %v, want %v", tt.h, got, tt.want)
 		}
 	}
