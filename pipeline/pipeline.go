@@ -145,8 +145,11 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 		log.Warn("ignoring an event for another bucket", "want", p.cfg.Store.Bucket())
 		return nil
 	}
+	if IsCompanion(ev.Key, nil) {
+		return nil // hark's own results and codebooks
+	}
 	if p.IsCompanion(ev.Key) {
-		return nil
+		return p.sidecarArrived(ctx, ev)
 	}
 	info, err := p.cfg.Store.Stat(ctx, ev.Key)
 	if hark.ErrorCode(err) == hark.ENOTFOUND && ev.AltKey != "" {
@@ -231,6 +234,41 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	log.Info("transcribed", "segments", len(t.Segments), "engine", t.Engine)
 	p.observe(hark.StageTranscribe, hark.StatusTranscribed, "")
 	return p.publishTranscribed(ctx, rec, false)
+}
+
+// sidecarArrived retries the recordings next to a transcript that was
+// uploaded after them and that failed in transcription without one, since
+// their failure reason asks for exactly this upload.
+func (p *Pipeline) sidecarArrived(ctx context.Context, ev ingest.ObjectEvent) error {
+	base := strings.TrimSuffix(ev.Key, path.Ext(ev.Key))
+	var ids []string
+	err := p.cfg.Store.List(ctx, base+".", func(info hark.ObjectInfo) error {
+		if !p.IsCompanion(info.Key) && strings.TrimSuffix(info.Key, path.Ext(info.Key)) == base {
+			ids = append(ids, hark.RecordingID(ev.Bucket, info.Key, info.ETag))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		rec, err := p.loadRecording(ctx, id)
+		switch {
+		case hark.ErrorCode(err) == hark.ENOTFOUND:
+			continue // not seen yet: its own event will find the transcript
+		case err != nil:
+			return err
+		case rec.Status == hark.StatusTranscribing:
+			// It may be failing for the want of this transcript right now.
+			return hark.Errorf(hark.EUNAVAILABLE, "recording %s is being transcribed; looking again later", id)
+		case rec.Status == hark.StatusFailed && rec.Stage == hark.StageTranscribe && (rec.Sidecar == "" || rec.Sidecar == ev.Key):
+			p.log.Info("a transcript arrived for a recording that failed without one: retrying", "recording", id, "stage", hark.StageTranscribe)
+			if err := p.Retry(ctx, id); err != nil && hark.ErrorCode(err) != hark.ECONFLICT {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // transcript returns the recording's transcript: the one already stored by
@@ -526,14 +564,22 @@ func (p *Pipeline) loadRecording(ctx context.Context, id string) (*hark.Recordin
 	return &r, nil
 }
 
-// saveRecording writes the recording's state to the index, which fences
-// out a stale attempt (ECONFLICT), then to the object store.
+// saveRecording writes the recording's state to the object store, then to
+// the index. The index goes last because a redelivery decides what is left
+// to do from the index: were the index written first and the store write
+// failed, the redelivery would find the step done and ack, and the store —
+// the system of record, from which reindex rebuilds the index — would keep
+// the old state for good. A stale attempt is fenced out before the store
+// write (owns) and again by the index (ECONFLICT).
 func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error {
 	rec.Schema = hark.SchemaVersion
-	if err := p.cfg.Index.PutRecording(ctx, rec); err != nil {
+	if err := p.owns(ctx, rec); err != nil && hark.ErrorCode(err) != hark.ENOTFOUND {
 		return err
 	}
-	return p.putJSON(ctx, hark.RecordingKey(rec.ID), rec)
+	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
+		return err
+	}
+	return p.cfg.Index.PutRecording(ctx, rec)
 }
 
 // owns returns ECONFLICT when a newer attempt has taken the recording over,

@@ -140,8 +140,8 @@ func (s *stages) stop() {
 // every stored recording to JetStream, waiting for the PubAck.
 func notifier(q *ingest.Queue) func(context.Context, s3server.Created) error {
 	return func(ctx context.Context, obj s3server.Created) error {
-		if pipeline.IsCompanion(obj.Key, transcribe.SidecarExtensions) {
-			return nil
+		if pipeline.IsCompanion(obj.Key, nil) {
+			return nil // hark's own results and codebooks; transcripts are announced too
 		}
 		info := hark.ObjectInfo{Key: obj.Key, ETag: obj.ETag, Size: obj.Size}
 		return q.Publish(ctx, hark.SubjectUploaded, ingest.UploadMsgID(obj.Bucket, obj.Key, obj.ETag), ingest.NewUploadEvent(obj.Bucket, info, time.Now()))
