@@ -533,5 +533,19 @@ func TestBrowserReview(t *testing.T) {
 			t.Errorf("audit log plays: %v, want some by sam and none by alex", plays)
 		}
 	})
+	step("the reports page as an analyst", func() {
+		rctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+		defer cancel()
+		r := newTab(t, "analyst", rctx)
+		defer r.checkConsole()
+		r.do("sign in", chromedp.Navigate(b.signInLink("ana", "Ana Lyst", hark.RoleAnalyst)))
+		r.wait("landing on the reports", `location.pathname === "/reports"`)
+		r.do("a report by code", chromedp.Navigate(b.up.Endpoints.HTTP+"/reports?by=code&min-cell=1"))
+		r.wait("a chart drawn on the server", `document.querySelectorAll("svg").length > 0 && document.querySelector("svg title") !== null`)
+		r.wait("no recordings in the navigation", `!Array.from(document.querySelectorAll("header nav a")).some((a) => a.getAttribute("href") === "/")`)
+		r.wait("a CSV download", `document.querySelector('a[href^="/reports.csv"]') !== null`)
+		r.do("a wide window", chromedp.EmulateViewport(1280, 900))
+		r.screenshot("reports.png")
+	})
 	t.Logf("done in %s", time.Since(began).Round(time.Millisecond))
 }
