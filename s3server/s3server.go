@@ -54,6 +54,9 @@ type Server struct {
 	addr   string
 	cancel context.CancelFunc
 	done   chan error
+	// wd is the working directory before the gateway changed it; Close
+	// restores it.
+	wd string
 }
 
 // Start starts the server and waits until it accepts connections.
@@ -75,6 +78,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("s3 server: working directory: %w", err)
+	}
 	ms, err := meta.NewSideCar(metaDir)
 	if err != nil {
 		return nil, fmt.Errorf("s3 server metadata dir %s: %w", metaDir, err)
@@ -93,7 +100,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		gw = &notifying{Backend: be, notify: cfg.Notify, logf: cfg.Logf}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Server{addr: addr, cancel: cancel, done: make(chan error, 1)}
+	s := &Server{addr: addr, cancel: cancel, done: make(chan error, 1), wd: wd}
 	go func() {
 		s.done <- embedgw.RunVersityGW(runCtx, gw, &embedgw.Config{
 			RootUserAccess:    cfg.AccessKey,
@@ -131,9 +138,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // URL returns the server's endpoint URL.
 func (s *Server) URL() string { return "http://" + s.addr }
 
-// Close stops the server and waits for it to stop.
+// Close stops the server, waits for it to stop, and gives the process its
+// working directory back.
 func (s *Server) Close() error {
 	s.cancel()
+	defer os.Chdir(s.wd) //nolint:errcheck // best effort: the directory may be gone
 	select {
 	case err := <-s.done:
 		if err != nil && !errors.Is(err, context.Canceled) {

@@ -457,8 +457,11 @@ func (rp *Reports) table(res *report.Result) ([]string, []reportsRow) {
 	for _, row := range res.Rows {
 		add(row, false)
 	}
-	for _, row := range res.Totals {
-		add(row, true)
+	// Grouped by code alone, the totals are the rows themselves.
+	if !(len(res.Query.By) == 1 && res.Query.By[0] == report.Code) {
+		for _, row := range res.Totals {
+			add(row, true)
+		}
 	}
 	return header, rows
 }

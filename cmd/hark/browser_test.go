@@ -292,6 +292,7 @@ func (p *tab) signIn(link string) {
 func TestBrowserReview(t *testing.T) {
 	exe := chromiumPath(t)
 	began := time.Now()
+	t.Setenv("HARK_MIN_CELL", "1") // three meetings: let the reports show them
 	b := startUp(t, t.TempDir())
 	batch, err := b.upload(uploadMeta{Team: "North", Worker: "w-17", MeetingType: "home-visit", RecordedOn: "2026-11-02"}, "", meetingsDir)
 	if err != nil {
@@ -541,7 +542,7 @@ func TestBrowserReview(t *testing.T) {
 		r.do("sign in", chromedp.Navigate(b.signInLink("ana", "Ana Lyst", hark.RoleAnalyst)))
 		r.wait("landing on the reports", `location.pathname === "/reports"`)
 		r.do("a report by code", chromedp.Navigate(b.up.Endpoints.HTTP+"/reports?by=code&min-cell=1"))
-		r.wait("a chart drawn on the server", `document.querySelectorAll("svg").length > 0 && document.querySelector("svg title") !== null`)
+		r.wait("a chart drawn on the server", `document.querySelectorAll("svg rect").length > 0 && document.querySelector("svg title") !== null`)
 		r.wait("no recordings in the navigation", `!Array.from(document.querySelectorAll("header nav a")).some((a) => a.getAttribute("href") === "/")`)
 		r.wait("a CSV download", `document.querySelector('a[href^="/reports.csv"]') !== null`)
 		r.do("a wide window", chromedp.EmulateViewport(1280, 900))

@@ -15,7 +15,15 @@ import (
 
 // goldFile is a small human-coded set written for these tests: two home
 // visits, 22 turns (11 by workers), each worker turn coded by hand.
-var goldFile = filepath.Join("..", "..", "testdata", "eval", "gold.csv")
+// goldFile is absolute: the embedded S3 server of other tests in this
+// package changes the working directory while it runs.
+var goldFile = func() string {
+	p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "eval", "gold.csv"))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // The rule tagger on the gold file, counted by hand from its tags (see
 // testdata/eval/README.md): it finds every coded turn but two, and makes
