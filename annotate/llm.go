@@ -775,30 +775,9 @@ func (lt *LLMTagger) attempt(ctx context.Context, req openai.ChatCompletionReque
 // classify turns a failed request into a hark error, errTooLong, or a
 // retryableError when another attempt may succeed.
 func (lt *LLMTagger) classify(err error) error {
-	var (
-		apiErr *openai.APIError
-		reqErr *openai.RequestError
-		status int
-		msg    string
-		code   string
-	)
-	switch {
-	case errors.As(err, &apiErr):
-		status, msg = apiErr.HTTPStatusCode, apiErr.Message
-		if apiErr.Code != nil {
-			code = fmt.Sprint(apiErr.Code)
-		}
-	case errors.As(err, &reqErr):
-		status = reqErr.HTTPStatusCode
-		msg = strings.TrimSpace(string(reqErr.Body))
-	}
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
-	what := fmt.Sprintf("%d %s", status, http.StatusText(status))
-	if msg != "" {
-		what += ": " + msg
-	}
+	f := retryafter.Describe(err, 300)
+	status, what, code := f.Status, f.What, f.Code
+	msg := f.What
 	server := "the LLM server at " + lt.cfg.BaseURL
 	switch {
 	case status == 0:

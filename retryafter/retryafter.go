@@ -8,10 +8,15 @@ package retryafter
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/sashabaranov/go-openai"
 )
 
 // Slot receives the wait asked for by the response to one request.
@@ -82,4 +87,45 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// Failure is what a failed request to an OpenAI-compatible server said.
+type Failure struct {
+	Status int    // HTTP status; 0 when no answer came (network, timeout)
+	Param  string // the request parameter the server blamed, if any
+	Code   string // the server's error code, if any
+	// What is the status and the server's message, for error messages.
+	What string
+}
+
+// Describe reads a go-openai error: its HTTP status, the blamed parameter,
+// the code and the message (cut to limit bytes).
+func Describe(err error, limit int) Failure {
+	var (
+		apiErr *openai.APIError
+		reqErr *openai.RequestError
+		f      Failure
+		msg    string
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		f.Status, msg = apiErr.HTTPStatusCode, apiErr.Message
+		if apiErr.Param != nil {
+			f.Param = *apiErr.Param
+		}
+		if apiErr.Code != nil {
+			f.Code = fmt.Sprint(apiErr.Code)
+		}
+	case errors.As(err, &reqErr):
+		f.Status = reqErr.HTTPStatusCode
+		msg = strings.TrimSpace(string(reqErr.Body))
+	}
+	if len(msg) > limit {
+		msg = msg[:limit] + "…"
+	}
+	f.What = fmt.Sprintf("%d %s", f.Status, http.StatusText(f.Status))
+	if msg != "" {
+		f.What += ": " + msg
+	}
+	return f
 }

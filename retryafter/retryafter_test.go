@@ -2,10 +2,14 @@ package retryafter
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sashabaranov/go-openai"
 )
 
 func TestParse(t *testing.T) {
@@ -63,5 +67,20 @@ func TestBackoffAndSleep(t *testing.T) {
 	cancel()
 	if err := Sleep(ctx, time.Hour); err == nil {
 		t.Fatal("Sleep ignored a cancelled context")
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	param := "language"
+	f := Describe(fmt.Errorf("wrapped: %w", &openai.APIError{HTTPStatusCode: 400, Message: "Invalid language 'eng'", Param: &param, Code: "invalid_value"}), 100)
+	if f.Status != 400 || f.Param != "language" || f.Code != "invalid_value" || f.What != "400 Bad Request: Invalid language 'eng'" {
+		t.Errorf("API error: %+v", f)
+	}
+	f = Describe(&openai.RequestError{HTTPStatusCode: 502, Body: []byte(strings.Repeat("x", 50))}, 10)
+	if f.Status != 502 || f.What != "502 Bad Gateway: xxxxxxxxxx…" {
+		t.Errorf("request error: %+v", f)
+	}
+	if f := Describe(fmt.Errorf("dial tcp: refused"), 10); f.Status != 0 {
+		t.Errorf("network error: %+v", f)
 	}
 }

@@ -245,30 +245,9 @@ func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, ti
 // classify turns a failed request into a hark error, or a retryableError
 // when another attempt may succeed.
 func (e *OpenAI) classify(j chunkJob, err error) error {
-	var (
-		apiErr *openai.APIError
-		reqErr *openai.RequestError
-		status int
-		msg    string
-		param  string
-	)
-	switch {
-	case errors.As(err, &apiErr):
-		status, msg = apiErr.HTTPStatusCode, apiErr.Message
-		if apiErr.Param != nil {
-			param = *apiErr.Param
-		}
-	case errors.As(err, &reqErr):
-		status = reqErr.HTTPStatusCode
-		msg = strings.TrimSpace(string(reqErr.Body))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-	}
-	what := fmt.Sprintf("%d %s", status, http.StatusText(status))
-	if msg != "" {
-		what += ": " + msg
-	}
+	f := retryafter.Describe(err, 200)
+	status, what, param := f.Status, f.What, f.Param
+	msg := f.What
 	server := "the speech-to-text server at " + e.cfg.BaseURL
 	switch {
 	case status == 0:
