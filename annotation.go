@@ -57,6 +57,9 @@ type Annotations struct {
 	// Usage is what a language-model tagger spent on these annotations;
 	// nil for the rule tagger.
 	Usage *TaggerUsage `json:"usage,omitempty"`
+	// Metrics are the session's figures as tagged: counts and rates per
+	// code, the reflection-to-question ratio, talk time per role.
+	Metrics *SessionMetrics `json:"metrics,omitempty"`
 }
 
 // TaggerUsage is the requests and tokens a language-model tagger used.

@@ -94,6 +94,10 @@ func (tg *Tagger) Mode() Mode { return tg.mode }
 // Tag tags the transcript. See TagStats.
 func (tg *Tagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annotations, error) {
 	a, stats, err := tg.TagStats(ctx, t)
+	if a != nil {
+		m := SessionMetrics(t, a)
+		a.Metrics = &m
+	}
 	if a != nil && stats.Usage.Requests > 0 {
 		dropped := 0
 		for _, n := range stats.Dropped {

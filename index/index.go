@@ -277,7 +277,11 @@ type transcriptHeader struct {
 }
 
 // annotationsHeader is what the index keeps of annotations besides the tags.
-type annotationsHeader struct{ Codebook, CodebookVersion, Tagger string }
+type annotationsHeader struct {
+	Codebook, CodebookVersion, Tagger string
+	Usage                             *hark.TaggerUsage    `json:",omitempty"`
+	Metrics                           *hark.SessionMetrics `json:",omitempty"`
+}
 
 // PutTranscript replaces a recording's segments with the transcript's. It
 // returns ENOTFOUND for a recording the index does not have, and EINVALID
@@ -315,7 +319,7 @@ func (d *DB) PutTranscript(ctx context.Context, t *hark.Transcript) error {
 // PutAnnotations replaces a recording's tags with the annotations'. It
 // returns ENOTFOUND for a recording the index does not have.
 func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
-	doc, err := json.Marshal(annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger})
+	doc, err := json.Marshal(annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger, a.Usage, a.Metrics})
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode annotations %s", a.RecordingID)
 	}
@@ -457,7 +461,7 @@ func readAnnotations(ctx context.Context, tx *sql.Tx, id, doc string) (*hark.Ann
 		return nil, hark.WrapError(hark.EINTERNAL, err, "decode annotations %s", id)
 	}
 	a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: id, Codebook: h.Codebook,
-		CodebookVersion: h.CodebookVersion, Tagger: h.Tagger, Tags: []hark.Tag{}}
+		CodebookVersion: h.CodebookVersion, Tagger: h.Tagger, Usage: h.Usage, Metrics: h.Metrics, Tags: []hark.Tag{}}
 	rows, err := tx.QueryContext(ctx, `SELECT segment, code, start_off, end_off, evidence, confidence, source, review,
 	tag_key, orig_code, reviewed_by, reviewed_at, moment FROM tags
 WHERE recording_id = $1 ORDER BY segment, start_off, code, end_off, source, review`, params(id)...)

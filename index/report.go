@@ -766,7 +766,7 @@ func (g *seeder) session(i int) (rec []any, tags, segs [][]any) {
 	if status == hark.StatusReady {
 		g.ready++
 		tdoc = `{"Engine":"bench","Model":"","Language":"en","Audio":{}}`
-		a, _ := json.Marshal(annotationsHeader{"hark-practice", version, "rules"})
+		a, _ := json.Marshal(annotationsHeader{Codebook: "hark-practice", CodebookVersion: version, Tagger: "rules"})
 		adoc = string(a)
 		switch x := rng.IntN(100); {
 		case x < 10:

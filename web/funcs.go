@@ -29,6 +29,13 @@ func (s *Server) funcs() template.FuncMap {
 			return template.JS(b), err
 		},
 		"mul10":   func(x float64) float64 { return x * 10 },
+		"ratio": func(x *float64) string {
+			if x == nil {
+				return "no questions"
+			}
+			return strconv.FormatFloat(*x, 'f', 2, 64)
+		},
+		"percent": func(x float64) string { return strconv.FormatFloat(100*x, 'f', 0, 64) + "%" },
 		"seconds": func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) },
 		"basename": func(key string) string {
 			if i := strings.LastIndex(key, "/"); i >= 0 {

@@ -265,6 +265,10 @@ func TestEndToEnd(t *testing.T) {
 	if got := threats("mixed"); len(got) < 1 {
 		t.Errorf("mixed meeting has no threat tag")
 	}
+	if m := b.session("Team A/partnership.wav").Annotations.Metrics; m == nil || m.Roles[hark.RoleWorker].TalkShare <= 0 ||
+		m.Roles[hark.RoleParent].TalkShare <= 0 || m.WorkerTurns == 0 || m.ReflectionToQuestion == nil {
+		t.Errorf("session metrics missing or empty: %+v", m)
+	}
 	partnership := codes(b.session("Team A/partnership.wav"))
 	for _, c := range []string{"reflective_listening", "joint_agenda_setting", "collaborative_planning", "shared_concern", "explaining_process"} {
 		if len(partnership[c]) == 0 {
