@@ -28,7 +28,7 @@ func (s *Server) funcs() template.FuncMap {
 			b, err := json.Marshal(v)
 			return template.JS(b), err
 		},
-		"mul10":   func(x float64) float64 { return x * 10 },
+		"mul10": func(x float64) float64 { return x * 10 },
 		"ratio": func(x *float64) string {
 			if x == nil {
 				return "no questions"
