@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/hark
 DATA    ?= hark-data
 
-.PHONY: build test demo lint fmt clean
+.PHONY: build test demo lint fmt clean hydra
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hark
@@ -21,6 +21,10 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+## hydra: build Ory Hydra (an OpenID provider, Apache-2.0) into bin/ for the single sign-on tests.
+hydra:
+	cd tools/hydra && $(GO) build -tags sqlite,sqlite_omit_load_extension -o ../../bin/hydra github.com/ory/hydra/v2
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

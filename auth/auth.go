@@ -43,6 +43,7 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	dummy func() string
+	sso   *sso // nil unless single sign-on is enabled
 }
 
 // New returns a Service.

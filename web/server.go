@@ -104,6 +104,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /signin", s.handleSignInPage)
 	mux.HandleFunc("POST /signin", s.handleSignIn)
 	mux.HandleFunc("GET /signin/link", s.handleSignInLink)
+	mux.HandleFunc("GET /signin/sso", s.handleSSOStart)
+	mux.HandleFunc("GET /signin/sso/callback", s.handleSSOCallback)
 	mux.HandleFunc("POST /signout", s.page(s.handleSignOut))
 
 	mux.HandleFunc("GET /{$}", s.page(s.handleRecordingsPage))

@@ -24,7 +24,50 @@ func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "signin.html", "Sign in", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, http.StatusOK, "signin.html", "Sign in", s.signInData(safeNext(r.URL.Query().Get("next")), "", ""))
+}
+
+// signInData is what the sign-in page shows: the form, and the single
+// sign-on button when it is set up.
+func (s *Server) signInData(next, name, msg string) map[string]any {
+	d := map[string]any{"Next": next, "Name": name, "Error": msg}
+	if sso, ok := s.cfg.Auth.SSOName(); ok {
+		d["SSO"] = sso
+	}
+	return d
+}
+
+// handleSSOStart sends the browser to the single sign-on provider.
+func (s *Server) handleSSOStart(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if err := s.cfg.Auth.StartSSO(w, r, next); err != nil {
+		s.ssoError(w, r, err, next)
+	}
+}
+
+// ssoError shows the sign-in page with what went wrong. A provider that
+// does not answer is said so (not hidden as a server error): the person
+// can wait or use a password.
+func (s *Server) ssoError(w http.ResponseWriter, r *http.Request, err error, next string) {
+	var st int
+	var msg string
+	if hark.ErrorCode(err) == hark.EUNAVAILABLE {
+		s.log.Warn("single sign-on provider unavailable", "err", err)
+		st, msg = http.StatusServiceUnavailable, hark.ErrorMessage(err)
+	} else if st, msg = s.status(r, err); st == http.StatusBadRequest {
+		st = http.StatusUnauthorized
+	}
+	s.render(w, r, st, "signin.html", "Sign in", s.signInData(next, "", msg))
+}
+
+// handleSSOCallback is where the provider sends the browser back.
+func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
+	_, next, err := s.cfg.Auth.FinishSSO(r.Context(), w, r)
+	if err != nil {
+		s.ssoError(w, r, err, "/")
+		return
+	}
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +79,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		if st == http.StatusBadRequest {
 			st = http.StatusUnauthorized
 		}
-		s.render(w, r, st, "signin.html", "Sign in", map[string]any{"Next": next, "Name": name, "Error": msg})
+		s.render(w, r, st, "signin.html", "Sign in", s.signInData(next, name, msg))
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -19,6 +19,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		db, addr, codebook string
 		secure             bool
 		c                  conn
+		sso                ssoFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,8 +54,12 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			signIn, err := newAuth(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure}, sso.config())
+			if err != nil {
+				return err
+			}
 			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
-				Auth:    auth.New(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure}),
+				Auth:    signIn,
 				Metrics: metrics.New().Handler(), Ready: idx.Ready})
 			if err != nil {
 				return err
@@ -75,5 +80,6 @@ func newServeCmd(g *globals) *cobra.Command {
 	f.StringVar(&db, "db", "", "index database: postgres://… or a SQLite path (default: HARK_DB, else <data-dir>/index.db)")
 	f.StringVar(&addr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address to listen on")
 	f.StringVar(&codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file, for code labels (default: the built-in one)")
+	sso.add(cmd)
 	return cmd
 }

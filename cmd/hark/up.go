@@ -42,6 +42,8 @@ type UpConfig struct {
 	// SecureCookies marks the sign-in cookie Secure (HTTPS only): set it
 	// when hark is served over HTTPS, e.g. behind a TLS proxy.
 	SecureCookies bool
+	// SSO, when set, turns on single sign-on through an OpenID provider.
+	SSO *auth.SSOConfig
 	// WrapEngine, when set, wraps the transcript engine (tests use it to
 	// slow transcription down).
 	WrapEngine func(hark.Engine) hark.Engine
@@ -161,8 +163,12 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err != nil {
 		return nil, err
 	}
+	signIn, err := newAuth(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies}, cfg.SSO)
+	if err != nil {
+		return nil, err
+	}
 	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
-		Auth:    auth.New(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies}),
+		Auth:    signIn,
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
 	}
@@ -220,7 +226,10 @@ func (u *Up) Close(ctx context.Context) error {
 }
 
 func newUpCmd(g *globals) *cobra.Command {
-	var cfg UpConfig
+	var (
+		cfg UpConfig
+		sso ssoFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run everything in one process: NATS, the S3 store, the workers and the web server",
@@ -233,6 +242,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.DataDir = g.dataDir
 			cfg.Logger = g.logger()
+			cfg.SSO = sso.config()
 			ctx := cmd.Context()
 			u, err := StartUp(ctx, cfg)
 			if err != nil {
@@ -255,6 +265,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 	f.StringVar(&cfg.Codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file (default: the built-in practice codebook)")
 	f.IntVar(&cfg.Concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
+	sso.add(cmd)
 	return cmd
 }
 
