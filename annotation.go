@@ -60,6 +60,10 @@ type Annotations struct {
 	// Metrics are the session's figures as tagged: counts and rates per
 	// code, the reflection-to-question ratio, talk time per role.
 	Metrics *SessionMetrics `json:"metrics,omitempty"`
+	// Lease is the recording's lease under which these annotations were
+	// made: the index refuses them (ECONFLICT) once another attempt has
+	// taken the recording over. 0 skips the check (hark reindex).
+	Lease int `json:"-"`
 }
 
 // TaggerUsage is the requests and tokens a language-model tagger used.

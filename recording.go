@@ -64,7 +64,12 @@ type Recording struct {
 	Status   Status `json:"status"`
 	Stage    Stage  `json:"stage,omitempty"`  // where it failed, when failed
 	Reason   string `json:"reason,omitempty"` // why it failed, for the person who will fix it
-	Attempts int    `json:"attempts"`
+	Attempts int    `json:"attempts"`         // how many times transcription started
+	// Lease is the fencing token: bumped (compare-and-set) each time a
+	// stage takes the recording on. Results and states written under an
+	// older lease are refused, so a worker that stalled past its ack wait
+	// cannot overwrite the work of the one that took over.
+	Lease int `json:"lease,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

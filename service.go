@@ -55,6 +55,11 @@ type ObjectStore interface {
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, metadata map[string]string) (ObjectInfo, error)
+	// Create stores data at key only if no object is there yet, and
+	// returns ECONFLICT when one is (S3's conditional write, If-None-Match:
+	// *), so that of two writers racing, the first one's object stands. A
+	// store without conditional writes makes it an ordinary Put.
+	Create(ctx context.Context, key string, data []byte, contentType string) (ObjectInfo, error)
 	// List calls fn for every object whose key starts with prefix.
 	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
 }
@@ -123,18 +128,21 @@ type Session struct {
 // Lookups return ENOTFOUND for an unknown recording.
 type Index interface {
 	// PutRecording inserts or updates a recording. It returns ECONFLICT,
-	// and changes nothing, when the stored recording has more attempts:
-	// a newer attempt owns it (fencing).
+	// and changes nothing, when the stored recording has a later lease: a
+	// newer attempt owns it (fencing).
 	PutRecording(ctx context.Context, r *Recording) error
-	// ClaimRecording saves r only if the stored attempt count is still prev
-	// (0: no recording yet), and returns ECONFLICT otherwise, so that one
-	// worker at a time owns a recording.
+	// ClaimRecording saves r only if the stored lease is still prev (0: no
+	// recording yet), and returns ECONFLICT otherwise, so that one worker
+	// at a time owns a recording.
 	ClaimRecording(ctx context.Context, r *Recording, prev int) error
 	Recording(ctx context.Context, id string) (*Recording, error)
 	Recordings(ctx context.Context, f RecordingFilter) ([]RecordingSummary, error)
-	// PutTranscript replaces the recording's segments.
+	// PutTranscript replaces the recording's segments. With t.Lease set it
+	// returns ECONFLICT, and changes nothing, unless that is still the
+	// recording's lease (fencing).
 	PutTranscript(ctx context.Context, t *Transcript) error
-	// PutAnnotations replaces the recording's tags.
+	// PutAnnotations replaces the recording's tags, fenced by a.Lease as
+	// PutTranscript is.
 	PutAnnotations(ctx context.Context, a *Annotations) error
 	Session(ctx context.Context, id string) (*Session, error)
 	// StatusCounts counts recordings per status, in one batch or all.

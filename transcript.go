@@ -42,6 +42,10 @@ type Transcript struct {
 	Language    string    `json:"language,omitempty"`
 	Audio       AudioInfo `json:"audio"`
 	Segments    []Segment `json:"segments"`
+	// Lease is the recording's lease under which this transcript was
+	// made: the index refuses it (ECONFLICT) once another attempt has taken
+	// the recording over. 0 skips the check (hark reindex).
+	Lease int `json:"-"`
 }
 
 // AudioInfo describes a recording's audio as read from the file itself.

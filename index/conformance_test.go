@@ -26,6 +26,7 @@ func runConformance(t *testing.T, newDSN func(t *testing.T) string) {
 		{"PutRecordingInsertAndUpdate", testPutRecordingInsertAndUpdate},
 		{"PutRecordingKeepsTranscriptAndTags", testPutRecordingKeepsTranscriptAndTags},
 		{"PutRecordingFenced", testPutRecordingFenced},
+		{"ResultsFenced", testResultsFenced},
 		{"ClaimRecording", testClaimRecording},
 		{"ClaimRecordingRace", testClaimRecordingRace},
 		{"RecordingNotFound", testRecordingNotFound},
@@ -936,10 +937,10 @@ func testInvalidUTF8AndNUL(t *testing.T, db *DB) {
 func testPutRecordingFenced(t *testing.T, db *DB) {
 	ctx := context.Background()
 	r := rec("a", "north", "b1", hark.StatusTranscribing, 0)
-	r.Attempts = 2
+	r.Attempts, r.Lease = 2, 2
 	put(t, db, r)
 	stale := *r
-	stale.Attempts, stale.Status = 1, hark.StatusTranscribed
+	stale.Attempts, stale.Lease, stale.Status = 1, 1, hark.StatusTranscribed
 	if err := db.PutRecording(ctx, &stale); hark.ErrorCode(err) != hark.ECONFLICT {
 		t.Fatalf("a stale attempt's write: %v, want ECONFLICT", err)
 	}
@@ -947,7 +948,7 @@ func testPutRecordingFenced(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Attempts != 2 || got.Status != hark.StatusTranscribing {
+	if got.Lease != 2 || got.Status != hark.StatusTranscribing {
 		t.Fatalf("the stale write changed the recording: %+v", got)
 	}
 	same := *r
@@ -955,20 +956,62 @@ func testPutRecordingFenced(t *testing.T, db *DB) {
 	put(t, db, &same) // the owning attempt may write
 }
 
+// testResultsFenced: a transcript or tags made under a lease that is no
+// longer the recording's are refused and change nothing; lease 0 (reindex)
+// is not checked.
+func testResultsFenced(t *testing.T, db *DB) {
+	ctx := context.Background()
+	r := rec("a", "north", "b1", hark.StatusAnnotating, 0)
+	r.Attempts, r.Lease = 1, 3
+	put(t, db, r)
+	seg := func(text string) []hark.Segment {
+		return []hark.Segment{{Index: 0, Start: 0, End: 2, Speaker: "A", Role: hark.RoleWorker, Text: text}}
+	}
+	if err := db.PutTranscript(ctx, &hark.Transcript{RecordingID: r.ID, Engine: "e", Segments: seg("owner"), Lease: 3}); err != nil {
+		t.Fatalf("the owner's transcript: %v", err)
+	}
+	if err := db.PutTranscript(ctx, &hark.Transcript{RecordingID: r.ID, Engine: "e", Segments: seg("stale"), Lease: 2}); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Fatalf("a stale transcript: %v, want ECONFLICT", err)
+	}
+	tag := func(code string) []hark.Tag {
+		return []hark.Tag{{Segment: 0, Code: code, Start: 0, End: 5, Evidence: "owner", Source: hark.SourceRules, Review: hark.ReviewPending}}
+	}
+	if err := db.PutAnnotations(ctx, &hark.Annotations{RecordingID: r.ID, Codebook: "c", CodebookVersion: "1", Tags: tag("open_question"), Lease: 3}); err != nil {
+		t.Fatalf("the owner's tags: %v", err)
+	}
+	if err := db.PutAnnotations(ctx, &hark.Annotations{RecordingID: r.ID, Codebook: "c", CodebookVersion: "1", Tags: tag("closed_question"), Lease: 2}); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Fatalf("stale tags: %v, want ECONFLICT", err)
+	}
+	s, err := db.Session(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Transcript.Segments) != 1 || s.Transcript.Segments[0].Text != "owner" || len(s.Annotations.Tags) != 1 || s.Annotations.Tags[0].Code != "open_question" {
+		t.Fatalf("stale results got in: %+v %+v", s.Transcript.Segments, s.Annotations.Tags)
+	}
+	if err := db.PutTranscript(ctx, &hark.Transcript{RecordingID: recID("missing"), Engine: "e", Segments: seg("x"), Lease: 1}); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("a fenced transcript of an unknown recording: %v, want ENOTFOUND", err)
+	}
+	if err := db.PutTranscript(ctx, &hark.Transcript{RecordingID: r.ID, Engine: "e", Segments: seg("rebuilt")}); err != nil {
+		t.Fatalf("an unfenced transcript (reindex): %v", err)
+	}
+}
+
 func testClaimRecording(t *testing.T, db *DB) {
 	ctx := context.Background()
 	r := rec("a", "north", "b1", hark.StatusTranscribing, 0)
-	r.Attempts = 1
+	r.Attempts, r.Lease = 1, 1
 	if err := db.ClaimRecording(ctx, r, 0); err != nil {
 		t.Fatalf("first claim of a new recording: %v", err)
 	}
 	if err := db.ClaimRecording(ctx, r, 0); hark.ErrorCode(err) != hark.ECONFLICT {
-		t.Fatalf("second claim with the same previous attempt: %v, want ECONFLICT", err)
+		t.Fatalf("second claim with the same previous lease: %v, want ECONFLICT", err)
 	}
 	r2 := *r
-	r2.Attempts = 2
+	r2.Lease = 2
+	r2.Status = hark.StatusAnnotating
 	if err := db.ClaimRecording(ctx, &r2, 1); err != nil {
-		t.Fatalf("taking over from attempt 1: %v", err)
+		t.Fatalf("taking over from lease 1: %v", err)
 	}
 	if err := db.ClaimRecording(ctx, &r2, 1); hark.ErrorCode(err) != hark.ECONFLICT {
 		t.Fatalf("taking over twice: %v, want ECONFLICT", err)
@@ -977,8 +1020,8 @@ func testClaimRecording(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Attempts != 2 {
-		t.Fatalf("attempts %d, want 2", got.Attempts)
+	if got.Lease != 2 || got.Attempts != 1 || got.Status != hark.StatusAnnotating {
+		t.Fatalf("after the claims: lease %d attempts %d %s, want lease 2, attempts 1, annotating", got.Lease, got.Attempts, got.Status)
 	}
 }
 
@@ -991,7 +1034,7 @@ func testClaimRecordingRace(t *testing.T, db *DB) {
 	for range workers {
 		wg.Go(func() {
 			r := rec("race", "north", "b1", hark.StatusTranscribing, 0)
-			r.Attempts = 1
+			r.Attempts, r.Lease = 1, 1
 			err := db.ClaimRecording(ctx, r, 0)
 			if err != nil && hark.ErrorCode(err) != hark.ECONFLICT {
 				t.Errorf("claim: %v", err)

@@ -95,16 +95,16 @@ func (d *DB) Close() error { return d.db.Close() }
 // PutRecording inserts a recording's row, or replaces it if the recording is
 // already there. Its transcript and tags are kept.
 func (d *DB) PutRecording(ctx context.Context, r *hark.Recording) error {
-	return d.upsertRecording(ctx, r, "recordings.attempts <= excluded.attempts", nil,
-		"recording %s was taken over by a newer attempt; this attempt (%d) stops", r.ID, r.Attempts)
+	return d.upsertRecording(ctx, r, "recordings.lease <= excluded.lease", nil,
+		"recording %s was taken over by a newer attempt; this one (lease %d) stops", r.ID, r.Lease)
 }
 
-// ClaimRecording saves r only if the stored recording's attempt count is
-// still prev (or there is none and prev is 0): the compare-and-set that lets
-// one worker at a time own a recording. Otherwise it returns ECONFLICT.
+// ClaimRecording saves r only if the stored recording's lease is still
+// prev (or there is none and prev is 0): the compare-and-set that lets one
+// worker at a time own a recording. Otherwise it returns ECONFLICT.
 func (d *DB) ClaimRecording(ctx context.Context, r *hark.Recording, prev int) error {
-	return d.upsertRecording(ctx, r, "recordings.attempts = $21", []any{prev},
-		"recording %s is already being worked on by attempt %d or later", r.ID, prev+1)
+	return d.upsertRecording(ctx, r, "recordings.lease = $22", []any{prev},
+		"recording %s was taken on by another worker first (lease %d)", r.ID, prev+1)
 }
 
 func (d *DB) upsertRecording(ctx context.Context, r *hark.Recording, where string, extra []any, conflict string, cargs ...any) error {
@@ -117,15 +117,16 @@ func (d *DB) upsertRecording(ctx context.Context, r *hark.Recording, where strin
 	}
 	args := []any{r.ID, r.Bucket, r.Key, r.ETag, r.Size, r.DurationSeconds, r.Channels, r.SampleRate, r.Team, r.Worker,
 		r.MeetingType, r.RecordedOn, r.Batch, string(r.Status), string(r.Stage), r.Reason, r.Attempts, string(doc),
-		d.dialect.time(r.CreatedAt), d.dialect.time(r.UpdatedAt)}
+		d.dialect.time(r.CreatedAt), d.dialect.time(r.UpdatedAt), r.Lease}
 	res, err := d.db.ExecContext(ctx, `
 INSERT INTO recordings (id, bucket, key, etag, size, duration, channels, sample_rate, team, worker, meeting_type,
-	recorded_on, batch, status, stage, reason, attempts, doc, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+	recorded_on, batch, status, stage, reason, attempts, doc, created_at, updated_at, lease)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 ON CONFLICT (id) DO UPDATE SET size = excluded.size, duration = excluded.duration, channels = excluded.channels,
 	sample_rate = excluded.sample_rate, team = excluded.team, worker = excluded.worker, meeting_type = excluded.meeting_type,
 	recorded_on = excluded.recorded_on, batch = excluded.batch, status = excluded.status, stage = excluded.stage,
-	reason = excluded.reason, attempts = excluded.attempts, doc = excluded.doc, updated_at = excluded.updated_at
+	reason = excluded.reason, attempts = excluded.attempts, doc = excluded.doc, updated_at = excluded.updated_at,
+	lease = excluded.lease
 WHERE `+where, params(append(args, extra...)...)...)
 	if err != nil {
 		return wrapDB(err, "save recording %s", r.ID)
@@ -305,7 +306,7 @@ func (d *DB) PutTranscript(ctx context.Context, t *hark.Transcript) error {
 		// lock makes concurrent replacements of one recording's segments
 		// take turns (on PostgreSQL a DELETE alone would miss rows another
 		// transaction is inserting).
-		if err := lockRecording(ctx, tx, `UPDATE recordings SET transcript_doc = $1 WHERE id = $2`, string(doc), t.RecordingID); err != nil {
+		if err := lockRecording(ctx, tx, `UPDATE recordings SET transcript_doc = $1 WHERE id = $2`, string(doc), t.RecordingID, t.Lease); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE recording_id = $1`, params(t.RecordingID)...); err != nil {
@@ -325,7 +326,7 @@ func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
 	}
 	return d.tx(ctx, "save tags "+a.RecordingID, func(tx *sql.Tx) error {
 		// The recording's row first, as in PutTranscript.
-		if err := lockRecording(ctx, tx, `UPDATE recordings SET annotations_doc = $1 WHERE id = $2`, string(doc), a.RecordingID); err != nil {
+		if err := lockRecording(ctx, tx, `UPDATE recordings SET annotations_doc = $1 WHERE id = $2`, string(doc), a.RecordingID, a.Lease); err != nil {
 			return err
 		}
 		review, err := readReview(ctx, tx, a.RecordingID)
@@ -343,9 +344,16 @@ func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
 }
 
 // lockRecording runs update, an UPDATE of one recording's row by id, and
-// returns ENOTFOUND when there is no such row.
-func lockRecording(ctx context.Context, tx *sql.Tx, update, doc, id string) error {
-	res, err := tx.ExecContext(ctx, update, params(doc, id)...)
+// returns ENOTFOUND when there is no such row. With lease > 0 the row must
+// also still hold that lease, else it returns ECONFLICT: a later attempt
+// owns the recording.
+func lockRecording(ctx context.Context, tx *sql.Tx, update, doc, id string, lease int) error {
+	args := []any{doc, id}
+	if lease > 0 {
+		update += ` AND lease = $3`
+		args = append(args, lease)
+	}
+	res, err := tx.ExecContext(ctx, update, params(args...)...)
 	if err != nil {
 		return err
 	}
@@ -353,10 +361,17 @@ func lockRecording(ctx context.Context, tx *sql.Tx, update, doc, id string) erro
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return notFound(id)
+	if n > 0 {
+		return nil
 	}
-	return nil
+	var cur int
+	switch err := tx.QueryRowContext(ctx, `SELECT lease FROM recordings WHERE id = $1`, params(id)...).Scan(&cur); {
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound(id)
+	case err != nil:
+		return err
+	}
+	return hark.Errorf(hark.ECONFLICT, "recording %s was taken over (lease %d); the results made under lease %d are dropped", id, cur, lease)
 }
 
 // insertBatch is how many rows one INSERT statement carries: few round

@@ -118,7 +118,7 @@ func (d *DB) PutReview(ctx context.Context, r *hark.ReviewDoc, prev int) error {
 		if err != nil {
 			return err
 		}
-		if err := lockRecording(ctx, tx, `UPDATE recordings SET review_state = $1 WHERE id = $2`, string(r.State), r.RecordingID); err != nil {
+		if err := lockRecording(ctx, tx, `UPDATE recordings SET review_state = $1 WHERE id = $2`, string(r.State), r.RecordingID, 0); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO reviews (recording_id, version, doc, updated_at) VALUES ($1, $2, $3, $4)

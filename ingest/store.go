@@ -1,13 +1,16 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -33,6 +36,9 @@ type StoreConfig struct {
 type Store struct {
 	client *minio.Client
 	cfg    StoreConfig
+	// unconditional is set once the store has answered a conditional
+	// write with NotImplemented: Create is then an ordinary Put.
+	unconditional atomic.Bool
 }
 
 var _ hark.ObjectStore = (*Store)(nil)
@@ -115,6 +121,31 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		return hark.ObjectInfo{}, s.wrap(err, "put %s", key)
 	}
 	return hark.ObjectInfo{Key: key, ETag: strings.Trim(info.ETag, `"`), Size: info.Size, ContentType: contentType, Metadata: lowerKeys(metadata)}, nil
+}
+
+// Create stores data at key only if no object is there yet (If-None-Match:
+// *), and returns ECONFLICT when one is. A store that does not implement
+// conditional writes answers NotImplemented once; after that Create is an
+// ordinary Put (the last writer wins, as before such writes existed).
+func (s *Store) Create(ctx context.Context, key string, data []byte, contentType string) (hark.ObjectInfo, error) {
+	if !s.unconditional.Load() {
+		opts := minio.PutObjectOptions{ContentType: contentType, PartSize: s.cfg.PartSize}
+		opts.SetMatchETagExcept("*")
+		info, err := s.client.PutObject(ctx, s.cfg.Bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+		if err == nil {
+			return hark.ObjectInfo{Key: key, ETag: strings.Trim(info.ETag, `"`), Size: info.Size, ContentType: contentType}, nil
+		}
+		resp := minio.ToErrorResponse(err)
+		switch {
+		case resp.StatusCode == http.StatusPreconditionFailed || resp.Code == "PreconditionFailed" || resp.Code == "ConditionalRequestConflict":
+			return hark.ObjectInfo{}, hark.WrapError(hark.ECONFLICT, err, "create %s: it exists already", key)
+		case resp.StatusCode == http.StatusNotImplemented || resp.Code == "NotImplemented":
+			s.unconditional.Store(true)
+		default:
+			return hark.ObjectInfo{}, s.wrap(err, "create %s", key)
+		}
+	}
+	return s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), contentType, nil)
 }
 
 // List calls fn for every object under prefix, in key order.

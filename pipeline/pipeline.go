@@ -191,20 +191,12 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	default:
 		return err
 	}
-	prev := rec.Attempts
 	rec.Status = hark.StatusTranscribing
 	rec.Attempts++
-	rec.UpdatedAt = p.cfg.Now()
-	if err := p.cfg.Index.ClaimRecording(ctx, rec, prev); err != nil {
-		if hark.ErrorCode(err) == hark.ECONFLICT {
-			log.Debug("another worker claimed the recording first")
-			return nil
-		}
+	if ok, err := p.claim(ctx, rec); !ok {
 		return err
 	}
-	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
-		return err
-	}
+	log = log.With("lease", rec.Lease)
 	log.Info("transcribing")
 	t, err := p.transcript(ctx, rec)
 	if hark.ErrorCode(err) == hark.ECONFLICT {
@@ -220,11 +212,9 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	rec.DurationSeconds = t.Audio.DurationSeconds
 	rec.Channels = t.Audio.Channels
 	rec.SampleRate = t.Audio.SampleRate
-	if err := p.owns(ctx, rec); err != nil {
-		return dropIfConflict(err)
-	}
+	t.Lease = rec.Lease
 	if err := p.cfg.Index.PutTranscript(ctx, t); err != nil {
-		return err
+		return dropIfConflict(err)
 	}
 	rec.Status = hark.StatusTranscribed
 	rec.UpdatedAt = p.cfg.Now()
@@ -303,7 +293,21 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	if err := p.owns(ctx, rec); err != nil {
 		return nil, err
 	}
-	if err := p.putJSON(ctx, hark.TranscriptKey(rec.ID), out); err != nil {
+	// The transcript is written once: of two attempts racing (one stalled
+	// past its ack wait, one that took over), the first one's stands and
+	// both go on with it, so the store and the index never disagree.
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, hark.WrapError(hark.EINTERNAL, err, "encode the transcript of %s", rec.ID)
+	}
+	if _, err := p.cfg.Store.Create(ctx, hark.TranscriptKey(rec.ID), data, "application/json"); hark.ErrorCode(err) == hark.ECONFLICT {
+		p.log.Info("another attempt stored the transcript first; going on with that one", "recording", rec.ID, "lease", rec.Lease)
+		var first hark.Transcript
+		if err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &first); err != nil {
+			return nil, err
+		}
+		return &first, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -396,13 +400,17 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	if (rec.Status == hark.StatusFailed && !(m.Force && rec.Stage == hark.StageAnnotate)) || (rec.Status == hark.StatusReady && !m.Force) {
 		return nil
 	}
-	if rec.Status != hark.StatusAnnotating {
-		rec.Status = hark.StatusAnnotating
-		rec.UpdatedAt = p.cfg.Now()
-		if err := p.saveRecording(ctx, rec); err != nil {
-			return dropIfConflict(err)
-		}
+	if rec.Status == hark.StatusAnnotating && !m.Force && d.Attempt() == 1 && p.cfg.Now().Sub(rec.UpdatedAt) < p.cfg.StaleAfter {
+		// Another message has it in hand; if that worker dies, its message
+		// is redelivered. This one is a duplicate.
+		log.Debug("duplicate message for a recording being annotated")
+		return nil
 	}
+	rec.Status = hark.StatusAnnotating
+	if ok, err := p.claim(ctx, rec); !ok {
+		return err
+	}
+	log = log.With("lease", rec.Lease)
 	var t hark.Transcript
 	if err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); err != nil {
 		if hark.ErrorCode(err) == hark.ENOTFOUND {
@@ -426,6 +434,7 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	}
 	a.Schema = hark.SchemaVersion
 	a.RecordingID = rec.ID
+	a.Lease = rec.Lease
 	if err := p.owns(ctx, rec); err != nil {
 		return dropIfConflict(err)
 	}
@@ -436,7 +445,7 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 		return err
 	}
 	if err := p.cfg.Index.PutAnnotations(ctx, a); err != nil {
-		return err
+		return dropIfConflict(err)
 	}
 	rec.Status = hark.StatusReady
 	rec.Stage, rec.Reason = "", ""
@@ -582,15 +591,37 @@ func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error
 	return p.cfg.Index.PutRecording(ctx, rec)
 }
 
+// claim takes the recording on for this attempt: it bumps the lease with a
+// compare-and-set in the index and writes the state to the object store.
+// It reports false, with a nil error, when another worker took it first.
+func (p *Pipeline) claim(ctx context.Context, rec *hark.Recording) (bool, error) {
+	prev := rec.Lease
+	rec.Lease++
+	rec.UpdatedAt = p.cfg.Now()
+	if err := p.cfg.Index.ClaimRecording(ctx, rec, prev); err != nil {
+		if hark.ErrorCode(err) == hark.ECONFLICT {
+			p.log.Debug("another worker took the recording on first", "recording", rec.ID)
+			return false, nil
+		}
+		return false, err
+	}
+	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // owns returns ECONFLICT when a newer attempt has taken the recording over,
-// so that a stalled worker's late results are never written.
+// so that a stalled worker's late results are not written. The index checks
+// the lease again in the same statement as each write (the check here
+// spares the object store a write that would be refused).
 func (p *Pipeline) owns(ctx context.Context, rec *hark.Recording) error {
 	cur, err := p.cfg.Index.Recording(ctx, rec.ID)
 	if err != nil {
 		return err
 	}
-	if cur.Attempts != rec.Attempts {
-		return hark.Errorf(hark.ECONFLICT, "recording %s: attempt %d was taken over by attempt %d", rec.ID, rec.Attempts, cur.Attempts)
+	if cur.Lease != rec.Lease {
+		return hark.Errorf(hark.ECONFLICT, "recording %s: lease %d was taken over by lease %d", rec.ID, rec.Lease, cur.Lease)
 	}
 	return nil
 }

@@ -1,0 +1,242 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/index"
+	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/pipeline"
+	"github.com/harkworks/hark/s3server"
+)
+
+// These tests stall one attempt at the worst moment — after it checked that
+// it still owns the recording and before it writes — let a second attempt
+// take the recording over and finish, then let the first go on. Its late
+// results must not replace the second's. The servers are real: the S3
+// server hark embeds, SQLite, and nats-server with JetStream.
+
+// delivery is one queue delivery as a stage sees it.
+type delivery struct {
+	data    []byte
+	attempt int
+}
+
+func (d delivery) Data() []byte      { return d.data }
+func (d delivery) Attempt() int      { return d.attempt }
+func (d delivery) Final() bool       { return false }
+func (d delivery) InProgress() error { return nil }
+
+// varyingEngine reads the audio and returns a transcript that says which
+// call made it, as a speech engine that is not deterministic would.
+type varyingEngine struct{ calls atomic.Int32 }
+
+func (e *varyingEngine) Name() string { return "varying" }
+func (e *varyingEngine) Transcribe(_ context.Context, in hark.EngineInput) (*hark.Transcript, error) {
+	if _, err := io.Copy(io.Discard, in.Audio); err != nil {
+		return nil, err
+	}
+	n := e.calls.Add(1)
+	return &hark.Transcript{Engine: "varying", Audio: hark.AudioInfo{Format: "pcm16", Channels: 1, SampleRate: 16000, DurationSeconds: 4},
+		Segments: []hark.Segment{{Start: 0, End: 4, Speaker: "Worker", Role: hark.RoleWorker, Text: fmt.Sprintf("take %d", n)}}}, nil
+}
+
+// varyingTagger tags the first turn with a different code on each call, as
+// a language-model tagger might.
+type varyingTagger struct{ calls atomic.Int32 }
+
+func (t *varyingTagger) Name() string { return "varying" }
+func (t *varyingTagger) Tag(_ context.Context, tr *hark.Transcript) (*hark.Annotations, error) {
+	code := "open_question"
+	if t.calls.Add(1) > 1 {
+		code = "reflective_listening"
+	}
+	return &hark.Annotations{Codebook: "test", CodebookVersion: "1", Tagger: "varying", Tags: []hark.Tag{{
+		Segment: 0, Code: code, Start: 0, End: len(tr.Segments[0].Text), Evidence: tr.Segments[0].Text,
+		Confidence: 1, Source: hark.SourceLLM, Review: hark.ReviewPending}}}, nil
+}
+
+// stallingStore holds the first write of a key that matches until released.
+type stallingStore struct {
+	hark.ObjectStore
+	match   func(key string) bool
+	stalled atomic.Bool // only the first matching write waits
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func newStallingStore(s hark.ObjectStore) *stallingStore {
+	return &stallingStore{ObjectStore: s, match: func(string) bool { return false }}
+}
+
+// stallNext makes the next write of a key that match accepts wait.
+func (s *stallingStore) stallNext(match func(string) bool) {
+	s.match = match
+	s.stalled.Store(false)
+	s.arrived, s.release = make(chan struct{}), make(chan struct{})
+}
+
+func (s *stallingStore) stall(key string) {
+	if !s.match(key) || !s.stalled.CompareAndSwap(false, true) {
+		return
+	}
+	close(s.arrived)
+	<-s.release
+}
+
+func (s *stallingStore) Put(ctx context.Context, key string, r io.Reader, size int64, ct string, meta map[string]string) (hark.ObjectInfo, error) {
+	s.stall(key)
+	return s.ObjectStore.Put(ctx, key, r, size, ct, meta)
+}
+
+func (s *stallingStore) Create(ctx context.Context, key string, data []byte, ct string) (hark.ObjectInfo, error) {
+	s.stall(key)
+	return s.ObjectStore.Create(ctx, key, data, ct)
+}
+
+func TestStalledAttemptIsFenced(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv, err := s3server.Start(ctx, s3server.Config{Dir: filepath.Join(dir, "s3"), Addr: "127.0.0.1:0", AccessKey: "hark-test", SecretKey: "hark-test-secret-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	st, err := ingest.NewStore(ingest.StoreConfig{Endpoint: srv.URL(), AccessKey: "hark-test", SecretKey: "hark-test-secret-key", Bucket: "recordings", Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := ingest.StartNATSServer(ingest.NATSServerConfig{StoreDir: filepath.Join(dir, "nats"), Host: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Close)
+	q, err := ingest.Connect(ctx, ingest.QueueConfig{URL: ns.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	if _, err := q.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := index.OpenSQLite(ctx, filepath.Join(dir, "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	store := newStallingStore(st)
+	p := pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Engine: &varyingEngine{}, Tagger: &varyingTagger{},
+		Logger: slog.New(slog.DiscardHandler)})
+
+	audio := []byte("RIFF audio bytes the engine reads but does not parse")
+	info, err := st.Put(ctx, "north/visit.wav", bytes.NewReader(audio), int64(len(audio)), "audio/wav", map[string]string{pipeline.MetaTeam: "north"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.Metadata = map[string]string{pipeline.MetaTeam: "north"}
+	id := hark.RecordingID("recordings", info.Key, info.ETag)
+	event := ingest.NewUploadEvent("recordings", info, time.Now())
+
+	// runStalled starts the first attempt, waits until it stalls at a write,
+	// runs the second attempt to the end, then lets the first go on.
+	runStalled := func(handle func(context.Context, hark.Delivery) error, data []byte, match func(string) bool) {
+		t.Helper()
+		store.stallNext(match)
+		first := make(chan error, 1)
+		go func() { first <- handle(ctx, delivery{data: data, attempt: 1}) }()
+		select {
+		case <-store.arrived:
+		case err := <-first:
+			t.Fatalf("the first attempt ended before it stalled: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the first attempt never reached the write")
+		}
+		// The first attempt's worker has stalled past its ack wait: the
+		// queue delivers the message again, to another worker.
+		if err := handle(ctx, delivery{data: data, attempt: 2}); err != nil {
+			t.Fatalf("the attempt that took over: %v", err)
+		}
+		close(store.release)
+		if err := <-first; err != nil {
+			t.Fatalf("the stalled attempt, when it went on: %v (want it dropped quietly)", err)
+		}
+	}
+
+	t.Run("transcribe", func(t *testing.T) {
+		runStalled(p.Transcribe, event, func(key string) bool { return key == hark.TranscriptKey(id) })
+		rec, err := idx.Recording(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Status != hark.StatusTranscribed || rec.Attempts != 2 || rec.Lease != 2 {
+			t.Fatalf("recording: %s, attempts %d, lease %d; want transcribed, 2, 2", rec.Status, rec.Attempts, rec.Lease)
+		}
+		s, err := idx.Session(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored hark.Transcript
+		readJSON(t, st, hark.TranscriptKey(id), &stored)
+		// The second attempt stored its transcript first ("take 2"); the
+		// stalled one's ("take 1") is in neither place.
+		if got := s.Transcript.Segments[0].Text; got != "take 2" {
+			t.Errorf("index transcript %q, want the attempt that took over's", got)
+		}
+		if got := stored.Segments[0].Text; got != "take 2" {
+			t.Errorf("stored transcript %q, want the attempt that took over's", got)
+		}
+	})
+
+	t.Run("annotate", func(t *testing.T) {
+		msg, _ := json.Marshal(pipeline.TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: id})
+		// Stall the first attempt after its tags are made and its ownership
+		// checked: at its first write of the annotations.
+		runStalled(p.Annotate, msg, func(key string) bool { return strings.HasPrefix(key, hark.ResultsPrefix+id+"/annotations") })
+		rec, err := idx.Recording(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Status != hark.StatusReady || rec.Lease != 4 || rec.Attempts != 2 {
+			t.Fatalf("recording: %s, lease %d, attempts %d; want ready, 4, 2", rec.Status, rec.Lease, rec.Attempts)
+		}
+		s, err := idx.Session(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Annotations.Tags) != 1 || s.Annotations.Tags[0].Code != "reflective_listening" {
+			t.Errorf("index tags %+v, want only the attempt that took over's (reflective_listening)", s.Annotations.Tags)
+		}
+		counts, err := idx.TagCounts(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts["open_question"] != 0 || counts["reflective_listening"] != 1 {
+			t.Errorf("tag counts %v: the stalled attempt's tag was counted", counts)
+		}
+	})
+}
+
+func readJSON(t *testing.T, s hark.ObjectStore, key string, v any) {
+	t.Helper()
+	r, _, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := json.NewDecoder(r).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
