@@ -23,15 +23,17 @@ import (
 // harkFlags is every subcommand's own flags, from `hark <cmd> --help`
 // (cmd/hark). Keep it in step with cmd/hark when a flag is added or renamed.
 var harkFlags = map[string][]string{
-	"up":        {"bucket", "codebook", "concurrency", "http", "nats-listen", "reconcile-interval", "s3-listen"},
-	"upload":    {"bucket", "engine", "manifest", "meeting-type", "nats", "prefix", "recorded-on", "s3", "team", "worker", "worker-channel", "worker-speaker"},
-	"status":    {"batch", "db", "json", "watch"},
-	"reindex":   {"bucket", "db", "nats", "s3"},
-	"worker":    {"ack-wait", "bucket", "codebook", "concurrency", "db", "http", "max-deliver", "nats", "reconcile-interval", "replicas", "s3", "stages"},
-	"serve":     {"codebook", "db", "http"},
+	"up": {"bucket", "codebook", "concurrency", "http", "nats-listen", "oidc-client-id", "oidc-issuer", "oidc-name", "oidc-redirect-url", "oidc-role-prefix", "oidc-roles-claim", "oidc-scopes", "oidc-team-prefix", "oidc-teams-claim",
+		"reconcile-interval", "s3-listen", "secure-cookies"},
+	"upload":  {"bucket", "engine", "manifest", "meeting-type", "nats", "prefix", "recorded-on", "s3", "team", "worker", "worker-channel", "worker-speaker"},
+	"status":  {"batch", "db", "json", "watch"},
+	"reindex": {"bucket", "db", "nats", "s3"},
+	"worker":  {"ack-wait", "bucket", "codebook", "concurrency", "db", "hold-for", "http", "max-deliver", "nats", "reconcile-interval", "replicas", "s3", "stages"},
+	"serve": {"bucket", "codebook", "db", "http", "nats", "oidc-client-id", "oidc-issuer", "oidc-name", "oidc-redirect-url", "oidc-role-prefix", "oidc-roles-claim", "oidc-scopes", "oidc-team-prefix", "oidc-teams-claim",
+		"s3", "secure-cookies"},
 	"store":     {"listen", "nats", "root"},
 	"setup":     {"ack-wait", "bucket", "max-deliver", "minio", "nats", "replicas", "s3"},
-	"reconcile": {"bucket", "nats", "s3"},
+	"reconcile": {"bucket", "db", "nats", "s3", "stale-after"},
 	"retry":     {"batch", "bucket", "db", "nats", "s3"},
 }
 
@@ -39,7 +41,7 @@ var harkFlags = map[string][]string{
 var harkGlobalFlags = []string{"data-dir", "log-level", "help", "h"}
 
 // harkBoolFlags take no value.
-var harkBoolFlags = []string{"minio", "json", "watch", "help", "h"}
+var harkBoolFlags = []string{"minio", "json", "watch", "secure-cookies", "help", "h"}
 
 // harkPositional are the subcommands that take arguments besides flags
 // (upload PATH..., retry RECORDING...); the others refuse them.

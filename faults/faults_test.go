@@ -262,12 +262,14 @@ func TestNATSRestartMidBatch(t *testing.T) {
 	h.logAttempts()
 }
 
-// The S3 store stopped for about 12 s while workers fetch: they back off
-// without using up their deliveries, then finish, and the store ends up
+// The S3 store stopped for a minute while workers fetch. With three
+// deliveries a message would be given up on after 1 s + 2 s of backoff; the
+// workers instead hold the messages they have while the store is down
+// (ingest.Queue.HoldWhileDown), then finish them, and the store ends up
 // agreeing with the index. (Stopping the store just as a recording becomes
 // ready catches the gap TestStoreRefusesFinalWrite shows every time.)
 func TestStoreDownMidBatch(t *testing.T) {
-	h := newHarness(t, options{AckWait: 3 * time.Second})
+	h := newHarness(t, options{AckWait: 3 * time.Second, MaxDeliver: 3})
 	a := h.startWorker("a", workerOpts{Delay: 2 * time.Second})
 	b := h.startWorker("b", workerOpts{Delay: 2 * time.Second})
 	h.uploadBatch("s3", 9, nil)
@@ -275,10 +277,10 @@ func TestStoreDownMidBatch(t *testing.T) {
 	down := time.Now()
 	h.stopS3()
 	t.Logf("the S3 server took %s to stop", time.Since(down).Round(time.Millisecond))
-	h.eventually(30*time.Second, "a worker to meet the store down and retry", func() (bool, string) {
-		return strings.Contains(a.log()+b.log(), "retrying later"), ""
+	h.eventually(30*time.Second, "a worker to meet the store down and hold its message", func() (bool, string) {
+		return strings.Contains(a.log()+b.log(), "holding the message"), ""
 	})
-	time.Sleep(time.Until(down.Add(12 * time.Second)))
+	time.Sleep(time.Until(down.Add(time.Minute)))
 	h.startS3()
 	t.Logf("the S3 server was down for %s", time.Since(down).Round(time.Millisecond))
 	h.expectAnyAttempts()
@@ -292,8 +294,8 @@ func TestStoreDownMidBatch(t *testing.T) {
 	}
 }
 
-// PostgreSQL stopped and started in the middle of a batch: every recording
-// finishes. It needs PostgreSQL and runs on a cluster of its own.
+// PostgreSQL stopped and started in the middle of a batch: the workers hold
+// the messages they have until it is back, and every recording finishes. It needs PostgreSQL and runs on a cluster of its own.
 func TestPostgresRestartMidBatch(t *testing.T) {
 	if os.Getenv("HARK_TEST_POSTGRES") == "" {
 		t.Skip("HARK_TEST_POSTGRES is not set: this test needs PostgreSQL (see docs/TESTING.md)")
@@ -306,8 +308,8 @@ func TestPostgresRestartMidBatch(t *testing.T) {
 	h.waitReady(1, time.Minute)
 	down := time.Now()
 	pg.stop()
-	h.eventually(30*time.Second, "a worker to meet the database down and retry", func() (bool, string) {
-		return strings.Contains(a.log()+b.log(), "retrying later"), ""
+	h.eventually(30*time.Second, "a worker to meet the database down and hold its message", func() (bool, string) {
+		return strings.Contains(a.log()+b.log(), "holding the message"), ""
 	})
 	time.Sleep(time.Until(down.Add(5 * time.Second)))
 	pg.start()

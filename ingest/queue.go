@@ -63,6 +63,26 @@ type Queue struct {
 	cfg QueueConfig
 	nc  *nats.Conn
 	js  jetstream.JetStream
+
+	// depends and holdFor: see HoldWhileDown.
+	depends func(context.Context) error
+	holdFor time.Duration
+}
+
+// HoldWhileDown makes Run keep a message whose handler failed for a reason
+// that may pass (EUNAVAILABLE) while depends reports a dependency down (the
+// object store, the index): the message stays in progress with this worker,
+// which waits for the dependency and then runs the handler again, instead
+// of sending it back to the queue, where each redelivery counts towards
+// MaxDeliver. An outage longer than the queue's backoff then no longer
+// marks recordings failed. A message is held for at most max in all
+// (default 15 minutes), then it goes back to the queue as before. Call it
+// before Run.
+func (q *Queue) HoldWhileDown(depends func(context.Context) error, max time.Duration) {
+	if max <= 0 {
+		max = 15 * time.Minute
+	}
+	q.depends, q.holdFor = depends, max
 }
 
 var _ hark.Publisher = (*Queue)(nil)
@@ -217,7 +237,24 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 			}
 		}
 	}()
+	if q.depends != nil {
+		// On its last delivery a handler records a failure instead of
+		// asking for a retry; while a dependency is down and the message
+		// may still be held, it is not the last.
+		start := time.Now()
+		d.holdOver = func() bool { return time.Since(start) >= q.holdFor }
+		d.mayHold = func() bool { return !d.holdOver() && q.down(workCtx) }
+	}
 	err := h(workCtx, d)
+	for hark.IsTemporary(err) && d.mayHold != nil && d.mayHold() {
+		log.Warn("holding the message: a dependency is down", "attempt", d.attempt, "err", err)
+		if !q.waitForDependencies(ctx, log, d) {
+			break
+		}
+		log.Info("dependencies are back: running the message again", "attempt", d.attempt)
+		d.reruns++
+		err = h(workCtx, d)
+	}
 	switch {
 	case err == nil:
 		if aerr := msg.Ack(); aerr != nil {
@@ -230,6 +267,38 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 	default:
 		log.Info("gave up on message", "attempt", d.attempt, "reason", hark.ErrorMessage(err))
 		_ = msg.Term()
+	}
+}
+
+// down asks whether a dependency is down, giving it 5 seconds to answer.
+func (q *Queue) down(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return q.depends(ctx) != nil
+}
+
+// waitForDependencies waits until the dependencies answer, and reports
+// whether to run the handler again: when they answer, and once more when
+// the hold has run out (on its last delivery the handler then records the
+// failure and its reason). False when the worker is stopping: the message
+// goes back to the queue.
+func (q *Queue) waitForDependencies(ctx context.Context, log *slog.Logger, d *delivery) bool {
+	wait := 500 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping: sending a held message back to the queue", "attempt", d.attempt)
+			return false
+		case <-time.After(wait):
+		}
+		if !q.down(ctx) {
+			return true
+		}
+		if d.holdOver() {
+			log.Warn("held the message as long as allowed: trying it once more", "attempt", d.attempt, "held_for", q.holdFor)
+			return true
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
 
@@ -256,11 +325,21 @@ type delivery struct {
 	msg        jetstream.Msg
 	attempt    int
 	maxDeliver int
+	// mayHold reports whether the message would be held, were its handler
+	// to fail now; nil when the queue holds nothing. holdOver reports
+	// whether it has been held as long as allowed.
+	mayHold, holdOver func() bool
+	// reruns counts the runs of the handler after a hold. Each counts as
+	// an attempt: the handler must not take its own earlier run for
+	// another worker's.
+	reruns int
 }
 
-func (d *delivery) Data() []byte      { return d.msg.Data() }
-func (d *delivery) Attempt() int      { return d.attempt }
-func (d *delivery) Final() bool       { return d.maxDeliver > 0 && d.attempt >= d.maxDeliver }
+func (d *delivery) Data() []byte { return d.msg.Data() }
+func (d *delivery) Attempt() int { return d.attempt + d.reruns }
+func (d *delivery) Final() bool {
+	return d.maxDeliver > 0 && d.attempt >= d.maxDeliver && (d.mayHold == nil || !d.mayHold())
+}
 func (d *delivery) InProgress() error { return d.msg.InProgress() }
 
 // Pending returns how many messages of the named consumer are waiting or

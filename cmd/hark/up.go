@@ -175,6 +175,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err := u.web.Start(); err != nil {
 		return nil, err
 	}
+	u.queue.HoldWhileDown(readiness(store.Ready, u.idx.Ready), 0)
 	u.stages = startStages(ctx, stagesConfig{
 		Names:       []string{ingest.ConsumerTranscribe, ingest.ConsumerAnnotate},
 		Concurrency: cfg.Concurrency, ReconcileInterval: cfg.ReconcileInterval,
