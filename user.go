@@ -123,4 +123,18 @@ type Accounts interface {
 	DeleteUserSessions(ctx context.Context, userID string) error
 	Audit(ctx context.Context, e *AuditEntry) error
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	SignInFailures
+}
+
+// SignInFailures keeps failed sign-ins, so that every web server of a
+// deployment counts them together.
+type SignInFailures interface {
+	// SignInFailed records a failed sign-in for key (a name or an
+	// address) at at, and forgets every failure from before forgetBefore.
+	SignInFailed(ctx context.Context, key string, at, forgetBefore time.Time) error
+	// SignInFailuresSince returns the times of key's failures since since,
+	// oldest first.
+	SignInFailuresSince(ctx context.Context, key string, since time.Time) ([]time.Time, error)
+	// ClearSignInFailures forgets key's failures (after a sign-in).
+	ClearSignInFailures(ctx context.Context, key string) error
 }

@@ -31,7 +31,8 @@ type Config struct {
 	// over HTTPS (directly or behind a TLS proxy).
 	SecureCookies bool
 	// Limiter limits failed sign-ins. Default: 5 failures per 15 minutes
-	// per name and per address.
+	// per name and per address, counted in Accounts, so that every web
+	// server of a deployment shares the limit.
 	Limiter *Limiter
 	Logger  *slog.Logger
 	// Now returns the time; tests may stub it.
@@ -52,7 +53,7 @@ func New(cfg Config) *Service {
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	if cfg.Limiter == nil {
-		cfg.Limiter = NewLimiter(5, 15*time.Minute)
+		cfg.Limiter = NewLimiter(cfg.Accounts, 5, 15*time.Minute)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -80,7 +81,11 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	now := s.cfg.Now()
 	keys := []string{"name:" + strings.ToLower(name), "addr:" + clientAddr(r)}
 	for _, k := range keys {
-		if ok, until := s.cfg.Limiter.Allowed(k, now); !ok {
+		ok, until, err := s.cfg.Limiter.Allowed(ctx, k, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return nil, hark.Errorf(hark.EINVALID, "too many failed sign-ins: try again after %s", until.Format("15:04"))
 		}
 	}
@@ -93,13 +98,17 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 			CheckPassword(s.dummyHash(), password)
 		}
 		for _, k := range keys {
-			s.cfg.Limiter.Failed(k, now)
+			if err := s.cfg.Limiter.Failed(ctx, k, now); err != nil {
+				s.log.Warn("record a failed sign-in", "err", err)
+			}
 		}
 		s.audit(ctx, name, "sign-in-failed", "")
 		return nil, errSignIn
 	}
 	for _, k := range keys {
-		s.cfg.Limiter.Succeeded(k)
+		if err := s.cfg.Limiter.Succeeded(ctx, k); err != nil {
+			s.log.Warn("clear failed sign-ins", "err", err)
+		}
 	}
 	if err := s.StartSession(ctx, w, u); err != nil {
 		return nil, err

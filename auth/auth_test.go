@@ -2,13 +2,17 @@ package auth
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/index"
 )
 
 func TestPasswordHash(t *testing.T) {
@@ -42,28 +46,86 @@ func TestPasswordHash(t *testing.T) {
 }
 
 func TestLimiter(t *testing.T) {
-	l := NewLimiter(3, time.Minute)
+	ctx := context.Background()
+	l := NewLimiter(MemoryFailures(), 3, time.Minute)
+	allowed := func(key string, at time.Time) (bool, time.Time) {
+		t.Helper()
+		ok, until, err := l.Allowed(ctx, key, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, until
+	}
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if ok, _ := l.Allowed("k", now); !ok {
+		if ok, _ := allowed("k", now); !ok {
 			t.Fatalf("refused after %d failures", i)
 		}
-		l.Failed("k", now)
+		_ = l.Failed(ctx, "k", now)
 	}
-	ok, until := l.Allowed("k", now.Add(30*time.Second))
+	ok, until := allowed("k", now.Add(30*time.Second))
 	if ok || !until.Equal(now.Add(time.Minute)) {
 		t.Fatalf("after 3 failures: allowed=%v until %v", ok, until)
 	}
-	if ok, _ := l.Allowed("other", now); !ok {
+	if ok, _ := allowed("other", now); !ok {
 		t.Fatal("another key is limited too")
 	}
-	if ok, _ := l.Allowed("k", now.Add(61*time.Second)); !ok {
+	if ok, _ := allowed("k", now.Add(61*time.Second)); !ok {
 		t.Fatal("still refused after the window")
 	}
-	l.Failed("k", now)
-	l.Succeeded("k")
-	if ok, _ := l.Allowed("k", now); !ok {
+	_ = l.Failed(ctx, "k", now)
+	_ = l.Succeeded(ctx, "k")
+	if ok, _ := allowed("k", now); !ok {
 		t.Fatal("a success did not clear the failures")
+	}
+}
+
+// Two web servers over one index share the sign-in limit: failures at one
+// count at the other, and a restart forgets nothing.
+func TestSignInLimitShared(t *testing.T) {
+	ctx := context.Background()
+	idx, err := index.OpenSQLite(ctx, filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	h, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.PutUser(ctx, &hark.User{ID: "u_1", Name: "sam", Role: hark.RoleCoach, PasswordHash: h, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	replica := func() *Service {
+		return New(Config{Accounts: idx, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	}
+	a, b := replica(), replica()
+	signIn := func(s *Service, addr, password string) error {
+		r := httptest.NewRequest(http.MethodPost, "/signin", nil)
+		r.RemoteAddr = addr + ":5000"
+		_, err := s.SignIn(ctx, httptest.NewRecorder(), r, "sam", password)
+		return err
+	}
+	// Five wrong passwords, from five addresses, spread over two servers.
+	for i := range 5 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		if err := signIn(s, fmt.Sprintf("10.0.0.%d", i), "wrong"); err == nil || strings.Contains(err.Error(), "too many") {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	for _, s := range []*Service{a, b, replica()} {
+		err := signIn(s, "10.0.0.99", "correct horse battery staple")
+		if err == nil || !strings.Contains(err.Error(), "too many failed sign-ins") {
+			t.Fatalf("the right password after five failures across servers: %v, want refused", err)
+		}
+	}
+	now = now.Add(16 * time.Minute)
+	if err := signIn(b, "10.0.0.99", "correct horse battery staple"); err != nil {
+		t.Fatalf("after the window: %v", err)
 	}
 }
 

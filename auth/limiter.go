@@ -1,61 +1,90 @@
 package auth
 
 import (
+	"context"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/harkworks/hark"
 )
 
 // Limiter refuses sign-in attempts for a key (a name and an address) after
-// too many failures within a window. It is per process: with several web
-// replicas the effective limit is multiplied by their number.
+// too many failures within a window. It counts failures where its store
+// keeps them: in the index, every `hark serve` of a deployment shares the
+// limit (NewLimiter with the index); MemoryFailures keeps them in one
+// process.
 type Limiter struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
-	max      int
-	window   time.Duration
+	store  hark.SignInFailures
+	max    int
+	window time.Duration
 }
 
-// NewLimiter allows max failures per key within window.
-func NewLimiter(max int, window time.Duration) *Limiter {
-	return &Limiter{failures: map[string][]time.Time{}, max: max, window: window}
+// NewLimiter allows max failures per key within window, counted in store.
+func NewLimiter(store hark.SignInFailures, max int, window time.Duration) *Limiter {
+	return &Limiter{store: store, max: max, window: window}
 }
 
 // Allowed reports whether key may try now, and if not, when it may.
-func (l *Limiter) Allowed(key string, now time.Time) (bool, time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	recent := l.prune(key, now)
-	if len(recent) < l.max {
-		return true, time.Time{}
+func (l *Limiter) Allowed(ctx context.Context, key string, now time.Time) (bool, time.Time, error) {
+	recent, err := l.store.SignInFailuresSince(ctx, key, now.Add(-l.window))
+	if err != nil || len(recent) < l.max {
+		return err == nil, time.Time{}, err
 	}
-	return false, recent[0].Add(l.window)
+	return false, recent[len(recent)-l.max].Add(l.window), nil
 }
 
 // Failed records a failed attempt.
-func (l *Limiter) Failed(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failures[key] = append(l.prune(key, now), now)
+func (l *Limiter) Failed(ctx context.Context, key string, now time.Time) error {
+	return l.store.SignInFailed(ctx, key, now, now.Add(-l.window))
 }
 
 // Succeeded forgets the key's failures.
-func (l *Limiter) Succeeded(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, key)
+func (l *Limiter) Succeeded(ctx context.Context, key string) error {
+	return l.store.ClearSignInFailures(ctx, key)
 }
 
-func (l *Limiter) prune(key string, now time.Time) []time.Time {
-	f := l.failures[key]
-	i := 0
-	for i < len(f) && now.Sub(f[i]) >= l.window {
-		i++
+// MemoryFailures keeps failed sign-ins in this process only.
+func MemoryFailures() hark.SignInFailures {
+	return &memoryFailures{failures: map[string][]time.Time{}}
+}
+
+type memoryFailures struct {
+	mu       sync.Mutex
+	failures map[string][]time.Time
+}
+
+func (m *memoryFailures) SignInFailed(_ context.Context, key string, at, forgetBefore time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, f := range m.failures {
+		f = slices.DeleteFunc(f, func(t time.Time) bool { return t.Before(forgetBefore) })
+		if len(f) == 0 {
+			delete(m.failures, k)
+		} else {
+			m.failures[k] = f
+		}
 	}
-	f = f[i:]
-	if len(f) == 0 {
-		delete(l.failures, key)
-	} else {
-		l.failures[key] = f
+	m.failures[key] = append(m.failures[key], at)
+	slices.SortFunc(m.failures[key], time.Time.Compare)
+	return nil
+}
+
+func (m *memoryFailures) SignInFailuresSince(_ context.Context, key string, since time.Time) ([]time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []time.Time
+	for _, t := range m.failures[key] {
+		if !t.Before(since) {
+			out = append(out, t)
+		}
 	}
-	return f
+	return out, nil
+}
+
+func (m *memoryFailures) ClearSignInFailures(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.failures, key)
+	return nil
 }

@@ -256,3 +256,43 @@ func (d *DB) AuditLog(ctx context.Context, f hark.AuditFilter) ([]hark.AuditEntr
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// SignInFailed records a failed sign-in and forgets the failures older than
+// forgetBefore.
+func (d *DB) SignInFailed(ctx context.Context, key string, at, forgetBefore time.Time) error {
+	return d.tx(ctx, "record a failed sign-in", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sign_in_failures WHERE at < $1`, params(d.dialect.time(forgetBefore))...); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)`, params(key, d.dialect.time(at))...)
+		return err
+	})
+}
+
+// SignInFailuresSince returns the times of key's failed sign-ins since
+// since, oldest first.
+func (d *DB) SignInFailuresSince(ctx context.Context, key string, since time.Time) ([]time.Time, error) {
+	var out []time.Time
+	err := d.read(ctx, "read failed sign-ins", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT at FROM sign_in_failures WHERE key = $1 AND at >= $2 ORDER BY at`, params(key, d.dialect.time(since))...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var at nullTime
+			if err := rows.Scan(&at); err != nil {
+				return err
+			}
+			out = append(out, at.Time)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// ClearSignInFailures forgets key's failed sign-ins.
+func (d *DB) ClearSignInFailures(ctx context.Context, key string) error {
+	_, err := d.db.ExecContext(ctx, `DELETE FROM sign_in_failures WHERE key = $1`, params(key)...)
+	return wrapDB(err, "clear failed sign-ins")
+}

@@ -27,6 +27,7 @@ func runConformance(t *testing.T, newDSN func(t *testing.T) string) {
 		{"PutRecordingKeepsTranscriptAndTags", testPutRecordingKeepsTranscriptAndTags},
 		{"PutRecordingFenced", testPutRecordingFenced},
 		{"ResultsFenced", testResultsFenced},
+		{"SignInFailures", testSignInFailures},
 		{"ClaimRecording", testClaimRecording},
 		{"ClaimRecordingRace", testClaimRecordingRace},
 		{"RecordingNotFound", testRecordingNotFound},
@@ -994,6 +995,44 @@ func testResultsFenced(t *testing.T, db *DB) {
 	}
 	if err := db.PutTranscript(ctx, &hark.Transcript{RecordingID: r.ID, Engine: "e", Segments: seg("rebuilt")}); err != nil {
 		t.Fatalf("an unfenced transcript (reindex): %v", err)
+	}
+}
+
+func testSignInFailures(t *testing.T, db *DB) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for i, key := range []string{"name:sam", "name:sam", "addr:10.0.0.1", "name:sam"} {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		if err := db.SignInFailed(ctx, key, at, at.Add(-15*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.SignInFailuresSince(ctx, "name:sam", t0.Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].Equal(t0.Add(time.Minute)) || !got[1].Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("failures of name:sam since 10:00:30: %v, want 10:01 and 10:03, oldest first", got)
+	}
+	// A failure 20 minutes on forgets those older than its window.
+	late := t0.Add(20 * time.Minute)
+	if err := db.SignInFailed(ctx, "addr:10.0.0.2", late, late.Add(-15*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.SignInFailuresSince(ctx, "name:sam", t0.Add(-time.Hour)); len(got) != 0 {
+		t.Fatalf("failures outside the window were kept: %v", got)
+	}
+	if err := db.SignInFailed(ctx, "name:sam", late, late.Add(-15*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ClearSignInFailures(ctx, "name:sam"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.SignInFailuresSince(ctx, "name:sam", t0); len(got) != 0 {
+		t.Fatalf("cleared failures remain: %v", got)
+	}
+	if got, _ := db.SignInFailuresSince(ctx, "addr:10.0.0.2", t0); len(got) != 1 {
+		t.Fatalf("clearing one key cleared another: %v", got)
 	}
 }
 
