@@ -61,9 +61,10 @@ type Annotations struct {
 	// code, the reflection-to-question ratio, talk time per role.
 	Metrics *SessionMetrics `json:"metrics,omitempty"`
 	// Lease is the recording's lease under which these annotations were
-	// made: the index refuses them (ECONFLICT) once another attempt has
-	// taken the recording over. 0 skips the check (hark reindex).
-	Lease int `json:"-"`
+	// made: the index and the object store refuse them (ECONFLICT) once
+	// another attempt has taken the recording over. 0 skips the index's
+	// check (hark reindex).
+	Lease int `json:"lease,omitempty"`
 }
 
 // TaggerUsage is the requests and tokens a language-model tagger used.

@@ -60,6 +60,11 @@ type ObjectStore interface {
 	// *), so that of two writers racing, the first one's object stands. A
 	// store without conditional writes makes it an ordinary Put.
 	Create(ctx context.Context, key string, data []byte, contentType string) (ObjectInfo, error)
+	// Replace stores data at key only if the object there still has the
+	// ETag etag, and returns ECONFLICT when it has changed or is gone
+	// (If-Match): a compare-and-set. A store without conditional writes
+	// makes it an ordinary Put.
+	Replace(ctx context.Context, key string, data []byte, contentType, etag string) (ObjectInfo, error)
 	// List calls fn for every object whose key starts with prefix.
 	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
 }

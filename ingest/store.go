@@ -128,9 +128,21 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 // conditional writes answers NotImplemented once; after that Create is an
 // ordinary Put (the last writer wins, as before such writes existed).
 func (s *Store) Create(ctx context.Context, key string, data []byte, contentType string) (hark.ObjectInfo, error) {
+	return s.putIf(ctx, key, data, contentType, func(o *minio.PutObjectOptions) { o.SetMatchETagExcept("*") })
+}
+
+// Replace stores data at key only if the object there still has the ETag
+// etag (If-Match), and returns ECONFLICT when it has changed or is gone. On
+// a store without conditional writes it is an ordinary Put.
+func (s *Store) Replace(ctx context.Context, key string, data []byte, contentType, etag string) (hark.ObjectInfo, error) {
+	return s.putIf(ctx, key, data, contentType, func(o *minio.PutObjectOptions) { o.SetMatchETag(etag) })
+}
+
+// putIf is a conditional PutObject; cond sets its precondition.
+func (s *Store) putIf(ctx context.Context, key string, data []byte, contentType string, cond func(*minio.PutObjectOptions)) (hark.ObjectInfo, error) {
 	if !s.unconditional.Load() {
 		opts := minio.PutObjectOptions{ContentType: contentType, PartSize: s.cfg.PartSize}
-		opts.SetMatchETagExcept("*")
+		cond(&opts)
 		info, err := s.client.PutObject(ctx, s.cfg.Bucket, key, bytes.NewReader(data), int64(len(data)), opts)
 		if err == nil {
 			return hark.ObjectInfo{Key: key, ETag: strings.Trim(info.ETag, `"`), Size: info.Size, ContentType: contentType}, nil
@@ -138,11 +150,13 @@ func (s *Store) Create(ctx context.Context, key string, data []byte, contentType
 		resp := minio.ToErrorResponse(err)
 		switch {
 		case resp.StatusCode == http.StatusPreconditionFailed || resp.Code == "PreconditionFailed" || resp.Code == "ConditionalRequestConflict":
-			return hark.ObjectInfo{}, hark.WrapError(hark.ECONFLICT, err, "create %s: it exists already", key)
+			return hark.ObjectInfo{}, hark.WrapError(hark.ECONFLICT, err, "write %s: it was changed meanwhile", key)
+		case resp.StatusCode == http.StatusNotFound || resp.Code == "NoSuchKey":
+			return hark.ObjectInfo{}, hark.WrapError(hark.ECONFLICT, err, "write %s: it was removed meanwhile", key)
 		case resp.StatusCode == http.StatusNotImplemented || resp.Code == "NotImplemented":
 			s.unconditional.Store(true)
 		default:
-			return hark.ObjectInfo{}, s.wrap(err, "create %s", key)
+			return hark.ObjectInfo{}, s.wrap(err, "write %s", key)
 		}
 	}
 	return s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), contentType, nil)

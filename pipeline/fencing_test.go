@@ -104,6 +104,11 @@ func (s *stallingStore) Create(ctx context.Context, key string, data []byte, ct 
 	return s.ObjectStore.Create(ctx, key, data, ct)
 }
 
+func (s *stallingStore) Replace(ctx context.Context, key string, data []byte, ct, etag string) (hark.ObjectInfo, error) {
+	s.stall(key)
+	return s.ObjectStore.Replace(ctx, key, data, ct, etag)
+}
+
 func TestStalledAttemptIsFenced(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -225,6 +230,32 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		}
 		if counts["open_question"] != 0 || counts["reflective_listening"] != 1 {
 			t.Errorf("tag counts %v: the stalled attempt's tag was counted", counts)
+		}
+		var stored hark.Annotations
+		readJSON(t, st, hark.AnnotationsKey(id), &stored)
+		if stored.Lease != 4 || len(stored.Tags) != 1 || stored.Tags[0].Code != "reflective_listening" {
+			t.Errorf("stored annotations: lease %d, tags %+v; want the attempt that took over's", stored.Lease, stored.Tags)
+		}
+	})
+
+	t.Run("state", func(t *testing.T) {
+		// A re-annotation stalls at its last write, the recording's state
+		// (its second write of recording.json, after the one that took it
+		// on), while another attempt takes over and finishes.
+		msg, _ := json.Marshal(pipeline.TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: id, Force: true})
+		var writes atomic.Int32
+		runStalled(p.Annotate, msg, func(key string) bool {
+			return key == hark.RecordingKey(id) && writes.Add(1) == 2
+		})
+		var stored hark.Recording
+		readJSON(t, st, hark.RecordingKey(id), &stored)
+		rec, err := idx.Recording(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Lease != 6 || rec.Lease != 6 || stored.Status != hark.StatusReady || rec.Status != hark.StatusReady {
+			t.Errorf("recording.json: %s lease %d; index: %s lease %d; want both ready under lease 6 (the attempt that took over)",
+				stored.Status, stored.Lease, rec.Status, rec.Lease)
 		}
 	})
 }

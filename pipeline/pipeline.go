@@ -10,7 +10,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -438,11 +437,11 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	if err := p.owns(ctx, rec); err != nil {
 		return dropIfConflict(err)
 	}
-	if err := p.putJSON(ctx, hark.AnnotationsVersionKey(rec.ID, a.Codebook, a.CodebookVersion), a); err != nil {
-		return err
+	if err := p.putLeased(ctx, hark.AnnotationsVersionKey(rec.ID, a.Codebook, a.CodebookVersion), a, a.Lease); err != nil {
+		return dropIfConflict(err)
 	}
-	if err := p.putJSON(ctx, hark.AnnotationsKey(rec.ID), a); err != nil {
-		return err
+	if err := p.putLeased(ctx, hark.AnnotationsKey(rec.ID), a, a.Lease); err != nil {
+		return dropIfConflict(err)
 	}
 	if err := p.cfg.Index.PutAnnotations(ctx, a); err != nil {
 		return dropIfConflict(err)
@@ -585,7 +584,7 @@ func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error
 	if err := p.owns(ctx, rec); err != nil && hark.ErrorCode(err) != hark.ENOTFOUND {
 		return err
 	}
-	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
+	if err := p.putLeased(ctx, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
 		return err
 	}
 	return p.cfg.Index.PutRecording(ctx, rec)
@@ -605,7 +604,10 @@ func (p *Pipeline) claim(ctx context.Context, rec *hark.Recording) (bool, error)
 		}
 		return false, err
 	}
-	if err := p.putJSON(ctx, hark.RecordingKey(rec.ID), rec); err != nil {
+	if err := p.putLeased(ctx, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
+		if hark.ErrorCode(err) == hark.ECONFLICT {
+			return false, nil
+		}
 		return false, err
 	}
 	return true, nil
@@ -635,13 +637,46 @@ func dropIfConflict(err error) error {
 	return err
 }
 
-func (p *Pipeline) putJSON(ctx context.Context, key string, v any) error {
+// putLeased writes a document that carries a lease (a recording's state,
+// its annotations) as a compare-and-set on the object store: it reads the
+// stored copy and replaces it only if that copy's lease is not later than
+// lease and it has not changed since it was read (If-Match on its ETag), or
+// creates it if there is none (If-None-Match). A stalled attempt therefore
+// cannot overwrite what an attempt that took over wrote: it gets ECONFLICT.
+func (p *Pipeline) putLeased(ctx context.Context, key string, v any, lease int) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode %s", key)
 	}
-	_, err = p.cfg.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "application/json", nil)
-	return err
+	const ct = "application/json"
+	for range 5 {
+		r, info, err := p.cfg.Store.Get(ctx, key)
+		if hark.ErrorCode(err) == hark.ENOTFOUND {
+			if _, err = p.cfg.Store.Create(ctx, key, data, ct); hark.ErrorCode(err) == hark.ECONFLICT {
+				continue // another writer was first: read its copy
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		var stored struct {
+			Lease int `json:"lease"`
+		}
+		err = json.NewDecoder(r).Decode(&stored)
+		r.Close()
+		if err != nil {
+			stored.Lease = 0 // unreadable: overwrite it, still only if unchanged
+		}
+		if stored.Lease > lease {
+			return hark.Errorf(hark.ECONFLICT, "%s was written under lease %d; this attempt holds lease %d", key, stored.Lease, lease)
+		}
+		if _, err = p.cfg.Store.Replace(ctx, key, data, ct, info.ETag); hark.ErrorCode(err) == hark.ECONFLICT {
+			continue // changed since it was read: look again
+		}
+		return err
+	}
+	return hark.Errorf(hark.EUNAVAILABLE, "%s keeps changing under this attempt; trying again later", key)
 }
 
 func (p *Pipeline) getJSON(ctx context.Context, key string, v any) error {

@@ -35,6 +35,7 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 		var a hark.Annotations
 		switch err := p.getJSON(ctx, hark.AnnotationsKey(rec.ID), &a); {
 		case err == nil:
+			a.Lease = 0 // the stored copy is the record: no fencing
 			if err := p.cfg.Index.PutAnnotations(ctx, &a); err != nil {
 				return err
 			}
