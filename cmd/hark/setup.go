@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"strings"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -69,20 +69,26 @@ send MinIO's upload events to hark.`,
 }
 
 // minioSettings is how to point a MinIO server's bucket notifications at
-// hark's stream.
+// hark's stream. The NATS token is never printed: it stays a placeholder.
 func minioSettings(natsURL, bucket string) string {
-	addr := strings.TrimPrefix(natsURL, "nats://")
+	addr := natsURL
+	if u, err := url.Parse(natsURL); err == nil && u.Host != "" {
+		addr = u.Host // credentials in the URL are not repeated
+	}
 	return fmt.Sprintf(`
 MinIO: publish upload events to hark's stream. Set on the MinIO server and restart it:
   MINIO_NOTIFY_NATS_ENABLE_HARK=on
-  MINIO_NOTIFY_NATS_ADDRESS_HARK=%s
-  MINIO_NOTIFY_NATS_SUBJECT_HARK=%s
+  MINIO_NOTIFY_NATS_ADDRESS_HARK=%[1]s
+  MINIO_NOTIFY_NATS_SUBJECT_HARK=%[2]s
   MINIO_NOTIFY_NATS_JETSTREAM_HARK=on
   MINIO_NOTIFY_NATS_TOKEN_HARK=<the NATS token>
   MINIO_NOTIFY_NATS_QUEUE_DIR_HARK=/data/.minio-events   # keeps events while NATS is down
   MINIO_NOTIFY_NATS_QUEUE_LIMIT_HARK=100000
   MINIO_API_SYNC_EVENTS=on                                # or rely on the queue dir
+or, with MinIO's admin client and an admin's credentials, without editing its environment:
+  mc admin config set ALIAS notify_nats:HARK address=%[1]s subject=%[2]s jetstream=on token=<the NATS token> queue_dir=/data/.minio-events queue_limit=100000
+  mc admin service restart ALIAS
 Then subscribe the bucket:
-  mc event add ALIAS/%s arn:minio:sqs::HARK:nats --event put
+  mc event add ALIAS/%[3]s arn:minio:sqs::HARK:nats --event put
 `, addr, hark.SubjectUploaded, bucket)
 }
