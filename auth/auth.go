@@ -105,10 +105,11 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		s.audit(ctx, name, "sign-in-failed", "")
 		return nil, errSignIn
 	}
-	for _, k := range keys {
-		if err := s.cfg.Limiter.Succeeded(ctx, k); err != nil {
-			s.log.Warn("clear failed sign-ins", "err", err)
-		}
+	// Only the name's failures are forgotten: an address's stay, so that
+	// signing in to one's own account does not reset a spray of guesses at
+	// others from the same address.
+	if err := s.cfg.Limiter.Succeeded(ctx, keys[0]); err != nil {
+		s.log.Warn("clear failed sign-ins", "err", err)
 	}
 	if err := s.StartSession(ctx, w, u); err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ type SSOConfig struct {
 	Scopes []string
 	// RolesClaim names the claim holding the hark role (a string or a list
 	// of strings): admin, coach, analyst or researcher, each after
-	// RolePrefix. Default "roles". When a person has several, the one that
+	// RolePrefix (values without the prefix are ignored). Default "roles". When a person has several, the one that
 	// may do most wins: admin, coach, researcher, analyst.
 	RolesClaim string
 	RolePrefix string
@@ -183,14 +183,9 @@ func (s *Service) FinishSSO(ctx context.Context, w http.ResponseWriter, r *http.
 	c, cerr := r.Cookie(ssoCookie)
 	http.SetCookie(w, &http.Cookie{Name: ssoCookie, Value: "", Path: ssoPath, HttpOnly: true, Secure: s.cfg.SecureCookies,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
-	if e := q.Get("error"); e != "" {
-		msg := e
-		if d := q.Get("error_description"); d != "" {
-			msg += ": " + d
-		}
-		s.audit(ctx, "", "sign-in-failed", "single sign-on: provider said "+clip(msg, 200))
-		return nil, "", hark.Errorf(hark.EINVALID, "the sign-on provider did not sign you in (%s)", clip(msg, 200))
-	}
+	// The state first: only an answer to a sign-in this browser started is
+	// read at all, so a crafted link cannot put words on this page or in
+	// the audit log.
 	var st ssoState
 	if cerr != nil {
 		return nil, "", errSSOState
@@ -198,6 +193,14 @@ func (s *Service) FinishSSO(ctx context.Context, w http.ResponseWriter, r *http.
 	b, err := base64.RawURLEncoding.DecodeString(c.Value)
 	if err != nil || json.Unmarshal(b, &st) != nil || st.State == "" || q.Get("state") != st.State {
 		return nil, "", errSSOState
+	}
+	if e := q.Get("error"); e != "" {
+		msg := e
+		if d := q.Get("error_description"); d != "" {
+			msg += ": " + d
+		}
+		s.audit(ctx, "", "sign-in-failed", "single sign-on: provider said "+clip(msg, 200))
+		return nil, "", hark.Errorf(hark.EINVALID, "the sign-on provider did not sign you in (%s)", clip(msg, 200))
 	}
 	prov, err := s.sso.discover(ctx)
 	if err != nil {
@@ -270,7 +273,13 @@ func (s *Service) ssoUser(ctx context.Context, issuer, subject string, claims ma
 	}
 	var role hark.UserRole
 	for _, v := range claimStrings(claims[cfg.RolesClaim]) {
-		r, err := hark.ParseUserRole(strings.ToLower(strings.TrimPrefix(v, cfg.RolePrefix)))
+		// With a prefix, only prefixed values count: a directory's own
+		// "Admin" group must not make anyone a hark admin.
+		name, ok := strings.CutPrefix(v, cfg.RolePrefix)
+		if !ok {
+			continue
+		}
+		r, err := hark.ParseUserRole(strings.ToLower(name))
 		if err == nil && (role == "" || slices.Index(roleOrder, r) < slices.Index(roleOrder, role)) {
 			role = r
 		}

@@ -240,7 +240,7 @@ func (b *testBundle) ssoSignIn(next string) (*client, int, string) {
 }
 
 func TestSSOSignIn(t *testing.T) {
-	b, h := ssoBundle(t, auth.SSOConfig{Name: "Council SSO", TeamPrefix: "hark-", Scopes: []string{"groups"}})
+	b, h := ssoBundle(t, auth.SSOConfig{Name: "Council SSO", RolePrefix: "hark-", TeamPrefix: "hark-", Scopes: []string{"groups"}})
 
 	// The sign-in page offers the provider.
 	if st, body := (&client{t: t, base: b.srv.URL, http: http.DefaultClient}).get("/signin"); st != http.StatusOK || !strings.Contains(body, "Sign in with Council SSO") {
@@ -251,7 +251,7 @@ func TestSSOSignIn(t *testing.T) {
 	// are not hark teams, and unprefixed ones, are ignored.
 	h.signInNext(person{subject: "s-4711", claims: map[string]any{
 		"preferred_username": "jo.coach", "name": "Jo Coach", "email": "jo@council.example",
-		"roles": []string{"coach"}, "groups": []string{"hark-north", "hark-east", "south", "finance"},
+		"roles": []string{"hark-coach"}, "groups": []string{"hark-north", "hark-east", "south", "finance"},
 	}})
 	c, st, body := b.ssoSignIn("/recordings/" + b.recA)
 	if st != http.StatusOK || !strings.Contains(body, "What would you like to talk about today?") {
@@ -280,7 +280,7 @@ func TestSSOSignIn(t *testing.T) {
 	// The provider is the authority: the next sign-in with other claims
 	// changes the same account's role (an analyst sees no transcripts).
 	h.signInNext(person{subject: "s-4711", claims: map[string]any{
-		"preferred_username": "jo.coach", "name": "Jo Coach", "roles": "analyst", "groups": []string{"hark-north"},
+		"preferred_username": "jo.coach", "name": "Jo Coach", "roles": "hark-analyst", "groups": []string{"hark-north"},
 	}})
 	c2, st, _ := b.ssoSignIn("/api/me")
 	if st != http.StatusOK {
@@ -294,13 +294,14 @@ func TestSSOSignIn(t *testing.T) {
 		t.Errorf("analyst from claims opens a transcript: %d, want 404", st)
 	}
 
-	// Several roles: the one that may do most wins.
-	h.signInNext(person{subject: "s-9", claims: map[string]any{"preferred_username": "sam", "roles": []string{"analyst", "admin", "coach"}}})
+	// Several roles: the one that may do most wins; values without the
+	// prefix (the directory's own "Admin" group) are not hark roles.
+	h.signInNext(person{subject: "s-9", claims: map[string]any{"preferred_username": "sam", "roles": []string{"hark-analyst", "Admin", "hark-Coach", "admin"}}})
 	if _, st, _ := b.ssoSignIn("/"); st != http.StatusOK {
 		t.Fatalf("sign-in with several roles: %d", st)
 	}
-	if u, err := b.idx.UserByName(context.Background(), "sam"); err != nil || u.Role != hark.RoleAdmin {
-		t.Errorf("several roles: %+v %v, want admin", u, err)
+	if u, err := b.idx.UserByName(context.Background(), "sam"); err != nil || u.Role != hark.RoleCoach {
+		t.Errorf("several roles: %+v %v, want coach", u, err)
 	}
 
 	log, err := b.idx.AuditLog(context.Background(), hark.AuditFilter{User: "jo.coach"})
@@ -368,10 +369,14 @@ func TestSSORefusals(t *testing.T) {
 	}
 
 	// A callback that this browser did not start is refused, and so is a
-	// forged code with the right state.
+	// forged code with the right state. A crafted error answer shows
+	// nothing of its own text.
 	anon := &client{t: t, base: b.srv.URL, http: http.DefaultClient}
 	if st, body := anon.get("/signin/sso/callback?code=abc&state=xyz"); st != http.StatusUnauthorized || !strings.Contains(body, "not started in this browser") {
 		t.Errorf("callback without a sign-in: %d\n%s", st, body)
+	}
+	if st, body := anon.get("/signin/sso/callback?state=xyz&error=access_denied&error_description=Call+0800+SCAM"); st != http.StatusUnauthorized || strings.Contains(body, "SCAM") {
+		t.Errorf("crafted error answer: %d\n%s", st, body)
 	}
 	jar, _ := cookiejar.New(nil)
 	noFollow := &client{t: t, base: b.srv.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
