@@ -73,12 +73,20 @@ type ObjectStore interface {
 type Delivery interface {
 	Data() []byte
 	// Attempt is 1 on the first delivery and counts up on redeliveries.
+	// A run again of the same delivery after a hold is the same attempt.
 	Attempt() int
 	// Final reports whether this is the last delivery the queue will make.
 	Final() bool
 	// InProgress tells the queue the work is still going, so it is not
 	// redelivered elsewhere while a long job runs.
 	InProgress() error
+	// Claimed returns the lease a handler took the recording on with on
+	// this delivery (0: none), and SetClaimed remembers it. A handler the
+	// queue runs again on the same delivery (it held the message while a
+	// dependency was down) thereby knows the recording in progress is its
+	// own, not another message's.
+	Claimed() int
+	SetClaimed(lease int)
 }
 
 // Publisher publishes a work message. MsgID lets the queue drop duplicates.

@@ -23,7 +23,7 @@ import (
 // harkFlags is every subcommand's own flags, from `hark <cmd> --help`
 // (cmd/hark). Keep it in step with cmd/hark when a flag is added or renamed.
 var harkFlags = map[string][]string{
-	"up": {"bucket", "codebook", "concurrency", "http", "nats-listen", "oidc-client-id", "oidc-issuer", "oidc-name", "oidc-redirect-url", "oidc-role-prefix", "oidc-roles-claim", "oidc-scopes", "oidc-team-prefix", "oidc-teams-claim",
+	"up": {"bucket", "codebook", "concurrency", "hold-for", "http", "nats-listen", "oidc-client-id", "oidc-issuer", "oidc-name", "oidc-redirect-url", "oidc-role-prefix", "oidc-roles-claim", "oidc-scopes", "oidc-team-prefix", "oidc-teams-claim",
 		"reconcile-interval", "s3-listen", "secure-cookies"},
 	"upload":  {"bucket", "engine", "manifest", "meeting-type", "nats", "prefix", "recorded-on", "s3", "team", "worker", "worker-channel", "worker-speaker"},
 	"status":  {"batch", "db", "json", "watch"},

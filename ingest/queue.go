@@ -75,12 +75,14 @@ type Queue struct {
 // which waits for the dependency and then runs the handler again, instead
 // of sending it back to the queue, where each redelivery counts towards
 // MaxDeliver. An outage longer than the queue's backoff then no longer
-// marks recordings failed. A message is held for at most max in all
-// (default 15 minutes), then it goes back to the queue as before. Call it
-// before Run.
+// marks recordings failed. A message is held for at most max from the
+// first hold, then it goes back to the queue as before (or, on its last
+// delivery, its handler runs once more and records the failure). max <= 0
+// holds nothing. Call it before Run.
 func (q *Queue) HoldWhileDown(depends func(context.Context) error, max time.Duration) {
 	if max <= 0 {
-		max = 15 * time.Minute
+		q.depends, q.holdFor = nil, 0
+		return
 	}
 	q.depends, q.holdFor = depends, max
 }
@@ -217,7 +219,7 @@ func (q *Queue) Run(ctx context.Context, consumer string, concurrency int, h Han
 // handle runs h on one message, keeping it in progress while h works, and
 // settles it by h's result.
 func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg, h Handler) {
-	d := &delivery{msg: msg, maxDeliver: q.cfg.MaxDeliver}
+	d := &delivery{msg: msg, maxDeliver: q.cfg.MaxDeliver, holdFor: q.holdFor}
 	if md, err := msg.Metadata(); err == nil {
 		d.attempt = int(md.NumDelivered)
 	}
@@ -240,19 +242,21 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 	if q.depends != nil {
 		// On its last delivery a handler records a failure instead of
 		// asking for a retry; while a dependency is down and the message
-		// may still be held, it is not the last.
-		start := time.Now()
-		d.holdOver = func() bool { return time.Since(start) >= q.holdFor }
+		// may still be held, it is not the last (and Final remembers it
+		// said so, so that the message is then held, never sent back).
 		d.mayHold = func() bool { return !d.holdOver() && q.down(workCtx) }
 	}
 	err := h(workCtx, d)
-	for hark.IsTemporary(err) && d.mayHold != nil && d.mayHold() {
+	for hark.IsTemporary(err) && d.mayHold != nil && (d.finalDeferred || d.mayHold()) {
+		if d.holdStart.IsZero() {
+			d.holdStart = time.Now()
+		}
 		log.Warn("holding the message: a dependency is down", "attempt", d.attempt, "err", err)
 		if !q.waitForDependencies(ctx, log, d) {
 			break
 		}
-		log.Info("dependencies are back: running the message again", "attempt", d.attempt)
-		d.reruns++
+		log.Info("running the held message again", "attempt", d.attempt)
+		d.finalDeferred = false
 		err = h(workCtx, d)
 	}
 	switch {
@@ -325,22 +329,39 @@ type delivery struct {
 	msg        jetstream.Msg
 	attempt    int
 	maxDeliver int
+	holdFor    time.Duration
 	// mayHold reports whether the message would be held, were its handler
-	// to fail now; nil when the queue holds nothing. holdOver reports
-	// whether it has been held as long as allowed.
-	mayHold, holdOver func() bool
-	// reruns counts the runs of the handler after a hold. Each counts as
-	// an attempt: the handler must not take its own earlier run for
-	// another worker's.
-	reruns int
+	// to fail now; nil when the queue holds nothing.
+	mayHold func() bool
+	// holdStart is when the first hold began (zero: not held yet).
+	holdStart time.Time
+	// finalDeferred is set when Final said false on the last delivery
+	// because the message may be held.
+	finalDeferred bool
+	claimed       int
 }
 
-func (d *delivery) Data() []byte { return d.msg.Data() }
-func (d *delivery) Attempt() int { return d.attempt + d.reruns }
-func (d *delivery) Final() bool {
-	return d.maxDeliver > 0 && d.attempt >= d.maxDeliver && (d.mayHold == nil || !d.mayHold())
-}
+func (d *delivery) Data() []byte      { return d.msg.Data() }
+func (d *delivery) Attempt() int      { return d.attempt }
 func (d *delivery) InProgress() error { return d.msg.InProgress() }
+func (d *delivery) Claimed() int      { return d.claimed }
+func (d *delivery) SetClaimed(l int)  { d.claimed = l }
+
+// holdOver reports whether the message has been held as long as allowed.
+func (d *delivery) holdOver() bool {
+	return !d.holdStart.IsZero() && time.Since(d.holdStart) >= d.holdFor
+}
+
+func (d *delivery) Final() bool {
+	if d.maxDeliver <= 0 || d.attempt < d.maxDeliver {
+		return false
+	}
+	if d.mayHold != nil && d.mayHold() {
+		d.finalDeferred = true
+		return false
+	}
+	return true
+}
 
 // Pending returns how many messages of the named consumer are waiting or
 // delivered but not yet acknowledged.

@@ -17,10 +17,20 @@ type call struct {
 	final   bool
 }
 
-// outage runs one message through a queue whose handler fails with
-// EUNAVAILABLE while down is set, clears down after outage (0: never), and returns the
-// handler's calls once a call succeeded or a final one failed.
-func outage(t *testing.T, q *Queue, down *atomic.Bool, outage time.Duration) []call {
+// scenario is one message through a queue whose handler fails with
+// EUNAVAILABLE while the store is down, as hark's stages do.
+type scenario struct {
+	// outage is how long the store stays down from the start; 0: for good.
+	outage time.Duration
+	// firstRun is how long the handler's first run works before it meets
+	// the store (a long transcription).
+	firstRun time.Duration
+}
+
+// run publishes one message and returns the handler's calls once a call
+// succeeded or a final one failed (and recorded the failure, as a stage
+// does on the last delivery).
+func (sc scenario) run(t *testing.T, q *Queue, down *atomic.Bool) []call {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -32,13 +42,16 @@ func outage(t *testing.T, q *Queue, down *atomic.Bool, outage time.Duration) []c
 	)
 	h := func(_ context.Context, d hark.Delivery) error {
 		mu.Lock()
-		calls = append(calls, call{d.Attempt(), d.Final()})
+		first := len(calls) == 0
 		mu.Unlock()
-		if down.Load() {
-			if d.Final() {
-				once.Do(func() { close(done) })
-				return nil // a stage records the failure on the last delivery
-			}
+		if first {
+			time.Sleep(sc.firstRun)
+		}
+		final := down.Load() && d.Final() // asked only when about to fail, as retryOrFail does
+		mu.Lock()
+		calls = append(calls, call{d.Attempt(), final})
+		mu.Unlock()
+		if down.Load() && !final {
 			return hark.Errorf(hark.EUNAVAILABLE, "object store unavailable")
 		}
 		once.Do(func() { close(done) })
@@ -50,8 +63,8 @@ func outage(t *testing.T, q *Queue, down *atomic.Bool, outage time.Duration) []c
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = q.Run(ctx, ConsumerTranscribe, 1, h) })
-	if outage > 0 {
-		timer := time.AfterFunc(outage, func() { down.Store(false) })
+	if sc.outage > 0 {
+		timer := time.AfterFunc(sc.outage, func() { down.Store(false) })
 		defer timer.Stop()
 	}
 	select {
@@ -80,79 +93,108 @@ func delivered(t *testing.T, q *Queue) uint64 {
 	return info.Delivered.Consumer
 }
 
-func TestHoldWhileDown(t *testing.T) {
+// testQueue starts a NATS server and a queue with the given MaxDeliver, an
+// ack wait of two seconds, and backoff of 1 s, 2 s …
+func testQueue(t *testing.T, maxDeliver int) *Queue {
+	t.Helper()
 	ns, err := StartNATSServer(NATSServerConfig{StoreDir: t.TempDir(), Host: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Close)
-	// Two deliveries, one second apart (the backoff), and an ack wait of
-	// two seconds: an outage of five seconds outlasts them all.
-	cfg := QueueConfig{URL: ns.URL(), AckWait: 2 * time.Second, MaxDeliver: 2, Logger: slog.New(slog.DiscardHandler)}
-	connect := func() *Queue {
-		q, err := Connect(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(q.Close)
-		if _, err := q.Setup(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return q
+	q, err := Connect(context.Background(), QueueConfig{URL: ns.URL(), AckWait: 2 * time.Second, MaxDeliver: maxDeliver, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	const down5s = 5 * time.Second
+	t.Cleanup(q.Close)
+	if _, err := q.Setup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func TestHoldWhileDown(t *testing.T) {
 	var down atomic.Bool
+	probe := func(context.Context) error {
+		if down.Load() {
+			return hark.Errorf(hark.EUNAVAILABLE, "object store unavailable")
+		}
+		return nil
+	}
+	// With two deliveries one second apart, a five-second outage outlasts
+	// them all.
+	const outage = 5 * time.Second
 
 	t.Run("without holding the outage uses up the deliveries", func(t *testing.T) {
-		calls := outage(t, connect(), &down, down5s)
+		q := testQueue(t, 2)
+		calls := scenario{outage: outage}.run(t, q, &down)
 		if last := calls[len(calls)-1]; !last.final || last.attempt != 2 {
 			t.Fatalf("calls %+v: want the last delivery (2, final) to meet the outage", calls)
 		}
 	})
 
 	t.Run("holding keeps the message until the store is back", func(t *testing.T) {
-		q := connect()
-		q.HoldWhileDown(func(context.Context) error {
-			if down.Load() {
-				return hark.Errorf(hark.EUNAVAILABLE, "object store unavailable")
-			}
-			return nil
-		}, time.Minute)
-		before := delivered(t, q)
+		q := testQueue(t, 2)
+		q.HoldWhileDown(probe, time.Minute)
 		start := time.Now()
-		calls := outage(t, q, &down, down5s)
-		for i, c := range calls {
-			if c.attempt != i+1 || c.final {
-				t.Fatalf("calls %+v: want runs counted as attempts 1, 2 …, none final", calls)
-			}
-		}
-		if len(calls) < 2 || time.Since(start) < down5s {
+		calls := scenario{outage: outage}.run(t, q, &down)
+		if len(calls) < 2 || time.Since(start) < outage {
 			t.Fatalf("calls %+v after %s: want a failed run, then a run after the outage", calls, time.Since(start))
 		}
+		for _, c := range calls {
+			if c.attempt != 1 || c.final {
+				t.Fatalf("calls %+v: want every run on the first delivery, none final", calls)
+			}
+		}
 		// Held with heartbeats past the ack wait: JetStream delivered it once.
-		if n := delivered(t, q) - before; n != 1 {
+		if n := delivered(t, q); n != 1 {
 			t.Errorf("the held message was delivered %d times, want once", n)
 		}
-		if n, err := q.Pending(context.Background(), ConsumerTranscribe); err != nil || n != 0 {
-			t.Errorf("pending after the held message succeeded: %d, %v", n, err)
+	})
+
+	t.Run("the last delivery is held too, not failed", func(t *testing.T) {
+		q := testQueue(t, 1) // the first delivery is the last
+		q.HoldWhileDown(probe, time.Minute)
+		calls := scenario{outage: 3 * time.Second}.run(t, q, &down)
+		for _, c := range calls {
+			if c.final {
+				t.Fatalf("calls %+v: the last delivery was failed while the store was down", calls)
+			}
+		}
+		if n := delivered(t, q); n != 1 || len(calls) < 2 {
+			t.Errorf("delivered %d times, %d runs; want one delivery, run again after the outage", n, len(calls))
+		}
+	})
+
+	t.Run("the hold is timed from when it starts", func(t *testing.T) {
+		// The first run works for longer than the hold allows before it
+		// meets the store down: the message is still held.
+		q := testQueue(t, 1)
+		q.HoldWhileDown(probe, 1500*time.Millisecond)
+		calls := scenario{firstRun: 2 * time.Second, outage: 3 * time.Second}.run(t, q, &down)
+		if calls[0].final || calls[len(calls)-1].final {
+			t.Fatalf("calls %+v: a long job that met the outage was failed instead of held", calls)
 		}
 	})
 
 	t.Run("a hold has a limit", func(t *testing.T) {
-		q := connect()
-		q.HoldWhileDown(func(context.Context) error {
-			if down.Load() {
-				return hark.Errorf(hark.EUNAVAILABLE, "object store unavailable")
-			}
-			return nil
-		}, 1500*time.Millisecond)
-		before := delivered(t, q)
-		calls := outage(t, q, &down, 0)
+		q := testQueue(t, 2)
+		q.HoldWhileDown(probe, 1500*time.Millisecond)
+		calls := scenario{}.run(t, q, &down) // down for good
 		if last := calls[len(calls)-1]; !last.final {
 			t.Fatalf("calls %+v: a store down for good must still end on the final delivery", calls)
 		}
-		if n := delivered(t, q) - before; n != 2 {
+		if n := delivered(t, q); n != 2 {
 			t.Errorf("delivered %d times, want 2 (MaxDeliver)", n)
+		}
+	})
+
+	t.Run("a hold of zero holds nothing", func(t *testing.T) {
+		q := testQueue(t, 1)
+		q.HoldWhileDown(probe, 0)
+		calls := scenario{outage: outage}.run(t, q, &down)
+		if len(calls) != 1 || !calls[0].final {
+			t.Fatalf("calls %+v: want the only delivery to meet the outage and fail", calls)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +31,9 @@ type StoreConfig struct {
 	// PartSize is the multipart part size for uploads of unknown length;
 	// minio-go's own default buffers about 537 MiB per upload.
 	PartSize uint64
+	// Logger is told when the store turns out to have no conditional
+	// writes. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Store is the object store holding recordings and their results.
@@ -47,6 +51,9 @@ var _ hark.ObjectStore = (*Store)(nil)
 func NewStore(cfg StoreConfig) (*Store, error) {
 	if cfg.PartSize == 0 {
 		cfg.PartSize = 16 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.Bucket == "" {
 		return nil, hark.Errorf(hark.EINVALID, "no bucket configured for the object store")
@@ -154,7 +161,10 @@ func (s *Store) putIf(ctx context.Context, key string, data []byte, contentType 
 		case resp.StatusCode == http.StatusNotFound || resp.Code == "NoSuchKey":
 			return hark.ObjectInfo{}, hark.WrapError(hark.ECONFLICT, err, "write %s: it was removed meanwhile", key)
 		case resp.StatusCode == http.StatusNotImplemented || resp.Code == "NotImplemented":
-			s.unconditional.Store(true)
+			if s.unconditional.CompareAndSwap(false, true) {
+				s.cfg.Logger.Warn("the object store does not implement conditional writes: results are written plainly from now on, and a worker that stalls at the wrong moment can replace a newer attempt's copy in the store (never in the index)",
+					"endpoint", s.cfg.Endpoint, "answer", resp.Code)
+			}
 		default:
 			return hark.ObjectInfo{}, s.wrap(err, "write %s", key)
 		}

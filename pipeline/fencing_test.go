@@ -30,21 +30,30 @@ import (
 type delivery struct {
 	data    []byte
 	attempt int
+	claimed int
 }
 
-func (d delivery) Data() []byte      { return d.data }
-func (d delivery) Attempt() int      { return d.attempt }
-func (d delivery) Final() bool       { return false }
-func (d delivery) InProgress() error { return nil }
+func (d *delivery) Data() []byte      { return d.data }
+func (d *delivery) Attempt() int      { return d.attempt }
+func (d *delivery) Final() bool       { return false }
+func (d *delivery) InProgress() error { return nil }
+func (d *delivery) Claimed() int      { return d.claimed }
+func (d *delivery) SetClaimed(l int)  { d.claimed = l }
 
 // varyingEngine reads the audio and returns a transcript that says which
 // call made it, as a speech engine that is not deterministic would.
-type varyingEngine struct{ calls atomic.Int32 }
+type varyingEngine struct {
+	calls    atomic.Int32
+	failNext atomic.Bool // the next call fails as a busy speech server does
+}
 
 func (e *varyingEngine) Name() string { return "varying" }
 func (e *varyingEngine) Transcribe(_ context.Context, in hark.EngineInput) (*hark.Transcript, error) {
 	if _, err := io.Copy(io.Discard, in.Audio); err != nil {
 		return nil, err
+	}
+	if e.failNext.CompareAndSwap(true, false) {
+		return nil, hark.Errorf(hark.EUNAVAILABLE, "speech server busy")
 	}
 	n := e.calls.Add(1)
 	return &hark.Transcript{Engine: "varying", Audio: hark.AudioInfo{Format: "pcm16", Channels: 1, SampleRate: 16000, DurationSeconds: 4},
@@ -53,10 +62,16 @@ func (e *varyingEngine) Transcribe(_ context.Context, in hark.EngineInput) (*har
 
 // varyingTagger tags the first turn with a different code on each call, as
 // a language-model tagger might.
-type varyingTagger struct{ calls atomic.Int32 }
+type varyingTagger struct {
+	calls    atomic.Int32
+	failNext atomic.Bool // the next call fails as a busy language model does
+}
 
 func (t *varyingTagger) Name() string { return "varying" }
 func (t *varyingTagger) Tag(_ context.Context, tr *hark.Transcript) (*hark.Annotations, error) {
+	if t.failNext.CompareAndSwap(true, false) {
+		return nil, hark.Errorf(hark.EUNAVAILABLE, "language model busy")
+	}
 	code := "open_question"
 	if t.calls.Add(1) > 1 {
 		code = "reflective_listening"
@@ -70,7 +85,8 @@ func (t *varyingTagger) Tag(_ context.Context, tr *hark.Transcript) (*hark.Annot
 type stallingStore struct {
 	hark.ObjectStore
 	match   func(key string) bool
-	stalled atomic.Bool // only the first matching write waits
+	reads   bool        // stall a read (Get) rather than a write
+	stalled atomic.Bool // only the first matching call waits
 	arrived chan struct{}
 	release chan struct{}
 }
@@ -81,7 +97,13 @@ func newStallingStore(s hark.ObjectStore) *stallingStore {
 
 // stallNext makes the next write of a key that match accepts wait.
 func (s *stallingStore) stallNext(match func(string) bool) {
-	s.match = match
+	s.stallNextCall(match, false)
+}
+
+// stallNextCall makes the next read (reads) or write of a key that match
+// accepts wait.
+func (s *stallingStore) stallNextCall(match func(string) bool, reads bool) {
+	s.match, s.reads = match, reads
 	s.stalled.Store(false)
 	s.arrived, s.release = make(chan struct{}), make(chan struct{})
 }
@@ -94,18 +116,31 @@ func (s *stallingStore) stall(key string) {
 	<-s.release
 }
 
+func (s *stallingStore) Get(ctx context.Context, key string) (io.ReadCloser, hark.ObjectInfo, error) {
+	if s.reads {
+		s.stall(key)
+	}
+	return s.ObjectStore.Get(ctx, key)
+}
+
 func (s *stallingStore) Put(ctx context.Context, key string, r io.Reader, size int64, ct string, meta map[string]string) (hark.ObjectInfo, error) {
-	s.stall(key)
+	if !s.reads {
+		s.stall(key)
+	}
 	return s.ObjectStore.Put(ctx, key, r, size, ct, meta)
 }
 
 func (s *stallingStore) Create(ctx context.Context, key string, data []byte, ct string) (hark.ObjectInfo, error) {
-	s.stall(key)
+	if !s.reads {
+		s.stall(key)
+	}
 	return s.ObjectStore.Create(ctx, key, data, ct)
 }
 
 func (s *stallingStore) Replace(ctx context.Context, key string, data []byte, ct, etag string) (hark.ObjectInfo, error) {
-	s.stall(key)
+	if !s.reads {
+		s.stall(key)
+	}
 	return s.ObjectStore.Replace(ctx, key, data, ct, etag)
 }
 
@@ -143,7 +178,8 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 	}
 	t.Cleanup(func() { idx.Close() })
 	store := newStallingStore(st)
-	p := pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Engine: &varyingEngine{}, Tagger: &varyingTagger{},
+	engine, tagger := &varyingEngine{}, &varyingTagger{}
+	p := pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Engine: engine, Tagger: tagger,
 		Logger: slog.New(slog.DiscardHandler)})
 
 	audio := []byte("RIFF audio bytes the engine reads but does not parse")
@@ -161,7 +197,7 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		t.Helper()
 		store.stallNext(match)
 		first := make(chan error, 1)
-		go func() { first <- handle(ctx, delivery{data: data, attempt: 1}) }()
+		go func() { first <- handle(ctx, &delivery{data: data, attempt: 1}) }()
 		select {
 		case <-store.arrived:
 		case err := <-first:
@@ -171,7 +207,7 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		}
 		// The first attempt's worker has stalled past its ack wait: the
 		// queue delivers the message again, to another worker.
-		if err := handle(ctx, delivery{data: data, attempt: 2}); err != nil {
+		if err := handle(ctx, &delivery{data: data, attempt: 2}); err != nil {
 			t.Fatalf("the attempt that took over: %v", err)
 		}
 		close(store.release)
@@ -256,6 +292,82 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		if stored.Lease != 6 || rec.Lease != 6 || stored.Status != hark.StatusReady || rec.Status != hark.StatusReady {
 			t.Errorf("recording.json: %s lease %d; index: %s lease %d; want both ready under lease 6 (the attempt that took over)",
 				stored.Status, stored.Lease, rec.Status, rec.Lease)
+		}
+	})
+
+	t.Run("stale write put back", func(t *testing.T) {
+		// A re-annotation stalls after its ownership check, as it reads the
+		// stored annotations before replacing them. Another attempt takes
+		// the recording over and fails before it writes any. The stalled
+		// write lands on the older copy, finds the recording taken over,
+		// and puts that copy back.
+		var before hark.Annotations
+		readJSON(t, st, hark.AnnotationsKey(id), &before)
+		msg, _ := json.Marshal(pipeline.TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: id, Force: true})
+		store.stallNextCall(func(key string) bool { return strings.HasPrefix(key, hark.ResultsPrefix+id+"/annotations") }, true)
+		first := make(chan error, 1)
+		go func() { first <- p.Annotate(ctx, &delivery{data: msg, attempt: 1}) }()
+		select {
+		case <-store.arrived:
+		case err := <-first:
+			t.Fatalf("the first attempt ended before it stalled: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the first attempt never reached the annotations")
+		}
+		tagger.failNext.Store(true)
+		if err := p.Annotate(ctx, &delivery{data: msg, attempt: 2}); !hark.IsTemporary(err) {
+			t.Fatalf("the attempt that took over, with the model busy: %v, want a temporary error", err)
+		}
+		close(store.release)
+		if err := <-first; err != nil {
+			t.Fatalf("the stalled attempt: %v (want it dropped quietly)", err)
+		}
+		for _, key := range []string{hark.AnnotationsKey(id), hark.AnnotationsVersionKey(id, "test", "1")} {
+			var after hark.Annotations
+			readJSON(t, st, key, &after)
+			if after.Lease != before.Lease {
+				t.Errorf("%s: lease %d after the stalled write, want the copy from before (lease %d) put back", key, after.Lease, before.Lease)
+			}
+		}
+	})
+
+	// A delivery the queue held while a dependency was down is run again
+	// as the same attempt: the recording it took on is its own, while
+	// another message for the same recording is still a duplicate.
+	t.Run("held delivery runs again", func(t *testing.T) {
+		info, err := st.Put(ctx, "north/second.wav", bytes.NewReader(audio), int64(len(audio)), "audio/wav", map[string]string{pipeline.MetaTeam: "north"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info.Metadata = map[string]string{pipeline.MetaTeam: "north"}
+		id := hark.RecordingID("recordings", info.Key, info.ETag)
+		event := ingest.NewUploadEvent("recordings", info, time.Now())
+		lease := func() (hark.Status, int) {
+			rec, err := idx.Recording(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rec.Status, rec.Lease
+		}
+		engine.failNext.Store(true)
+		held := &delivery{data: event, attempt: 1}
+		if err := p.Transcribe(ctx, held); !hark.IsTemporary(err) {
+			t.Fatalf("first run with the speech server busy: %v, want a temporary error", err)
+		}
+		if st, l := lease(); st != hark.StatusTranscribing || l != 1 || held.claimed != 1 {
+			t.Fatalf("after the first run: %s lease %d, delivery claimed %d; want transcribing under lease 1, claimed 1", st, l, held.claimed)
+		}
+		if err := p.Transcribe(ctx, &delivery{data: event, attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if st, l := lease(); st != hark.StatusTranscribing || l != 1 {
+			t.Fatalf("a duplicate message took the recording on: %s lease %d", st, l)
+		}
+		if err := p.Transcribe(ctx, held); err != nil {
+			t.Fatalf("the held delivery run again: %v", err)
+		}
+		if st, l := lease(); st != hark.StatusTranscribed || l != 2 {
+			t.Fatalf("after the held delivery ran again: %s lease %d, want transcribed under lease 2 (not skipped as a duplicate)", st, l)
 		}
 	})
 }

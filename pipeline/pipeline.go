@@ -176,7 +176,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 		case hark.StatusTranscribed, hark.StatusAnnotating:
 			return p.publishTranscribed(ctx, rec, false)
 		case hark.StatusTranscribing:
-			if d.Attempt() == 1 && p.cfg.Now().Sub(rec.UpdatedAt) < p.cfg.StaleAfter {
+			if !ownRun(d, rec) && d.Attempt() == 1 && p.cfg.Now().Sub(rec.UpdatedAt) < p.cfg.StaleAfter {
 				// Another message owns this recording and is still
 				// pending in the queue; if its worker dies, that message is
 				// redelivered. This one is a duplicate event.
@@ -192,7 +192,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	}
 	rec.Status = hark.StatusTranscribing
 	rec.Attempts++
-	if ok, err := p.claim(ctx, rec); !ok {
+	if ok, err := p.claim(ctx, d, rec); !ok {
 		return err
 	}
 	log = log.With("lease", rec.Lease)
@@ -399,14 +399,14 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	if (rec.Status == hark.StatusFailed && !(m.Force && rec.Stage == hark.StageAnnotate)) || (rec.Status == hark.StatusReady && !m.Force) {
 		return nil
 	}
-	if rec.Status == hark.StatusAnnotating && !m.Force && d.Attempt() == 1 && p.cfg.Now().Sub(rec.UpdatedAt) < p.cfg.StaleAfter {
+	if rec.Status == hark.StatusAnnotating && !m.Force && !ownRun(d, rec) && d.Attempt() == 1 && p.cfg.Now().Sub(rec.UpdatedAt) < p.cfg.StaleAfter {
 		// Another message has it in hand; if that worker dies, its message
 		// is redelivered. This one is a duplicate.
 		log.Debug("duplicate message for a recording being annotated")
 		return nil
 	}
 	rec.Status = hark.StatusAnnotating
-	if ok, err := p.claim(ctx, rec); !ok {
+	if ok, err := p.claim(ctx, d, rec); !ok {
 		return err
 	}
 	log = log.With("lease", rec.Lease)
@@ -437,10 +437,10 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	if err := p.owns(ctx, rec); err != nil {
 		return dropIfConflict(err)
 	}
-	if err := p.putLeased(ctx, hark.AnnotationsVersionKey(rec.ID, a.Codebook, a.CodebookVersion), a, a.Lease); err != nil {
+	if err := p.putLeased(ctx, rec.ID, hark.AnnotationsVersionKey(rec.ID, a.Codebook, a.CodebookVersion), a, a.Lease); err != nil {
 		return dropIfConflict(err)
 	}
-	if err := p.putLeased(ctx, hark.AnnotationsKey(rec.ID), a, a.Lease); err != nil {
+	if err := p.putLeased(ctx, rec.ID, hark.AnnotationsKey(rec.ID), a, a.Lease); err != nil {
 		return dropIfConflict(err)
 	}
 	if err := p.cfg.Index.PutAnnotations(ctx, a); err != nil {
@@ -584,16 +584,17 @@ func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error
 	if err := p.owns(ctx, rec); err != nil && hark.ErrorCode(err) != hark.ENOTFOUND {
 		return err
 	}
-	if err := p.putLeased(ctx, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
+	if err := p.putLeased(ctx, rec.ID, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
 		return err
 	}
 	return p.cfg.Index.PutRecording(ctx, rec)
 }
 
 // claim takes the recording on for this attempt: it bumps the lease with a
-// compare-and-set in the index and writes the state to the object store.
-// It reports false, with a nil error, when another worker took it first.
-func (p *Pipeline) claim(ctx context.Context, rec *hark.Recording) (bool, error) {
+// compare-and-set in the index, remembers it on the delivery, and writes the
+// state to the object store. It reports false, with a nil error, when
+// another worker took it first.
+func (p *Pipeline) claim(ctx context.Context, d hark.Delivery, rec *hark.Recording) (bool, error) {
 	prev := rec.Lease
 	rec.Lease++
 	rec.UpdatedAt = p.cfg.Now()
@@ -604,13 +605,21 @@ func (p *Pipeline) claim(ctx context.Context, rec *hark.Recording) (bool, error)
 		}
 		return false, err
 	}
-	if err := p.putLeased(ctx, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
+	d.SetClaimed(rec.Lease)
+	if err := p.putLeased(ctx, rec.ID, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
 		if hark.ErrorCode(err) == hark.ECONFLICT {
 			return false, nil
 		}
 		return false, err
 	}
 	return true, nil
+}
+
+// ownRun reports whether the recording in progress is this delivery's own:
+// an earlier run of the same delivery (held by the queue while a dependency
+// was down) took it on, and nobody has taken it over since.
+func ownRun(d hark.Delivery, rec *hark.Recording) bool {
+	return d.Claimed() != 0 && d.Claimed() == rec.Lease
 }
 
 // owns returns ECONFLICT when a newer attempt has taken the recording over,
@@ -637,44 +646,66 @@ func dropIfConflict(err error) error {
 	return err
 }
 
-// putLeased writes a document that carries a lease (a recording's state,
-// its annotations) as a compare-and-set on the object store: it reads the
-// stored copy and replaces it only if that copy's lease is not later than
-// lease and it has not changed since it was read (If-Match on its ETag), or
-// creates it if there is none (If-None-Match). A stalled attempt therefore
-// cannot overwrite what an attempt that took over wrote: it gets ECONFLICT.
-func (p *Pipeline) putLeased(ctx context.Context, key string, v any, lease int) error {
+// putLeased writes a document of recording id that carries a lease (its
+// state, its annotations) as a compare-and-set on the object store: it
+// reads the stored copy and replaces it only if that copy's lease is not
+// later than lease and it has not changed since it was read (If-Match on
+// its ETag), or creates it if there is none (If-None-Match). Then it checks
+// that the attempt still holds its lease in the index: leases only grow, so
+// if it does, it held it when it wrote. If not, a newer attempt took the
+// recording over before the write landed, and the copy read before is put
+// back (unless the newer attempt has written since). Either way a stalled
+// attempt gets ECONFLICT and leaves the newer attempt's copy standing.
+func (p *Pipeline) putLeased(ctx context.Context, id, key string, v any, lease int) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode %s", key)
 	}
 	const ct = "application/json"
 	for range 5 {
+		var prev []byte
+		var written hark.ObjectInfo
 		r, info, err := p.cfg.Store.Get(ctx, key)
-		if hark.ErrorCode(err) == hark.ENOTFOUND {
-			if _, err = p.cfg.Store.Create(ctx, key, data, ct); hark.ErrorCode(err) == hark.ECONFLICT {
-				continue // another writer was first: read its copy
+		switch {
+		case hark.ErrorCode(err) == hark.ENOTFOUND:
+			written, err = p.cfg.Store.Create(ctx, key, data, ct)
+		case err != nil:
+			return err
+		default:
+			prev, err = io.ReadAll(io.LimitReader(r, 64<<20))
+			r.Close()
+			if err != nil {
+				return hark.WrapError(hark.EUNAVAILABLE, err, "read %s", key)
 			}
-			return err
+			var stored struct {
+				Lease int `json:"lease"`
+			}
+			_ = json.Unmarshal(prev, &stored) // unreadable: lease 0, replaced only if unchanged
+			if stored.Lease > lease {
+				return hark.Errorf(hark.ECONFLICT, "%s was written under lease %d; this attempt holds lease %d", key, stored.Lease, lease)
+			}
+			written, err = p.cfg.Store.Replace(ctx, key, data, ct, info.ETag)
+		}
+		if hark.ErrorCode(err) == hark.ECONFLICT {
+			continue // another writer got in between: look again
 		}
 		if err != nil {
 			return err
 		}
-		var stored struct {
-			Lease int `json:"lease"`
+		cur, err := p.cfg.Index.Recording(ctx, id)
+		if hark.ErrorCode(err) == hark.ENOTFOUND {
+			return nil // not in the index yet (a failure recorded from an event): nobody owns it
 		}
-		err = json.NewDecoder(r).Decode(&stored)
-		r.Close()
-		if err != nil {
-			stored.Lease = 0 // unreadable: overwrite it, still only if unchanged
+		if err != nil || cur.Lease == lease {
+			return err
 		}
-		if stored.Lease > lease {
-			return hark.Errorf(hark.ECONFLICT, "%s was written under lease %d; this attempt holds lease %d", key, stored.Lease, lease)
+		// Taken over while this write was on its way.
+		if prev != nil {
+			if _, err := p.cfg.Store.Replace(ctx, key, prev, ct, written.ETag); err != nil && hark.ErrorCode(err) != hark.ECONFLICT {
+				p.log.Warn("could not put back a document a stalled attempt overwrote", "recording", id, "key", key, "err", err)
+			}
 		}
-		if _, err = p.cfg.Store.Replace(ctx, key, data, ct, info.ETag); hark.ErrorCode(err) == hark.ECONFLICT {
-			continue // changed since it was read: look again
-		}
-		return err
+		return hark.Errorf(hark.ECONFLICT, "recording %s was taken over (lease %d) while lease %d wrote %s", id, cur.Lease, lease, key)
 	}
 	return hark.Errorf(hark.EUNAVAILABLE, "%s keeps changing under this attempt; trying again later", key)
 }

@@ -38,6 +38,9 @@ type UpConfig struct {
 	Codebook string
 	// AckWait is how long a delivery may go without an ack or heartbeat.
 	AckWait time.Duration
+	// HoldFor is how long a stage keeps a message while the object store or
+	// the index is down; 0 means 15 minutes, negative never.
+	HoldFor time.Duration
 	Logger  *slog.Logger
 	// SecureCookies marks the sign-in cookie Secure (HTTPS only): set it
 	// when hark is served over HTTPS, e.g. behind a TLS proxy.
@@ -67,6 +70,9 @@ func (c UpConfig) withDefaults() UpConfig {
 	}
 	if c.ReconcileInterval == 0 {
 		c.ReconcileInterval = 5 * time.Minute
+	}
+	if c.HoldFor == 0 {
+		c.HoldFor = 15 * time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -175,7 +181,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err := u.web.Start(); err != nil {
 		return nil, err
 	}
-	u.queue.HoldWhileDown(readiness(store.Ready, u.idx.Ready), 0)
+	u.queue.HoldWhileDown(readiness(store.Ready, u.idx.Ready), cfg.HoldFor)
 	u.stages = startStages(ctx, stagesConfig{
 		Names:       []string{ingest.ConsumerTranscribe, ingest.ConsumerAnnotate},
 		Concurrency: cfg.Concurrency, ReconcileInterval: cfg.ReconcileInterval,
@@ -266,6 +272,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 	f.StringVar(&cfg.Codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file (default: the built-in practice codebook)")
 	f.IntVar(&cfg.Concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
+	f.DurationVar(&cfg.HoldFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a stage keeps a message while the object store or the index is down (negative: never)")
 	sso.add(cmd)
 	return cmd
 }

@@ -119,7 +119,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 	f.StringVar(&addr, "http", env("HARK_WORKER_HTTP", "127.0.0.1:9090"), "address for /metrics, /healthz and /readyz")
 	f.IntVar(&concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&reconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
-	f.DurationVar(&holdFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a worker keeps a message while the object store or the index is down, before it goes back to the queue")
+	f.DurationVar(&holdFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a worker keeps a message while the object store or the index is down, before it goes back to the queue (0 or negative: never)")
 	return cmd
 }
 
