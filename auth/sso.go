@@ -210,7 +210,7 @@ func (s *Service) FinishSSO(ctx context.Context, w http.ResponseWriter, r *http.
 	tok, err := s.sso.oauth2(prov).Exchange(pctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
+		if errors.As(err, &re) && (re.Response == nil || re.Response.StatusCode < 500) {
 			s.audit(ctx, "", "sign-in-failed", "single sign-on: code refused: "+clip(re.ErrorCode, 100))
 			return nil, "", hark.Errorf(hark.EINVALID, "the sign-on provider refused the sign-in (%s %s): start again from the sign-in page", re.ErrorCode, clip(re.ErrorDescription, 200))
 		}
