@@ -55,6 +55,10 @@ type ObjectStore interface {
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, metadata map[string]string) (ObjectInfo, error)
+	// Conditional reports whether Create and Replace are really
+	// conditional: false once the store has answered that it does not
+	// implement conditional writes.
+	Conditional() bool
 	// Create stores data at key only if no object is there yet, and
 	// returns ECONFLICT when one is (S3's conditional write, If-None-Match:
 	// *), so that of two writers racing, the first one's object stands. A
@@ -80,13 +84,13 @@ type Delivery interface {
 	// InProgress tells the queue the work is still going, so it is not
 	// redelivered elsewhere while a long job runs.
 	InProgress() error
-	// Claimed returns the lease a handler took the recording on with on
+	// Claimed returns the lease a handler took recording id on with on
 	// this delivery (0: none), and SetClaimed remembers it. A handler the
 	// queue runs again on the same delivery (it held the message while a
 	// dependency was down) thereby knows the recording in progress is its
 	// own, not another message's.
-	Claimed() int
-	SetClaimed(lease int)
+	Claimed(id string) int
+	SetClaimed(id string, lease int)
 }
 
 // Publisher publishes a work message. MsgID lets the queue drop duplicates.

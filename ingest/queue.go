@@ -253,6 +253,9 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 		}
 		log.Warn("holding the message: a dependency is down", "attempt", d.attempt, "err", err)
 		if !q.waitForDependencies(ctx, log, d) {
+			if d.maxDeliver > 0 && d.attempt >= d.maxDeliver && q.requeue(log, msg) {
+				return
+			}
 			break
 		}
 		log.Info("running the held message again", "attempt", d.attempt)
@@ -272,6 +275,24 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 		log.Info("gave up on message", "attempt", d.attempt, "reason", hark.ErrorMessage(err))
 		_ = msg.Term()
 	}
+}
+
+// requeue publishes a held message's data anew and acknowledges the
+// original: on its last delivery a message sent back would never come again
+// (JetStream would report it exhausted), although it never failed, only
+// waited. It reports whether that worked.
+func (q *Queue) requeue(log *slog.Logger, msg jetstream.Msg) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := q.Publish(ctx, msg.Subject(), "", msg.Data()); err != nil {
+		log.Warn("could not queue a held message anew; sending it back", "err", err)
+		return false
+	}
+	if err := msg.Ack(); err != nil {
+		log.Warn("ack of a message queued anew", "err", err)
+	}
+	log.Info("stopping: a held message on its last delivery was queued anew")
+	return true
 }
 
 // down asks whether a dependency is down, giving it 5 seconds to answer.
@@ -338,14 +359,19 @@ type delivery struct {
 	// finalDeferred is set when Final said false on the last delivery
 	// because the message may be held.
 	finalDeferred bool
-	claimed       int
+	claimed       map[string]int // by recording id
 }
 
-func (d *delivery) Data() []byte      { return d.msg.Data() }
-func (d *delivery) Attempt() int      { return d.attempt }
-func (d *delivery) InProgress() error { return d.msg.InProgress() }
-func (d *delivery) Claimed() int      { return d.claimed }
-func (d *delivery) SetClaimed(l int)  { d.claimed = l }
+func (d *delivery) Data() []byte          { return d.msg.Data() }
+func (d *delivery) Attempt() int          { return d.attempt }
+func (d *delivery) InProgress() error     { return d.msg.InProgress() }
+func (d *delivery) Claimed(id string) int { return d.claimed[id] }
+func (d *delivery) SetClaimed(id string, lease int) {
+	if d.claimed == nil {
+		d.claimed = map[string]int{}
+	}
+	d.claimed[id] = lease
+}
 
 // holdOver reports whether the message has been held as long as allowed.
 func (d *delivery) holdOver() bool {

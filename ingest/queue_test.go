@@ -166,6 +166,86 @@ func TestHoldWhileDown(t *testing.T) {
 		}
 	})
 
+	t.Run("a last delivery whose dependency answers again at once is run again, not sent back", func(t *testing.T) {
+		// The handler asks Final while the store is down (no: it may be
+		// held), and the store answers again before the queue looks: the
+		// queue must still run it again rather than send it back, where a
+		// last delivery never comes again.
+		q := testQueue(t, 1)
+		q.HoldWhileDown(probe, time.Minute)
+		down.Store(true)
+		var runs atomic.Int32
+		done := make(chan bool, 1)
+		h := func(_ context.Context, d hark.Delivery) error {
+			if runs.Add(1) == 1 {
+				final := d.Final()
+				down.Store(false)
+				if final {
+					done <- false
+					return nil
+				}
+				return hark.Errorf(hark.EUNAVAILABLE, "object store unavailable")
+			}
+			done <- true
+			return nil
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := q.Publish(ctx, hark.SubjectUploaded, "", []byte(`{"Records":[]}`)); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = q.Run(ctx, ConsumerTranscribe, 1, h) }()
+		select {
+		case ok := <-done:
+			if !ok {
+				t.Fatal("the last delivery was final while the store was down")
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("the last delivery was never run again")
+		}
+	})
+
+	t.Run("a worker stopping during a hold queues a last delivery anew", func(t *testing.T) {
+		q := testQueue(t, 1)
+		q.HoldWhileDown(probe, time.Minute)
+		down.Store(true)
+		held := make(chan struct{}, 1)
+		h := func(_ context.Context, d hark.Delivery) error {
+			if down.Load() {
+				select {
+				case held <- struct{}{}:
+				default:
+				}
+				return hark.Errorf(hark.EUNAVAILABLE, "object store unavailable")
+			}
+			return nil
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		if err := q.Publish(ctx, hark.SubjectUploaded, "", []byte(`{"Records":[]}`)); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = q.Run(ctx, ConsumerTranscribe, 1, h); close(stopped) }()
+		<-held
+		cancel() // the worker stops while it holds the message
+		<-stopped
+		down.Store(false)
+		if n, err := q.Pending(context.Background(), ConsumerTranscribe); err != nil || n != 1 {
+			t.Fatalf("after the worker stopped: %d waiting, %v; want the message queued anew", n, err)
+		}
+		ctx2, cancel2 := context.WithCancel(context.Background())
+		defer cancel2()
+		ran := make(chan struct{})
+		go func() {
+			_ = q.Run(ctx2, ConsumerTranscribe, 1, func(context.Context, hark.Delivery) error { close(ran); return nil })
+		}()
+		select {
+		case <-ran:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the message held on its last delivery never came back")
+		}
+	})
+
 	t.Run("the hold is timed from when it starts", func(t *testing.T) {
 		// The first run works for longer than the hold allows before it
 		// meets the store down: the message is still held.

@@ -130,6 +130,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	return hark.ObjectInfo{Key: key, ETag: strings.Trim(info.ETag, `"`), Size: info.Size, ContentType: contentType, Metadata: lowerKeys(metadata)}, nil
 }
 
+// Conditional reports whether Create and Replace are conditional writes:
+// false once the store has answered NotImplemented to one.
+func (s *Store) Conditional() bool { return !s.unconditional.Load() }
+
 // Create stores data at key only if no object is there yet (If-None-Match:
 // *), and returns ECONFLICT when one is. A store that does not implement
 // conditional writes answers NotImplemented once; after that Create is an

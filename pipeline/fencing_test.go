@@ -30,15 +30,20 @@ import (
 type delivery struct {
 	data    []byte
 	attempt int
-	claimed int
+	claimed map[string]int
 }
 
-func (d *delivery) Data() []byte      { return d.data }
-func (d *delivery) Attempt() int      { return d.attempt }
-func (d *delivery) Final() bool       { return false }
-func (d *delivery) InProgress() error { return nil }
-func (d *delivery) Claimed() int      { return d.claimed }
-func (d *delivery) SetClaimed(l int)  { d.claimed = l }
+func (d *delivery) Data() []byte          { return d.data }
+func (d *delivery) Attempt() int          { return d.attempt }
+func (d *delivery) Final() bool           { return false }
+func (d *delivery) InProgress() error     { return nil }
+func (d *delivery) Claimed(id string) int { return d.claimed[id] }
+func (d *delivery) SetClaimed(id string, lease int) {
+	if d.claimed == nil {
+		d.claimed = map[string]int{}
+	}
+	d.claimed[id] = lease
+}
 
 // varyingEngine reads the audio and returns a transcript that says which
 // call made it, as a speech engine that is not deterministic would.
@@ -354,8 +359,8 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		if err := p.Transcribe(ctx, held); !hark.IsTemporary(err) {
 			t.Fatalf("first run with the speech server busy: %v, want a temporary error", err)
 		}
-		if st, l := lease(); st != hark.StatusTranscribing || l != 1 || held.claimed != 1 {
-			t.Fatalf("after the first run: %s lease %d, delivery claimed %d; want transcribing under lease 1, claimed 1", st, l, held.claimed)
+		if st, l := lease(); st != hark.StatusTranscribing || l != 1 || held.claimed[id] != 1 {
+			t.Fatalf("after the first run: %s lease %d, delivery claimed %d; want transcribing under lease 1, claimed 1", st, l, held.claimed[id])
 		}
 		if err := p.Transcribe(ctx, &delivery{data: event, attempt: 1}); err != nil {
 			t.Fatal(err)
@@ -368,6 +373,24 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		}
 		if st, l := lease(); st != hark.StatusTranscribed || l != 2 {
 			t.Fatalf("after the held delivery ran again: %s lease %d, want transcribed under lease 2 (not skipped as a duplicate)", st, l)
+		}
+
+		// The index goes back in time (restored from a backup): the store
+		// holds a later lease. The next stage catches up instead of
+		// taking the store's copy for another attempt's, for ever.
+		var doc hark.Recording
+		readJSON(t, st, hark.RecordingKey(id), &doc)
+		doc.Lease = 9
+		data, _ := json.Marshal(doc)
+		if _, err := st.Put(ctx, hark.RecordingKey(id), bytes.NewReader(data), int64(len(data)), "application/json", nil); err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := json.Marshal(pipeline.TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: id})
+		if err := p.Annotate(ctx, &delivery{data: msg, attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if st, l := lease(); st != hark.StatusReady || l <= 9 {
+			t.Fatalf("with the index behind the store: %s lease %d, want ready above lease 9", st, l)
 		}
 	})
 }

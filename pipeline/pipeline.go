@@ -595,31 +595,63 @@ func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error
 // state to the object store. It reports false, with a nil error, when
 // another worker took it first.
 func (p *Pipeline) claim(ctx context.Context, d hark.Delivery, rec *hark.Recording) (bool, error) {
-	prev := rec.Lease
-	rec.Lease++
-	rec.UpdatedAt = p.cfg.Now()
-	if err := p.cfg.Index.ClaimRecording(ctx, rec, prev); err != nil {
-		if hark.ErrorCode(err) == hark.ECONFLICT {
-			p.log.Debug("another worker took the recording on first", "recording", rec.ID)
-			return false, nil
+	for range 3 {
+		prev := rec.Lease
+		rec.Lease++
+		rec.UpdatedAt = p.cfg.Now()
+		if err := p.cfg.Index.ClaimRecording(ctx, rec, prev); err != nil {
+			if hark.ErrorCode(err) == hark.ECONFLICT {
+				p.log.Debug("another worker took the recording on first", "recording", rec.ID)
+				return false, nil
+			}
+			// The claim may have been committed all the same (a connection
+			// lost at COMMIT): a run again of this delivery must not take
+			// its own claim for another message's.
+			d.SetClaimed(rec.ID, rec.Lease)
+			return false, err
 		}
-		return false, err
-	}
-	d.SetClaimed(rec.Lease)
-	if err := p.putLeased(ctx, rec.ID, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
-		if hark.ErrorCode(err) == hark.ECONFLICT {
-			return false, nil
+		d.SetClaimed(rec.ID, rec.Lease)
+		err := p.putLeased(ctx, rec.ID, hark.RecordingKey(rec.ID), rec, rec.Lease)
+		if hark.ErrorCode(err) != hark.ECONFLICT {
+			return err == nil, err
 		}
-		return false, err
+		// Refused: either the recording was taken over meanwhile, or the
+		// object store holds a later lease than the index, which happens
+		// only when the index went back in time (restored from a backup).
+		cur, ierr := p.cfg.Index.Recording(ctx, rec.ID)
+		if ierr != nil {
+			return false, ierr
+		}
+		if cur.Lease != rec.Lease {
+			return false, nil // taken over
+		}
+		var stored hark.Recording
+		if gerr := p.getJSON(ctx, hark.RecordingKey(rec.ID), &stored); gerr != nil {
+			return false, gerr
+		}
+		p.log.Warn("the object store holds a later lease than the index (was the index restored from a backup?): catching up",
+			"recording", rec.ID, "index_lease", rec.Lease, "store_lease", stored.Lease)
+		// Claim again above the stored lease, from the one just taken.
+		if err := p.cfg.Index.ClaimRecording(ctx, withLease(rec, stored.Lease), rec.Lease); err != nil {
+			return false, dropIfConflict(err)
+		}
+		rec.Lease = stored.Lease
 	}
-	return true, nil
+	return false, hark.Errorf(hark.EUNAVAILABLE, "recording %s: could not take it on (its lease keeps moving)", rec.ID)
+}
+
+// withLease returns a copy of rec with the given lease.
+func withLease(rec *hark.Recording, lease int) *hark.Recording {
+	c := *rec
+	c.Lease = lease
+	return &c
 }
 
 // ownRun reports whether the recording in progress is this delivery's own:
 // an earlier run of the same delivery (held by the queue while a dependency
 // was down) took it on, and nobody has taken it over since.
 func ownRun(d hark.Delivery, rec *hark.Recording) bool {
-	return d.Claimed() != 0 && d.Claimed() == rec.Lease
+	return d.Claimed(rec.ID) != 0 && d.Claimed(rec.ID) == rec.Lease
 }
 
 // owns returns ECONFLICT when a newer attempt has taken the recording over,
@@ -699,8 +731,10 @@ func (p *Pipeline) putLeased(ctx context.Context, id, key string, v any, lease i
 		if err != nil || cur.Lease == lease {
 			return err
 		}
-		// Taken over while this write was on its way.
-		if prev != nil {
+		// Taken over while this write was on its way. Put the copy read
+		// before back, only where the put-back is itself conditional (else
+		// it could replace what the newer attempt has written since).
+		if prev != nil && p.cfg.Store.Conditional() {
 			if _, err := p.cfg.Store.Replace(ctx, key, prev, ct, written.ETag); err != nil && hark.ErrorCode(err) != hark.ECONFLICT {
 				p.log.Warn("could not put back a document a stalled attempt overwrote", "recording", id, "key", key, "err", err)
 			}

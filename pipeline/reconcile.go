@@ -178,7 +178,7 @@ func (p *Pipeline) Exhausted(ctx context.Context, consumer string, data []byte, 
 			continue
 		}
 		if err := p.fail(ctx, rec, stage, hark.EUNAVAILABLE, fmt.Sprintf(
-			"gave up after %d deliveries: every attempt stopped before finishing (a worker crashed, was stopped, or ran past its ack wait); run `hark retry %s`", deliveries, id)); err != nil {
+			"gave up after %d deliveries: every attempt stopped before finishing (a worker crashed, was stopped, or ran past its ack wait, or the object store or the index stayed down for longer than --hold-for); run `hark retry %s`", deliveries, id)); err != nil {
 			return err
 		}
 	}
