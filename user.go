@@ -126,15 +126,16 @@ type Accounts interface {
 	SignInFailures
 }
 
-// SignInFailures keeps failed sign-ins, so that every web server of a
-// deployment counts them together.
+// SignInFailures keeps sign-in attempts that have not succeeded, so that
+// every web server of a deployment counts them together.
 type SignInFailures interface {
-	// SignInFailed records a failed sign-in for key (a name or an
-	// address) at at, and forgets every failure from before forgetBefore.
-	SignInFailed(ctx context.Context, key string, at, forgetBefore time.Time) error
-	// SignInFailuresSince returns the times of key's failures since since,
-	// oldest first.
-	SignInFailuresSince(ctx context.Context, key string, since time.Time) ([]time.Time, error)
-	// ClearSignInFailures forgets key's failures (after a sign-in).
+	// SignInAttempt records an attempt for key (a name or an address) at
+	// at, forgets every attempt from before forgetBefore, and returns key's
+	// attempts since forgetBefore, this one included, oldest first — in
+	// one transaction, so that attempts made at the same moment all count.
+	SignInAttempt(ctx context.Context, key string, at, forgetBefore time.Time) ([]time.Time, error)
+	// ForgetSignInAttempt forgets key's attempt at at (one that succeeded).
+	ForgetSignInAttempt(ctx context.Context, key string, at time.Time) error
+	// ClearSignInFailures forgets all of key's attempts (after a sign-in).
 	ClearSignInFailures(ctx context.Context, key string) error
 }

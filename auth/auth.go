@@ -80,8 +80,10 @@ var errSignIn = hark.Errorf(hark.EINVALID, "the name or the password is wrong")
 func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, name, password string) (*hark.User, error) {
 	now := s.cfg.Now()
 	keys := []string{"name:" + strings.ToLower(name), "addr:" + clientAddr(r)}
+	// Each attempt counts before the (slow) password check, so that
+	// attempts in parallel cannot all pass before the first failure is in.
 	for _, k := range keys {
-		ok, until, err := s.cfg.Limiter.Allowed(ctx, k, now)
+		ok, until, err := s.cfg.Limiter.Try(ctx, k, now)
 		if err != nil {
 			return nil, err
 		}
@@ -97,19 +99,16 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if err != nil { // spend the same time as a real check, so names cannot be probed
 			CheckPassword(s.dummyHash(), password)
 		}
-		for _, k := range keys {
-			if err := s.cfg.Limiter.Failed(ctx, k, now); err != nil {
-				s.log.Warn("record a failed sign-in", "err", err)
-			}
-		}
 		s.audit(ctx, name, "sign-in-failed", "")
 		return nil, errSignIn
 	}
-	// Only the name's failures are forgotten: an address's stay, so that
-	// signing in to one's own account does not reset a spray of guesses at
-	// others from the same address.
-	if err := s.cfg.Limiter.Succeeded(ctx, keys[0]); err != nil {
-		s.log.Warn("clear failed sign-ins", "err", err)
+	// The name's failures are forgotten; of the address's only this
+	// attempt, so that signing in to one's own account does not reset a
+	// spray of guesses at others from the same address.
+	for i, k := range keys {
+		if err := s.cfg.Limiter.Succeeded(ctx, k, now, i == 0); err != nil {
+			s.log.Warn("forget a successful sign-in attempt", "err", err)
+		}
 	}
 	if err := s.StartSession(ctx, w, u); err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,35 +50,79 @@ func TestPasswordHash(t *testing.T) {
 func TestLimiter(t *testing.T) {
 	ctx := context.Background()
 	l := NewLimiter(MemoryFailures(), 3, time.Minute)
-	allowed := func(key string, at time.Time) (bool, time.Time) {
+	try := func(key string, at time.Time) (bool, time.Time) {
 		t.Helper()
-		ok, until, err := l.Allowed(ctx, key, at)
+		ok, until, err := l.Try(ctx, key, at)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ok, until
 	}
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	for i := range 3 {
-		if ok, _ := allowed("k", now); !ok {
+	for i := range 3 { // three failed attempts
+		if ok, _ := try("k", now.Add(time.Duration(i)*time.Second)); !ok {
 			t.Fatalf("refused after %d failures", i)
 		}
-		_ = l.Failed(ctx, "k", now)
 	}
-	ok, until := allowed("k", now.Add(30*time.Second))
+	ok, until := try("k", now.Add(30*time.Second))
 	if ok || !until.Equal(now.Add(time.Minute)) {
-		t.Fatalf("after 3 failures: allowed=%v until %v", ok, until)
+		t.Fatalf("after 3 failures: allowed=%v until %v, want refused until 10:01:00", ok, until)
 	}
-	if ok, _ := allowed("other", now); !ok {
+	if ok, _ := try("other", now); !ok {
 		t.Fatal("another key is limited too")
 	}
-	if ok, _ := allowed("k", now.Add(61*time.Second)); !ok {
+	if ok, _ := try("k", now.Add(91*time.Second)); !ok {
 		t.Fatal("still refused after the window")
 	}
-	_ = l.Failed(ctx, "k", now)
-	_ = l.Succeeded(ctx, "k")
-	if ok, _ := allowed("k", now); !ok {
-		t.Fatal("a success did not clear the failures")
+	// A success forgets: the name's failures all, the address's only itself.
+	at := now.Add(92 * time.Second)
+	try("name", at)
+	try("name", at)
+	_ = l.Succeeded(ctx, "name", at, true)
+	for range 3 {
+		if ok, _ := try("name", at); !ok {
+			t.Fatal("a success did not clear the name's failures")
+		}
+	}
+	try("addr", at.Add(-2*time.Second))
+	try("addr", at.Add(-time.Second))
+	try("addr", at)
+	_ = l.Succeeded(ctx, "addr", at, false)
+	if ok, _ := try("addr", at.Add(time.Second)); !ok {
+		t.Fatal("the successful attempt was counted against the address")
+	}
+	if ok, _ := try("addr", at.Add(2*time.Second)); ok {
+		t.Fatal("a success forgot the address's earlier failures")
+	}
+}
+
+// Attempts in parallel all count: no more than the limit get through to
+// the password check, however many arrive at once.
+func TestLimiterParallel(t *testing.T) {
+	ctx := context.Background()
+	idx, err := index.OpenSQLite(ctx, filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	l := NewLimiter(idx, 5, 15*time.Minute)
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			ok, _, err := l.Try(ctx, "name:sam", now.Add(time.Duration(i)*time.Millisecond))
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := passed.Load(); n != 5 {
+		t.Fatalf("%d of 20 parallel attempts went ahead, want 5", n)
 	}
 }
 

@@ -257,38 +257,40 @@ func (d *DB) AuditLog(ctx context.Context, f hark.AuditFilter) ([]hark.AuditEntr
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// SignInFailed records a failed sign-in and forgets the failures older than
-// forgetBefore.
-func (d *DB) SignInFailed(ctx context.Context, key string, at, forgetBefore time.Time) error {
-	return d.tx(ctx, "record a failed sign-in", func(tx *sql.Tx) error {
+// SignInAttempt records a sign-in attempt, forgets those older than
+// forgetBefore, and returns key's attempts since then, oldest first, in one
+// transaction.
+func (d *DB) SignInAttempt(ctx context.Context, key string, at, forgetBefore time.Time) ([]time.Time, error) {
+	var out []time.Time
+	err := d.tx(ctx, "record a sign-in attempt", func(tx *sql.Tx) error {
+		out = nil
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sign_in_failures WHERE at < $1`, params(d.dialect.time(forgetBefore))...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)`, params(key, d.dialect.time(at))...)
-		return err
-	})
-}
-
-// SignInFailuresSince returns the times of key's failed sign-ins since
-// since, oldest first.
-func (d *DB) SignInFailuresSince(ctx context.Context, key string, since time.Time) ([]time.Time, error) {
-	var out []time.Time
-	err := d.read(ctx, "read failed sign-ins", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT at FROM sign_in_failures WHERE key = $1 AND at >= $2 ORDER BY at`, params(key, d.dialect.time(since))...)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)`, params(key, d.dialect.time(at))...); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT at FROM sign_in_failures WHERE key = $1 AND at >= $2 ORDER BY at`, params(key, d.dialect.time(forgetBefore))...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var at nullTime
-			if err := rows.Scan(&at); err != nil {
+			var t nullTime
+			if err := rows.Scan(&t); err != nil {
 				return err
 			}
-			out = append(out, at.Time)
+			out = append(out, t.Time)
 		}
 		return rows.Err()
 	})
 	return out, err
+}
+
+// ForgetSignInAttempt forgets key's attempt at at.
+func (d *DB) ForgetSignInAttempt(ctx context.Context, key string, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `DELETE FROM sign_in_failures WHERE key = $1 AND at = $2`, params(key, d.dialect.time(at))...)
+	return wrapDB(err, "forget a sign-in attempt")
 }
 
 // ClearSignInFailures forgets key's failed sign-ins.

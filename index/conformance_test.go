@@ -1001,38 +1001,39 @@ func testResultsFenced(t *testing.T, db *DB) {
 func testSignInFailures(t *testing.T, db *DB) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	for i, key := range []string{"name:sam", "name:sam", "addr:10.0.0.1", "name:sam"} {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		if err := db.SignInFailed(ctx, key, at, at.Add(-15*time.Minute)); err != nil {
+	attempt := func(key string, at time.Time) []time.Time {
+		t.Helper()
+		got, err := db.SignInAttempt(ctx, key, at, at.Add(-15*time.Minute))
+		if err != nil {
 			t.Fatal(err)
 		}
+		return got
 	}
-	got, err := db.SignInFailuresSince(ctx, "name:sam", t0.Add(30*time.Second))
-	if err != nil {
+	attempt("name:sam", t0)
+	attempt("name:sam", t0.Add(time.Minute))
+	attempt("addr:10.0.0.1", t0.Add(2*time.Minute))
+	got := attempt("name:sam", t0.Add(3*time.Minute))
+	if len(got) != 3 || !got[0].Equal(t0) || !got[2].Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("attempts of name:sam: %v, want 10:00, 10:01 and 10:03, oldest first", got)
+	}
+	if err := db.ForgetSignInAttempt(ctx, "name:sam", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || !got[0].Equal(t0.Add(time.Minute)) || !got[1].Equal(t0.Add(3*time.Minute)) {
-		t.Fatalf("failures of name:sam since 10:00:30: %v, want 10:01 and 10:03, oldest first", got)
+	if got := attempt("name:sam", t0.Add(4*time.Minute)); len(got) != 3 || got[1].Equal(t0.Add(time.Minute)) {
+		t.Fatalf("after forgetting 10:01: %v", got)
 	}
-	// A failure 20 minutes on forgets those older than its window.
-	late := t0.Add(20 * time.Minute)
-	if err := db.SignInFailed(ctx, "addr:10.0.0.2", late, late.Add(-15*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := db.SignInFailuresSince(ctx, "name:sam", t0.Add(-time.Hour)); len(got) != 0 {
-		t.Fatalf("failures outside the window were kept: %v", got)
-	}
-	if err := db.SignInFailed(ctx, "name:sam", late, late.Add(-15*time.Minute)); err != nil {
-		t.Fatal(err)
+	// An attempt 20 minutes on forgets those older than its window.
+	if got := attempt("name:sam", t0.Add(20*time.Minute)); len(got) != 1 {
+		t.Fatalf("attempts outside the window were kept: %v", got)
 	}
 	if err := db.ClearSignInFailures(ctx, "name:sam"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := db.SignInFailuresSince(ctx, "name:sam", t0); len(got) != 0 {
-		t.Fatalf("cleared failures remain: %v", got)
+	if got := attempt("name:sam", t0.Add(21*time.Minute)); len(got) != 1 {
+		t.Fatalf("cleared attempts remain: %v", got)
 	}
-	if got, _ := db.SignInFailuresSince(ctx, "addr:10.0.0.2", t0); len(got) != 1 {
-		t.Fatalf("clearing one key cleared another: %v", got)
+	if got := attempt("addr:10.0.0.1", t0.Add(21*time.Minute)); len(got) != 1 {
+		t.Fatalf("addr:10.0.0.1: %v, want only the new attempt (10:02 is out of the window)", got)
 	}
 }
 
