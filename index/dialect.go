@@ -16,6 +16,11 @@ import (
 type dialect struct {
 	// name is "sqlite" or "postgres", and also the folder under migrations/.
 	name string
+	// param is the placeholder of the nth parameter in long statements
+	// (the batched inserts). SQLite looks "$N" up as a name, in time that
+	// grows with the number of parameters (quadratic over a 100-row
+	// insert); "?N" is a plain number to it.
+	param string
 	// time converts a timestamp into what a timestamp column stores:
 	// fixed-width UTC text on SQLite, so that it sorts as text, and
 	// TIMESTAMPTZ on PostgreSQL. Both keep microseconds.
@@ -37,8 +42,9 @@ type dialect struct {
 const sqliteTimeFormat = "2006-01-02T15:04:05.000000Z"
 
 var sqliteDialect = &dialect{
-	name: "sqlite",
-	time: func(t time.Time) any { return t.UTC().Format(sqliteTimeFormat) },
+	name:  "sqlite",
+	param: "?%d",
+	time:  func(t time.Time) any { return t.UTC().Format(sqliteTimeFormat) },
 	migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version INTEGER PRIMARY KEY,
 	name TEXT NOT NULL,
@@ -51,8 +57,9 @@ var sqliteDialect = &dialect{
 }
 
 var postgresDialect = &dialect{
-	name: "postgres",
-	time: func(t time.Time) any { return t },
+	name:  "postgres",
+	param: "$%d",
+	time:  func(t time.Time) any { return t },
 	migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version INTEGER PRIMARY KEY,
 	name TEXT NOT NULL,

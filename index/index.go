@@ -312,7 +312,7 @@ func (d *DB) PutTranscript(ctx context.Context, t *hark.Transcript) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE recording_id = $1`, params(t.RecordingID)...); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, "segments",
+		return d.insertRows(ctx, tx, "segments",
 			[]string{"recording_id", "idx", "start_s", "end_s", "speaker", "role", "text", "confidence"}, rows)
 	})
 }
@@ -380,7 +380,7 @@ func lockRecording(ctx context.Context, tx *sql.Tx, update, doc, id string, leas
 const insertBatch = 100
 
 // insertRows inserts rows into table, insertBatch rows a statement.
-func insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
+func (d *DB) insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
 	for len(rows) > 0 {
 		n := min(len(rows), insertBatch)
 		var b strings.Builder
@@ -396,7 +396,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, ro
 					b.WriteString(", ")
 				}
 				args = append(args, v)
-				fmt.Fprintf(&b, "$%d", len(args))
+				fmt.Fprintf(&b, d.dialect.param, len(args))
 			}
 			b.WriteByte(')')
 		}

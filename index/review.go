@@ -35,7 +35,7 @@ func (d *DB) writeTags(ctx context.Context, tx *sql.Tx, id, codebook, version st
 		rows[i] = []any{id, t.Segment, t.Code, t.Start, t.End, t.Evidence, t.Confidence, string(t.Source),
 			string(t.Review), codebook, version, t.Key, t.OrigCode, t.ReviewedBy, at, moment}
 	}
-	return insertRows(ctx, tx, "tags", tagColumns, rows)
+	return d.insertRows(ctx, tx, "tags", tagColumns, rows)
 }
 
 // readReview returns the recording's review document, or an empty one.
