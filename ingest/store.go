@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -128,6 +129,28 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		return hark.ObjectInfo{}, s.wrap(err, "put %s", key)
 	}
 	return hark.ObjectInfo{Key: key, ETag: strings.Trim(info.ETag, `"`), Size: info.Size, ContentType: contentType, Metadata: lowerKeys(metadata)}, nil
+}
+
+// CheckConditional writes a probe object twice with If-None-Match: * and
+// reports whether the store refused the second write, as a store with
+// conditional writes must (one that ignores the condition is otherwise not
+// noticed). The probe is removed.
+func (s *Store) CheckConditional(ctx context.Context) (bool, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	key := fmt.Sprintf("%s.conditional-probe-%x", hark.ResultsPrefix, b)
+	defer func() { _ = s.Remove(context.WithoutCancel(ctx), key) }()
+	if _, err := s.Create(ctx, key, []byte("probe"), "text/plain"); err != nil {
+		return false, err
+	}
+	_, err := s.Create(ctx, key, []byte("probe again"), "text/plain")
+	switch {
+	case hark.ErrorCode(err) == hark.ECONFLICT:
+		return true, nil
+	case err == nil:
+		return false, nil
+	}
+	return false, err
 }
 
 // Conditional reports whether Create and Replace are conditional writes:

@@ -44,6 +44,14 @@ send MinIO's upload events to hark.`,
 			} else {
 				fmt.Fprintf(g.stdout, "bucket %s: exists\n", sc.Bucket)
 			}
+			switch ok, err := store.CheckConditional(ctx); {
+			case err != nil:
+				return err
+			case ok:
+				fmt.Fprintln(g.stdout, "object store: conditional writes work (stalled workers are fenced in the store too)")
+			default:
+				fmt.Fprintln(g.stdout, "object store: WARNING: conditional writes (If-None-Match) are ignored; hark still works and the index stays fenced, but a worker that stalls at the wrong moment can replace a newer attempt's results in the store (docs/architecture.md, Fencing)")
+			}
 			q, err := ingest.Connect(ctx, qc)
 			if err != nil {
 				return err
