@@ -275,11 +275,11 @@ func (s *Service) ssoUser(ctx context.Context, issuer, subject string, claims ma
 	for _, v := range claimStrings(claims[cfg.RolesClaim]) {
 		// With a prefix, only prefixed values count: a directory's own
 		// "Admin" group must not make anyone a hark admin.
-		name, ok := strings.CutPrefix(v, cfg.RolePrefix)
+		val, ok := strings.CutPrefix(v, cfg.RolePrefix)
 		if !ok {
 			continue
 		}
-		r, err := hark.ParseUserRole(strings.ToLower(name))
+		r, err := hark.ParseUserRole(strings.ToLower(val))
 		if err == nil && (role == "" || slices.Index(roleOrder, r) < slices.Index(roleOrder, role)) {
 			role = r
 		}
