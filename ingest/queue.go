@@ -67,7 +67,12 @@ type Queue struct {
 	// depends and holdFor: see HoldWhileDown.
 	depends func(context.Context) error
 	holdFor time.Duration
+	onHold  func(consumer string, delta int)
 }
+
+// ObserveHolds has fn told when a message starts (+1) and stops (-1)
+// being held, by consumer, for a gauge of held messages. Call it before Run.
+func (q *Queue) ObserveHolds(fn func(consumer string, delta int)) { q.onHold = fn }
 
 // HoldWhileDown makes Run keep a message whose handler failed for a reason
 // that may pass (EUNAVAILABLE) while depends reports a dependency down (the
@@ -208,7 +213,7 @@ func (q *Queue) Run(ctx context.Context, consumer string, concurrency int, h Han
 					}
 					continue
 				}
-				q.handle(ctx, log, msg, h)
+				q.handle(ctx, log, consumer, msg, h)
 			}
 		})
 	}
@@ -218,7 +223,7 @@ func (q *Queue) Run(ctx context.Context, consumer string, concurrency int, h Han
 
 // handle runs h on one message, keeping it in progress while h works, and
 // settles it by h's result.
-func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg, h Handler) {
+func (q *Queue) handle(ctx context.Context, log *slog.Logger, consumer string, msg jetstream.Msg, h Handler) {
 	d := &delivery{msg: msg, maxDeliver: q.cfg.MaxDeliver, holdFor: q.holdFor}
 	if md, err := msg.Metadata(); err == nil {
 		d.attempt = int(md.NumDelivered)
@@ -250,6 +255,10 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 	for hark.IsTemporary(err) && d.mayHold != nil && (d.finalDeferred || d.mayHold()) {
 		if d.holdStart.IsZero() {
 			d.holdStart = time.Now()
+			if q.onHold != nil {
+				q.onHold(consumer, 1)
+				defer q.onHold(consumer, -1)
+			}
 		}
 		log.Warn("holding the message: a dependency is down", "attempt", d.attempt, "err", err)
 		if !q.waitForDependencies(ctx, log, d) {

@@ -136,6 +136,20 @@ func TestHoldWhileDown(t *testing.T) {
 	t.Run("holding keeps the message until the store is back", func(t *testing.T) {
 		q := testQueue(t, 2)
 		q.HoldWhileDown(probe, time.Minute)
+		var held, maxHeld atomic.Int32
+		q.ObserveHolds(func(consumer string, delta int) {
+			if consumer != ConsumerTranscribe {
+				t.Errorf("hold reported for consumer %q", consumer)
+			}
+			if n := held.Add(int32(delta)); n > maxHeld.Load() {
+				maxHeld.Store(n)
+			}
+		})
+		defer func() {
+			if held.Load() != 0 || maxHeld.Load() != 1 {
+				t.Errorf("held-messages gauge: now %d, at most %d; want back to 0 after 1", held.Load(), maxHeld.Load())
+			}
+		}()
 		start := time.Now()
 		calls := scenario{outage: outage}.run(t, q, &down)
 		if len(calls) < 2 || time.Since(start) < outage {

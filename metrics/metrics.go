@@ -1,6 +1,6 @@
 // Package metrics exposes hark's Prometheus metrics: work processed and
 // failed per stage and reason, stage durations, engine latency, work in
-// flight and queue depth.
+// flight, messages held through an outage, and queue depth.
 package metrics
 
 import (
@@ -24,6 +24,7 @@ type Metrics struct {
 	duration  *prometheus.HistogramVec
 	engine    *prometheus.HistogramVec
 	inFlight  *prometheus.GaugeVec
+	held      *prometheus.GaugeVec
 	queueSize *prometheus.GaugeVec
 }
 
@@ -51,11 +52,14 @@ func New() *Metrics {
 		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hark_in_flight", Help: "Messages being handled now, by stage.",
 		}, []string{"stage"}),
+		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hark_messages_held", Help: "Messages a worker keeps while the object store or the index is down, by stage.",
+		}, []string{"stage"}),
 		queueSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hark_queue_depth", Help: "Messages waiting or unacknowledged, by consumer.",
 		}, []string{"consumer"}),
 	}
-	m.reg.MustRegister(m.handled, m.recorded, m.failed, m.duration, m.engine, m.inFlight, m.queueSize,
+	m.reg.MustRegister(m.handled, m.recorded, m.failed, m.duration, m.engine, m.inFlight, m.held, m.queueSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -85,6 +89,11 @@ func (m *Metrics) Handle(stage string, h func(context.Context, hark.Delivery) er
 		m.handled.WithLabelValues(stage, outcome).Inc()
 		return err
 	}
+}
+
+// Held counts messages held while a dependency is down (delta +1 or -1).
+func (m *Metrics) Held(stage string, delta int) {
+	m.held.WithLabelValues(stage).Add(float64(delta))
 }
 
 // Recorded counts a recording reaching a state; failures are also counted

@@ -104,6 +104,9 @@ func parseStages(s string) ([]string, error) {
 func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipeline.Pipeline, m *metrics.Metrics, log *slog.Logger) *stages {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &stages{cancel: cancel}
+	if m != nil {
+		q.ObserveHolds(m.Held) // before the stages run
+	}
 	for _, name := range cfg.Names {
 		h := p.Transcribe
 		if name == ingest.ConsumerAnnotate {
