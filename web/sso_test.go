@@ -1,228 +1,37 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/auth"
+	"github.com/harkworks/hark/oidctest"
 )
 
-// The single sign-on tests run Ory Hydra, a certified OpenID provider, as a
-// separate process on loopback (built from tools/hydra by `make hydra`;
-// .ci/run builds it). Hydra leaves the login and consent screens to an app
-// of the operator's: here a small one that plays the council's directory,
-// accepting the person the test names with the claims the test gives. The
-// protocol — discovery, the authorization code with PKCE, signed ID tokens,
-// the token endpoint — is all Hydra's.
-
-// hydraBinary returns the path of a built Hydra, skipping the test outside
-// CI when there is none.
-func hydraBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("HARK_TEST_HYDRA")
-	if bin == "" {
-		bin, _ = filepath.Abs(filepath.Join("..", "bin", "hydra"))
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Ory Hydra is missing at %s (build it with `make hydra`, or set HARK_TEST_HYDRA): the single sign-on tests need it", bin)
-		}
-		t.Skipf("Ory Hydra is not built (%v): run `make hydra` to test single sign-on", err)
-	}
-	return bin
-}
-
-// person is who the directory app signs in next, and with which claims.
-type person struct {
-	subject string
-	claims  map[string]any
-	refuse  string // when set, the directory refuses the sign-in with this description
-}
-
-type hydra struct {
-	t      *testing.T
-	issuer string
-	admin  string
-
-	mu   sync.Mutex
-	next person
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startHydra runs Hydra with an in-memory store and the directory app.
-func startHydra(t *testing.T) *hydra {
-	t.Helper()
-	bin := hydraBinary(t)
-	h := &hydra{t: t}
-	app := httptest.NewServer(http.HandlerFunc(h.directory))
-	t.Cleanup(app.Close)
-	pub, adm := freePort(t), freePort(t)
-	h.issuer = fmt.Sprintf("http://127.0.0.1:%d/", pub)
-	h.admin = fmt.Sprintf("http://127.0.0.1:%d", adm)
-	logPath := filepath.Join(t.TempDir(), "hydra.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", "all", "--dev", "--sqa-opt-out")
-	cmd.Env = append(os.Environ(),
-		"DSN=memory", "LOG_LEVEL=warn", "SECRETS_SYSTEM=hark-test-system-secret-0123456789",
-		"URLS_SELF_ISSUER="+h.issuer, "URLS_LOGIN="+app.URL+"/login", "URLS_CONSENT="+app.URL+"/consent",
-		fmt.Sprintf("SERVE_PUBLIC_PORT=%d", pub), fmt.Sprintf("SERVE_ADMIN_PORT=%d", adm),
-		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_ADMIN_HOST=127.0.0.1")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logFile.Close()
-		if t.Failed() {
-			data, _ := os.ReadFile(logPath)
-			t.Logf("hydra log:\n%s", data)
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(h.admin + "/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hydra did not become ready: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return h
-}
-
-// adminCall calls Hydra's admin API.
-func (h *hydra) adminCall(method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		data, _ := json.Marshal(in)
-		body = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, h.admin+path, body)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("hydra %s %s: %d %s", method, path, resp.StatusCode, data)
-	}
-	return json.Unmarshal(data, out)
-}
-
-// client registers hark as a client and returns its ID and secret.
-func (h *hydra) client(redirect string) (id, secret string) {
-	var c struct {
-		ID     string `json:"client_id"`
-		Secret string `json:"client_secret"`
-	}
-	if err := h.adminCall(http.MethodPost, "/admin/clients", map[string]any{
-		"client_name": "hark", "redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code"},
-		"response_types": []string{"code"}, "scope": "openid profile email groups", "token_endpoint_auth_method": "client_secret_basic",
-	}, &c); err != nil {
-		h.t.Fatal(err)
-	}
-	return c.ID, c.Secret
-}
-
-func (h *hydra) signInNext(p person) {
-	h.mu.Lock()
-	h.next = p
-	h.mu.Unlock()
-}
-
-// directory is the operator's login and consent app.
-func (h *hydra) directory(w http.ResponseWriter, r *http.Request) {
-	h.mu.Lock()
-	p := h.next
-	h.mu.Unlock()
-	var redirect struct {
-		To string `json:"redirect_to"`
-	}
-	var err error
-	switch r.URL.Path {
-	case "/login":
-		ch := url.QueryEscape(r.URL.Query().Get("login_challenge"))
-		if p.refuse != "" {
-			err = h.adminCall(http.MethodPut, "/admin/oauth2/auth/requests/login/reject?login_challenge="+ch,
-				map[string]any{"error": "access_denied", "error_description": p.refuse}, &redirect)
-		} else {
-			err = h.adminCall(http.MethodPut, "/admin/oauth2/auth/requests/login/accept?login_challenge="+ch,
-				map[string]any{"subject": p.subject}, &redirect)
-		}
-	case "/consent":
-		ch := url.QueryEscape(r.URL.Query().Get("consent_challenge"))
-		var req struct {
-			Scope    []string `json:"requested_scope"`
-			Audience []string `json:"requested_access_token_audience"`
-		}
-		if err = h.adminCall(http.MethodGet, "/admin/oauth2/auth/requests/consent?consent_challenge="+ch, nil, &req); err == nil {
-			err = h.adminCall(http.MethodPut, "/admin/oauth2/auth/requests/consent/accept?consent_challenge="+ch, map[string]any{
-				"grant_scope": req.Scope, "grant_access_token_audience": req.Audience,
-				"session": map[string]any{"id_token": p.claims},
-			}, &redirect)
-		}
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		h.t.Errorf("directory app: %v", err)
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	http.Redirect(w, r, redirect.To, http.StatusFound)
-}
+// The single sign-on tests sign people in through Ory Hydra, a real OpenID
+// provider, run by package oidctest.
 
 // ssoBundle is the web server with single sign-on through Hydra.
-func ssoBundle(t *testing.T, cfg auth.SSOConfig) (*testBundle, *hydra) {
+func ssoBundle(t *testing.T, cfg auth.SSOConfig) (*testBundle, *oidctest.Provider) {
 	t.Helper()
 	b := setup(t)
-	h := startHydra(t)
+	h := oidctest.Start(t)
 	for _, team := range []string{"north", "south"} {
 		if err := b.idx.PutTeam(context.Background(), team); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg.Issuer = h.issuer
+	cfg.Issuer = h.Issuer
 	cfg.RedirectURL = b.srv.URL + "/signin/sso/callback"
-	cfg.ClientID, cfg.ClientSecret = h.client(cfg.RedirectURL)
+	cfg.ClientID, cfg.ClientSecret = h.Client(cfg.RedirectURL)
 	if err := b.auth.EnableSSO(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +58,7 @@ func TestSSOSignIn(t *testing.T) {
 
 	// A coach of north: roles and teams come from the claims; teams that
 	// are not hark teams, and unprefixed ones, are ignored.
-	h.signInNext(person{subject: "s-4711", claims: map[string]any{
+	h.SignInNext(oidctest.Person{Subject: "s-4711", Claims: map[string]any{
 		"preferred_username": "jo.coach", "name": "Jo Coach", "email": "jo@council.example",
 		"roles": []string{"hark-coach"}, "groups": []string{"hark-north", "hark-east", "south", "finance"},
 	}})
@@ -265,8 +74,8 @@ func TestSSOSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	if u.Role != hark.RoleCoach || strings.Join(u.Teams, ",") != "north" || u.Display != "Jo Coach" || u.PasswordHash != "" ||
-		u.OIDCSubject != h.issuer+"|s-4711" {
-		t.Errorf("account from claims: %+v", u)
+		u.OIDCSubject != h.Issuer+"|s-4711" {
+		t.Errorf("account from Claims: %+v", u)
 	}
 	// The session works like any other: its CSRF token guards changes.
 	_, me := c.get("/api/me")
@@ -279,7 +88,7 @@ func TestSSOSignIn(t *testing.T) {
 
 	// The provider is the authority: the next sign-in with other claims
 	// changes the same account's role (an analyst sees no transcripts).
-	h.signInNext(person{subject: "s-4711", claims: map[string]any{
+	h.SignInNext(oidctest.Person{Subject: "s-4711", Claims: map[string]any{
 		"preferred_username": "jo.coach", "name": "Jo Coach", "roles": "hark-analyst", "groups": []string{"hark-north"},
 	}})
 	c2, st, _ := b.ssoSignIn("/api/me")
@@ -296,7 +105,7 @@ func TestSSOSignIn(t *testing.T) {
 
 	// Several roles: the one that may do most wins; values without the
 	// prefix (the directory's own "Admin" group) are not hark roles.
-	h.signInNext(person{subject: "s-9", claims: map[string]any{"preferred_username": "sam", "roles": []string{"hark-analyst", "Admin", "hark-Coach", "admin"}}})
+	h.SignInNext(oidctest.Person{Subject: "s-9", Claims: map[string]any{"preferred_username": "sam", "roles": []string{"hark-analyst", "Admin", "hark-Coach", "admin"}}})
 	if _, st, _ := b.ssoSignIn("/"); st != http.StatusOK {
 		t.Fatalf("sign-in with several roles: %d", st)
 	}
@@ -323,8 +132,8 @@ func TestSSORefusals(t *testing.T) {
 	b, h := ssoBundle(t, auth.SSOConfig{})
 	ctx := context.Background()
 
-	// No hark role in the claims: refused with what to ask for, no account.
-	h.signInNext(person{subject: "s-1", claims: map[string]any{"preferred_username": "no.role", "groups": []string{"north"}}})
+	// No hark role in the Claims: refused with what to ask for, no account.
+	h.SignInNext(oidctest.Person{Subject: "s-1", Claims: map[string]any{"preferred_username": "no.role", "groups": []string{"north"}}})
 	if _, st, body := b.ssoSignIn("/"); st != http.StatusUnauthorized || !strings.Contains(body, "no hark role") {
 		t.Errorf("no role: %d, want 401 with a message\n%s", st, body)
 	}
@@ -333,7 +142,7 @@ func TestSSORefusals(t *testing.T) {
 	}
 
 	// The directory refuses the person: the provider's reason is shown.
-	h.signInNext(person{refuse: "The person cancelled the sign-in"})
+	h.SignInNext(oidctest.Person{Refuse: "The person cancelled the sign-in"})
 	if _, st, body := b.ssoSignIn("/"); st != http.StatusUnauthorized || !strings.Contains(body, "cancelled the sign-in") {
 		t.Errorf("refused at the provider: %d\n%s", st, body)
 	}
@@ -343,7 +152,7 @@ func TestSSORefusals(t *testing.T) {
 	if err := b.idx.PutUser(ctx, local); err != nil {
 		t.Fatal(err)
 	}
-	h.signInNext(person{subject: "s-2", claims: map[string]any{"preferred_username": "pat", "roles": []string{"admin"}}})
+	h.SignInNext(oidctest.Person{Subject: "s-2", Claims: map[string]any{"preferred_username": "pat", "roles": []string{"admin"}}})
 	if _, st, body := b.ssoSignIn("/"); st != http.StatusConflict || !strings.Contains(body, "exists already") {
 		t.Errorf("name of a local account: %d\n%s", st, body)
 	}
@@ -352,7 +161,7 @@ func TestSSORefusals(t *testing.T) {
 	}
 
 	// An account disabled in hark stays out, whatever the provider says.
-	h.signInNext(person{subject: "s-3", claims: map[string]any{"preferred_username": "lee", "roles": []string{"coach"}}})
+	h.SignInNext(oidctest.Person{Subject: "s-3", Claims: map[string]any{"preferred_username": "lee", "roles": []string{"coach"}}})
 	if _, st, _ := b.ssoSignIn("/"); st != http.StatusOK {
 		t.Fatalf("first sign-in of lee: %d", st)
 	}
@@ -387,7 +196,7 @@ func TestSSORefusals(t *testing.T) {
 	}
 	resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc.String(), h.issuer) || loc.Query().Get("code_challenge_method") != "S256" {
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc.String(), h.Issuer) || loc.Query().Get("code_challenge_method") != "S256" {
 		t.Fatalf("start: %d to %s, want a redirect to the provider with PKCE", resp.StatusCode, loc)
 	}
 	if st, body := noFollow.get("/signin/sso/callback?code=forged&state=" + url.QueryEscape(loc.Query().Get("state"))); st != http.StatusUnauthorized || !strings.Contains(body, "refused the sign-in") {
@@ -397,7 +206,7 @@ func TestSSORefusals(t *testing.T) {
 
 func TestSSOProviderDown(t *testing.T) {
 	b := setup(t)
-	port := freePort(t) // nothing listens there
+	port := oidctest.FreePort(t) // nothing listens there
 	if err := b.auth.EnableSSO(auth.SSOConfig{Issuer: fmt.Sprintf("http://127.0.0.1:%d/", port), ClientID: "hark",
 		RedirectURL: b.srv.URL + "/signin/sso/callback", Name: "Council SSO"}); err != nil {
 		t.Fatal(err)
