@@ -57,7 +57,10 @@ func startUpWith(t *testing.T, cfg UpConfig) *testBundle {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	cfg.HTTPAddr, cfg.Logger = "127.0.0.1:0", log
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = "127.0.0.1:0"
+	}
+	cfg.Logger = log
 	up, err := StartUp(ctx, cfg)
 	if err != nil {
 		t.Fatalf("StartUp: %v", err)
