@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
 )
 
@@ -80,4 +81,31 @@ func (c *conn) open(ctx context.Context, g *globals) (*ingest.Store, *ingest.Que
 		return nil, nil, hark.WrapError(hark.EUNAVAILABLE, err, "is `hark up` running?")
 	}
 	return store, q, nil
+}
+
+// connected is the store, the queue and the index a command works with.
+type connected struct {
+	store *ingest.Store
+	q     *ingest.Queue
+	idx   *index.DB
+}
+
+// Close disconnects from the queue and closes the index.
+func (c *connected) Close() {
+	c.q.Close()
+	c.idx.Close()
+}
+
+// openAll connects to the store and the queue and opens the index at db.
+func (c *conn) openAll(ctx context.Context, g *globals, db string) (*connected, error) {
+	store, q, err := c.open(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := openIndex(ctx, g, db)
+	if err != nil {
+		q.Close()
+		return nil, err
+	}
+	return &connected{store: store, q: q, idx: idx}, nil
 }

@@ -32,16 +32,12 @@ coaches' decisions carry over to the tags the new version finds again.`,
 			if since != "" && !dateRe.MatchString(since) {
 				return hark.Errorf(hark.EINVALID, "--since %q is not a date like 2026-11-26", since)
 			}
-			store, q, err := c.open(ctx, g)
+			cn, err := c.openAll(ctx, g, db)
 			if err != nil {
 				return err
 			}
-			defer q.Close()
-			idx, err := openIndex(ctx, g, db)
-			if err != nil {
-				return err
-			}
-			defer idx.Close()
+			defer cn.Close()
+			store, q, idx := cn.store, cn.q, cn.idx
 			key := ""
 			if codebook != "" {
 				cb, err := annotate.LoadCodebook(codebook)

@@ -27,16 +27,12 @@ again the recordings that have been in progress for longer than --stale-after
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			store, q, err := c.open(ctx, g)
+			cn, err := c.openAll(ctx, g, db)
 			if err != nil {
 				return err
 			}
-			defer q.Close()
-			idx, err := openIndex(ctx, g, db)
-			if err != nil {
-				return err
-			}
-			defer idx.Close()
+			defer cn.Close()
+			store, q, idx := cn.store, cn.q, cn.idx
 			p := pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Logger: g.logger(), SidecarExtensions: sidecarExts(), StaleAfter: staleAfter})
 			res, err := p.Reconcile(ctx)
 			if err != nil {
@@ -68,16 +64,12 @@ every failed recording of a batch. A transcript already made is reused.`,
 			if (batch == "") == (len(args) == 0) {
 				return hark.Errorf(hark.EINVALID, "name recordings to retry, or give --batch (not both)")
 			}
-			store, q, err := c.open(ctx, g)
+			cn, err := c.openAll(ctx, g, db)
 			if err != nil {
 				return err
 			}
-			defer q.Close()
-			idx, err := openIndex(ctx, g, db)
-			if err != nil {
-				return err
-			}
-			defer idx.Close()
+			defer cn.Close()
+			store, q, idx := cn.store, cn.q, cn.idx
 			ids := args
 			if batch != "" {
 				failed, err := idx.Recordings(ctx, hark.RecordingFilter{Batch: batch, Status: hark.StatusFailed})
