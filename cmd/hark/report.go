@@ -74,33 +74,32 @@ as on the reports page. CSV is RFC 4180, UTF-8, one header row, long format;
 				defer file.Close() // on errors; closed and checked below otherwise
 				w = file
 			}
-			var werr error
+			// Both reports write themselves as CSV, JSON or a table.
+			var res interface {
+				WriteCSV(io.Writer, report.CSVOptions) error
+				WriteTable(io.Writer) error
+			}
 			if agreement {
-				res, err := report.RunAgreement(ctx, idx, q)
+				a, err := report.RunAgreement(ctx, idx, q)
 				if err != nil {
 					return err
 				}
-				switch f {
-				case report.FormatCSV:
-					werr = res.WriteCSV(w, report.CSVOptions{Excel: excel})
-				case report.FormatJSON:
-					werr = report.WriteJSON(w, res)
-				default:
-					werr = res.WriteTable(w)
-				}
+				res = a
 			} else {
-				res, err := report.Run(ctx, idx, q)
+				r, err := report.Run(ctx, idx, q)
 				if err != nil {
 					return err
 				}
-				switch f {
-				case report.FormatCSV:
-					werr = res.WriteCSV(w, report.CSVOptions{Excel: excel})
-				case report.FormatJSON:
-					werr = report.WriteJSON(w, res)
-				default:
-					werr = res.WriteTable(w)
-				}
+				res = r
+			}
+			var werr error
+			switch f {
+			case report.FormatCSV:
+				werr = res.WriteCSV(w, report.CSVOptions{Excel: excel})
+			case report.FormatJSON:
+				werr = report.WriteJSON(w, res)
+			default:
+				werr = res.WriteTable(w)
 			}
 			if werr != nil {
 				return hark.WrapError(hark.EINVALID, werr, "write report")

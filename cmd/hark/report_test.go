@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/harkworks/hark"
+)
+
+// hark report, as an analyst runs it, over three meetings tagged by the
+// embedded stack.
+func TestReportCommand(t *testing.T) {
+	b := startUp(t, t.TempDir())
+	batch, err := b.upload(uploadMeta{Team: "North", Worker: "w-17", MeetingType: "home-visit", RecordedOn: "2026-11-02"}, "", meetingsDir)
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	if r := b.waitBatch(batch, 3); r.Statuses[hark.StatusReady] != 3 {
+		t.Fatalf("want 3 ready, got %+v", r)
+	}
+	// What the report must count: every machine tag of the three sessions
+	// (none rejected yet).
+	want := 0
+	for _, name := range []string{"authoritarian", "mixed", "partnership"} {
+		want += len(b.session("North/" + name + ".wav").Annotations.Tags)
+	}
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		out := &bytes.Buffer{}
+		root := newRootCmd(out, out)
+		root.SetArgs(append([]string{"report", "--data-dir", b.dataDir}, args...))
+		err := root.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	type row struct {
+		Team       string `json:"team"`
+		Sessions   int    `json:"sessions"`
+		Tags       int    `json:"tags"`
+		Suppressed bool   `json:"suppressed"`
+	}
+	var res struct {
+		Rows []row `json:"rows"`
+	}
+
+	out, err := run("--by", "team", "--min-cell", "1", "--format", "json")
+	if err != nil || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("report json: %v\n%s", err, out)
+	}
+	if len(res.Rows) != 1 || res.Rows[0] != (row{Team: "North", Sessions: 3, Tags: want}) {
+		t.Errorf("rows %+v, want North with 3 sessions and %d tags", res.Rows, want)
+	}
+
+	// Three sessions are fewer than the default smallest cell (5).
+	res.Rows = nil
+	out, err = run("--by", "team", "--format", "json")
+	if err != nil || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("report json: %v\n%s", err, out)
+	}
+	if len(res.Rows) != 1 || !res.Rows[0].Suppressed || res.Rows[0].Tags != 0 || res.Rows[0].Sessions != 0 {
+		t.Errorf("rows %+v: want North's row of 3 sessions suppressed, its numbers withheld, with the default smallest cell", res.Rows)
+	}
+
+	csvPath := filepath.Join(t.TempDir(), "north.csv")
+	if out, err := run("--by", "team", "--min-cell", "1", "--format", "csv", "--out", csvPath); err != nil {
+		t.Fatalf("report csv: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "team,") || !strings.HasPrefix(lines[1], "North,") {
+		t.Errorf("CSV:\n%s", data)
+	}
+
+	if out, err := run("--agreement", "--min-cell", "1"); err != nil || !strings.Contains(out, "kappa") {
+		t.Errorf("agreement table: %v\n%s", err, out)
+	}
+	if _, err := run("--min-cell", "0"); err == nil {
+		t.Error("--min-cell 0 was accepted")
+	}
+
+	// Each export is in the audit log.
+	log, err := b.up.idx.AuditLog(context.Background(), hark.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exports := 0
+	for _, e := range log {
+		if e.Action == "export" && strings.HasPrefix(e.User, "cli") {
+			exports++
+		}
+	}
+	if exports != 4 {
+		t.Errorf("%d exports in the audit log, want 4", exports)
+	}
+}
