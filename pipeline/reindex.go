@@ -49,7 +49,13 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if err := p.cfg.Index.PutReview(ctx, &r, cur.Version); err != nil {
+			// Into an index without it, the review keeps its version, so
+			// that pages open before the index was lost still match.
+			prev := cur.Version
+			if prev == 0 && r.Version > 0 {
+				prev = r.Version - 1
+			}
+			if err := p.cfg.Index.PutReview(ctx, &r, prev); err != nil {
 				return err
 			}
 		case hark.ErrorCode(err) != hark.ENOTFOUND:
