@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"github.com/harkworks/hark"
 )
 
-// hark retry and hark reconcile against the embedded servers.
+// hark status, hark retry and hark reconcile against the embedded servers.
 func TestRetryAndReconcile(t *testing.T) {
 	b := startUp(t, t.TempDir())
 	ctx := context.Background()
@@ -43,11 +44,25 @@ func TestRetryAndReconcile(t *testing.T) {
 	failed := b.session("Team R/corrupt.wav").Recording
 	ready := b.session("Team R/good.wav").Recording
 
+	// hark status says the same, with the failure's reason.
+	out, err := run("status", "--batch", batch, "--json")
+	var st StatusReport
+	if err != nil || json.Unmarshal([]byte(out), &st) != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if st.Total != 2 || st.Statuses[hark.StatusReady] != 1 || st.Statuses[hark.StatusFailed] != 1 ||
+		len(st.Failures) != 1 || st.Failures[0].ID != failed.ID || !strings.Contains(st.Failures[0].Reason, "corrupt.wav") {
+		t.Errorf("status --json: %+v", st)
+	}
+	if out, err := run("status", "--batch", batch); err != nil || !strings.Contains(out, "corrupt.wav") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+
 	// A ready recording is not retried; the failed one of the batch is.
 	if out, err := run("retry", ready.ID); err == nil || !strings.Contains(err.Error(), "not failed") {
 		t.Errorf("retry of a ready recording: %v\n%s", err, out)
 	}
-	out, err := run("retry", "--batch", batch)
+	out, err = run("retry", "--batch", batch)
 	if err != nil || !strings.Contains(out, "retrying "+failed.ID) || strings.Contains(out, ready.ID) {
 		t.Fatalf("retry --batch: %v\n%s", err, out)
 	}
