@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -295,9 +296,14 @@ func TestStoreDownMidBatch(t *testing.T) {
 }
 
 // PostgreSQL stopped and started in the middle of a batch: the workers hold
-// the messages they have until it is back, and every recording finishes. It needs PostgreSQL and runs on a cluster of its own.
+// the messages they have until it is back, and every recording finishes. It
+// needs PostgreSQL and runs on a cluster of its own; under CI its absence is
+// a failure.
 func TestPostgresRestartMidBatch(t *testing.T) {
 	if os.Getenv("HARK_TEST_POSTGRES") == "" {
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+			t.Fatal("CI is set but HARK_TEST_POSTGRES is not: CI must run the PostgreSQL restart test (scripts/test-postgres.sh)")
+		}
 		t.Skip("HARK_TEST_POSTGRES is not set: this test needs PostgreSQL (see docs/TESTING.md)")
 	}
 	pg := startPrivatePostgres(t)
