@@ -378,13 +378,11 @@ func TestEndToEnd(t *testing.T) {
 		if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out := &bytes.Buffer{}
-		root := newRootCmd(out, out)
-		root.SetArgs([]string{"reannotate", "--data-dir", b.dataDir, "--codebook", path, "--team", "Team A"})
-		if err := root.ExecuteContext(ctx); err != nil {
+		out, err := runHark(t, b.dataDir, "", "reannotate", "--codebook", path, "--team", "Team A")
+		if err != nil {
 			t.Fatalf("reannotate: %v\n%s", err, out)
 		}
-		if !strings.Contains(out.String(), "3 recording(s) sent") {
+		if !strings.Contains(out, "3 recording(s) sent") {
 			t.Fatalf("reannotate output:\n%s", out)
 		}
 		deadline := time.Now().Add(30 * time.Second)
@@ -466,6 +464,18 @@ type APIRecordingView struct {
 }
 
 func (b *testBundle) queue() *ingest.Queue { return b.up.queue }
+
+// runHark runs hark with args in process against dataDir, with stdin as
+// its standard input, and returns what it printed.
+func runHark(t *testing.T, dataDir, stdin string, args ...string) (string, error) {
+	t.Helper()
+	out := &bytes.Buffer{}
+	root := newRootCmd(out, out)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(append(args, "--data-dir", dataDir))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
 
 // snapshot summarises everything the index holds about every recording.
 func snapshot(t *testing.T, b *testBundle) string {

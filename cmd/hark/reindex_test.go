@@ -75,13 +75,11 @@ func TestReindexRebuildsFromTheStore(t *testing.T) {
 	if list, _ := b.up.Index().Recordings(context.Background(), hark.RecordingFilter{}); len(list) != 0 {
 		t.Fatalf("the new index already holds %d recordings", len(list))
 	}
-	out := &bytes.Buffer{}
-	root := newRootCmd(out, out)
-	root.SetArgs([]string{"reindex", "--data-dir", dir})
-	if err := root.ExecuteContext(context.Background()); err != nil {
+	out, err := runHark(t, dir, "", "reindex")
+	if err != nil {
 		t.Fatalf("reindex: %v\n%s", err, out)
 	}
-	if !strings.Contains(out.String(), "reindexed 3 recording(s)") {
+	if !strings.Contains(out, "reindexed 3 recording(s)") {
 		t.Errorf("reindex said:\n%s", out)
 	}
 	if after := rebuildable(t, b); after != before {

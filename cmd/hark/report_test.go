@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -31,11 +30,7 @@ func TestReportCommand(t *testing.T) {
 	}
 	run := func(args ...string) (string, error) {
 		t.Helper()
-		out := &bytes.Buffer{}
-		root := newRootCmd(out, out)
-		root.SetArgs(append([]string{"report", "--data-dir", b.dataDir}, args...))
-		err := root.ExecuteContext(context.Background())
-		return out.String(), err
+		return runHark(t, b.dataDir, "", append([]string{"report"}, args...)...)
 	}
 	type row struct {
 		Team       string `json:"team"`
@@ -105,24 +100,22 @@ func TestReportCommand(t *testing.T) {
 // same seed; hark bench reports times them.
 func TestBenchSeedAndReports(t *testing.T) {
 	dir := t.TempDir()
-	run := func(args ...string) string {
+	run := func(dir string, args ...string) string {
 		t.Helper()
-		out := &bytes.Buffer{}
-		root := newRootCmd(out, out)
-		root.SetArgs(append(args, "--data-dir", dir))
-		if err := root.ExecuteContext(context.Background()); err != nil {
+		out, err := runHark(t, dir, "", args...)
+		if err != nil {
 			t.Fatalf("hark %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return out.String()
+		return out
 	}
-	run("bench", "seed", "--sessions", "300", "--seed", "7")
+	run(dir, "bench", "seed", "--sessions", "300", "--seed", "7")
 	var res struct {
 		Totals []struct {
 			Sessions int `json:"sessions"`
 			Tags     int `json:"tags"`
 		} `json:"totals"`
 	}
-	out := run("report", "--format", "json")
+	out := run(dir, "report", "--format", "json")
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Totals) != 1 {
 		t.Fatalf("report over the seeded index: %v\n%s", err, out)
 	}
@@ -132,22 +125,11 @@ func TestBenchSeedAndReports(t *testing.T) {
 	}
 	// The same seed into a second index gives the same figures.
 	other := t.TempDir()
-	out2 := &bytes.Buffer{}
-	root := newRootCmd(out2, out2)
-	root.SetArgs([]string{"bench", "seed", "--sessions", "300", "--seed", "7", "--data-dir", other})
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatal(err)
+	run(other, "bench", "seed", "--sessions", "300", "--seed", "7")
+	if again := run(other, "report", "--format", "json"); again != out {
+		t.Errorf("the same seed gave different reports:\n%s\n---\n%s", out, again)
 	}
-	out2.Reset()
-	root = newRootCmd(out2, out2)
-	root.SetArgs([]string{"report", "--format", "json", "--data-dir", other})
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if out2.String() != out {
-		t.Errorf("the same seed gave different reports:\n%s\n---\n%s", out, out2)
-	}
-	if out := run("bench", "reports"); !strings.Contains(out, "ms") {
+	if out := run(dir, "bench", "reports"); !strings.Contains(out, "ms") {
 		t.Errorf("bench reports printed no timings:\n%s", out)
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -16,7 +14,6 @@ import (
 // hark status, hark retry and hark reconcile against the embedded servers.
 func TestRetryAndReconcile(t *testing.T) {
 	b := startUp(t, t.TempDir())
-	ctx := context.Background()
 	dir := t.TempDir()
 	corrupt := filepath.Join(dir, "corrupt.wav")
 	if err := os.WriteFile(corrupt, []byte("RIFF\x10\x00\x00\x00WAVEfmt garbage that is not audio"), 0o644); err != nil {
@@ -35,11 +32,7 @@ func TestRetryAndReconcile(t *testing.T) {
 	}
 	run := func(args ...string) (string, error) {
 		t.Helper()
-		out := &bytes.Buffer{}
-		root := newRootCmd(out, out)
-		root.SetArgs(append(args, "--data-dir", b.dataDir))
-		err := root.ExecuteContext(ctx)
-		return out.String(), err
+		return runHark(t, b.dataDir, "", args...)
 	}
 	failed := b.session("Team R/corrupt.wav").Recording
 	ready := b.session("Team R/good.wav").Recording

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http/httptest"
@@ -21,12 +20,7 @@ func TestUserTeamAuditCommands(t *testing.T) {
 	ctx := context.Background()
 	run := func(stdin string, args ...string) (string, error) {
 		t.Helper()
-		out := &bytes.Buffer{}
-		root := newRootCmd(out, out)
-		root.SetIn(strings.NewReader(stdin))
-		root.SetArgs(append(args, "--data-dir", dir))
-		err := root.ExecuteContext(ctx)
-		return out.String(), err
+		return runHark(t, dir, stdin, args...)
 	}
 	mustRun := func(stdin string, args ...string) string {
 		t.Helper()
