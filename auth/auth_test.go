@@ -47,9 +47,20 @@ func TestPasswordHash(t *testing.T) {
 	}
 }
 
+// openIndex opens a fresh SQLite index, where the limiter counts.
+func openIndex(t *testing.T) *index.DB {
+	t.Helper()
+	idx, err := index.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	return idx
+}
+
 func TestLimiter(t *testing.T) {
 	ctx := context.Background()
-	l := NewLimiter(MemoryFailures(), 3, time.Minute)
+	l := NewLimiter(openIndex(t), 3, time.Minute)
 	try := func(key string, at time.Time) (bool, time.Time) {
 		t.Helper()
 		ok, until, err := l.Try(ctx, key, at)
@@ -100,12 +111,7 @@ func TestLimiter(t *testing.T) {
 // the password check, however many arrive at once.
 func TestLimiterParallel(t *testing.T) {
 	ctx := context.Background()
-	idx, err := index.OpenSQLite(ctx, filepath.Join(t.TempDir(), "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	l := NewLimiter(idx, 5, 15*time.Minute)
+	l := NewLimiter(openIndex(t), 5, 15*time.Minute)
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	var passed atomic.Int32
 	var wg sync.WaitGroup
@@ -130,11 +136,7 @@ func TestLimiterParallel(t *testing.T) {
 // count at the other, and a restart forgets nothing.
 func TestSignInLimitShared(t *testing.T) {
 	ctx := context.Background()
-	idx, err := index.OpenSQLite(ctx, filepath.Join(t.TempDir(), "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	idx := openIndex(t)
 	h, err := HashPassword("correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
