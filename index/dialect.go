@@ -72,18 +72,6 @@ var postgresDialect = &dialect{
 	maxOpenConns:   10,
 }
 
-// sqliteURIEscaper escapes the characters that would end the path part of
-// an SQLite URI filename; SQLite decodes %HH in the path.
-var sqliteURIEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-
-// sqliteDSN is the modernc.org/sqlite DSN for the index file at path: WAL,
-// foreign keys, a busy timeout, and write transactions that take the write
-// lock at BEGIN so that concurrent writers wait instead of failing.
-func sqliteDSN(path string) string {
-	return "file:" + sqliteURIEscaper.Replace(path) +
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-}
-
 var (
 	urlScheme    = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 	pgKeywordDSN = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|sslmode|service)\s*=`)

@@ -56,6 +56,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, hark.WrapError(hark.EINVALID, err, "open index %s", path)
 	}
+	if err := useWAL(ctx, db); err != nil {
+		db.Close()
+		return nil, wrapDB(err, "open %s", path)
+	}
 	return open(ctx, db, sqliteDialect, path)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -19,6 +20,11 @@ func openIndex(ctx context.Context, g *globals, dsn string) (*index.DB, error) {
 		dsn = secretEnv("HARK_DB") // may hold a password: never a flag default, never printed
 	}
 	if dsn == "" {
+		// The data dir's own index: the data dir is hark's, so an admin
+		// may add teams and accounts before the first `hark up`.
+		if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+			return nil, hark.WrapError(hark.EINVALID, err, "create the data dir %s", g.dataDir)
+		}
 		dsn = filepath.Join(g.dataDir, "index.db")
 	}
 	return index.Open(ctx, dsn)
