@@ -119,6 +119,15 @@ type RecordingFilter struct {
 	Limit       int
 }
 
+// CountFilter selects the recordings a status or tag count covers.
+type CountFilter struct {
+	// Batch, when set, counts one batch only.
+	Batch string
+	// Teams, when not nil, restricts the counts to these teams (the teams
+	// a user may see); an empty, non-nil list counts nothing.
+	Teams []string
+}
+
 // RecordingSummary is a recording with its tag counts, for lists.
 type RecordingSummary struct {
 	Recording
@@ -162,10 +171,11 @@ type Index interface {
 	// PutTranscript is.
 	PutAnnotations(ctx context.Context, a *Annotations) error
 	Session(ctx context.Context, id string) (*Session, error)
-	// StatusCounts counts recordings per status, in one batch or all.
-	StatusCounts(ctx context.Context, batch string) (map[Status]int, error)
-	// TagCounts counts tags per code over ready recordings, in one batch or all.
-	TagCounts(ctx context.Context, batch string) (map[string]int, error)
+	// StatusCounts counts the recordings f selects per status.
+	StatusCounts(ctx context.Context, f CountFilter) (map[Status]int, error)
+	// TagCounts counts tags per code over the ready recordings f selects,
+	// rejected tags left out.
+	TagCounts(ctx context.Context, f CountFilter) (map[string]int, error)
 	// Review returns a recording's review document (version 0 when nobody
 	// has reviewed it).
 	Review(ctx context.Context, id string) (*ReviewDoc, error)

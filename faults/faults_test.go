@@ -49,7 +49,7 @@ func (h *harness) expectAnyAttempts() {
 func (h *harness) waitReady(n int, timeout time.Duration) {
 	h.t.Helper()
 	h.eventually(timeout, fmt.Sprintf("%d recording(s) ready", n), func() (bool, string) {
-		c, err := h.idx.StatusCounts(context.Background(), "")
+		c, err := h.idx.StatusCounts(context.Background(), hark.CountFilter{})
 		if err != nil {
 			return false, err.Error()
 		}
@@ -386,7 +386,7 @@ func TestWorkerRestartWithQueuedBatch(t *testing.T) {
 	h.waitReady(1, time.Minute)
 	took := a.stop(30 * time.Second)
 	t.Logf("worker a stopped %s after SIGTERM", took.Round(time.Millisecond))
-	c, err := h.idx.StatusCounts(context.Background(), "")
+	c, err := h.idx.StatusCounts(context.Background(), hark.CountFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -795,7 +795,7 @@ func (h *harness) verify() {
 			}
 		}
 	}
-	counts, err := h.idx.StatusCounts(ctx, "")
+	counts, err := h.idx.StatusCounts(ctx, hark.CountFilter{})
 	if err != nil {
 		h.t.Fatal(err)
 	}

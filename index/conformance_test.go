@@ -653,22 +653,28 @@ func testStatusCounts(t *testing.T, db *DB) {
 	put(t, db,
 		rec("a", "north", "b1", hark.StatusReady, 1), rec("b", "north", "b1", hark.StatusReady, 2),
 		rec("c", "north", "b1", hark.StatusFailed, 3), rec("d", "north", "b2", hark.StatusReady, 4),
-		rec("e", "north", "b2", hark.StatusTranscribing, 5), rec("f", "north", "", hark.StatusUploaded, 6))
+		rec("e", "north", "b2", hark.StatusTranscribing, 5), rec("f", "north", "", hark.StatusUploaded, 6),
+		rec("g", "south", "b1", hark.StatusReady, 7))
 	for _, tt := range []struct {
-		batch string
-		want  map[hark.Status]int
+		f    hark.CountFilter
+		want map[hark.Status]int
 	}{
-		{"", map[hark.Status]int{hark.StatusReady: 3, hark.StatusFailed: 1, hark.StatusTranscribing: 1, hark.StatusUploaded: 1}},
-		{"b1", map[hark.Status]int{hark.StatusReady: 2, hark.StatusFailed: 1}},
-		{"b2", map[hark.Status]int{hark.StatusReady: 1, hark.StatusTranscribing: 1}},
-		{"none", map[hark.Status]int{}},
+		{hark.CountFilter{}, map[hark.Status]int{hark.StatusReady: 4, hark.StatusFailed: 1, hark.StatusTranscribing: 1, hark.StatusUploaded: 1}},
+		{hark.CountFilter{Batch: "b1"}, map[hark.Status]int{hark.StatusReady: 3, hark.StatusFailed: 1}},
+		{hark.CountFilter{Batch: "b2"}, map[hark.Status]int{hark.StatusReady: 1, hark.StatusTranscribing: 1}},
+		{hark.CountFilter{Batch: "none"}, map[hark.Status]int{}},
+		{hark.CountFilter{Batch: "b1", Teams: []string{"south"}}, map[hark.Status]int{hark.StatusReady: 1}},
+		{hark.CountFilter{Batch: "b1", Teams: []string{"north", "south"}}, map[hark.Status]int{hark.StatusReady: 3, hark.StatusFailed: 1}},
+		{hark.CountFilter{Teams: []string{"south"}}, map[hark.Status]int{hark.StatusReady: 1}},
+		{hark.CountFilter{Batch: "b2", Teams: []string{"south"}}, map[hark.Status]int{}},
+		{hark.CountFilter{Teams: []string{}}, map[hark.Status]int{}},
 	} {
-		got, err := db.StatusCounts(ctx, tt.batch)
+		got, err := db.StatusCounts(ctx, tt.f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("batch %q: got %v, want %v", tt.batch, got, tt.want)
+			t.Errorf("%+v: got %v, want %v", tt.f, got, tt.want)
 		}
 	}
 }
@@ -682,21 +688,28 @@ func testTagCounts(t *testing.T, db *DB) {
 	putTags(t, db, b.ID, tag(0, "reflection", hark.ReviewAccepted), tag(0, "not_ready", hark.ReviewAccepted))
 	putTags(t, db, c.ID, tag(0, "reflection", hark.ReviewPending), tag(0, "affirmation", hark.ReviewPending), tag(1, "empathy", hark.ReviewAccepted))
 	putTags(t, db, d.ID, tag(0, "failed_only", hark.ReviewPending))
+	e := rec("e", "south", "b1", hark.StatusReady, 5)
+	put(t, db, e)
+	putTags(t, db, e.ID, tag(0, "south_only", hark.ReviewPending))
 	for _, tt := range []struct {
-		batch string
-		want  map[string]int
+		f    hark.CountFilter
+		want map[string]int
 	}{
-		{"", map[string]int{"reflection": 3, "affirmation": 1, "empathy": 1}},
-		{"b1", map[string]int{"reflection": 2}},
-		{"b2", map[string]int{"reflection": 1, "affirmation": 1, "empathy": 1}},
-		{"none", map[string]int{}},
+		{hark.CountFilter{}, map[string]int{"reflection": 3, "affirmation": 1, "empathy": 1, "south_only": 1}},
+		{hark.CountFilter{Batch: "b1"}, map[string]int{"reflection": 2, "south_only": 1}},
+		{hark.CountFilter{Batch: "b2"}, map[string]int{"reflection": 1, "affirmation": 1, "empathy": 1}},
+		{hark.CountFilter{Batch: "none"}, map[string]int{}},
+		{hark.CountFilter{Batch: "b1", Teams: []string{"north"}}, map[string]int{"reflection": 2}},
+		{hark.CountFilter{Teams: []string{"south"}}, map[string]int{"south_only": 1}},
+		{hark.CountFilter{Batch: "b2", Teams: []string{"south"}}, map[string]int{}},
+		{hark.CountFilter{Teams: []string{}}, map[string]int{}},
 	} {
-		got, err := db.TagCounts(ctx, tt.batch)
+		got, err := db.TagCounts(ctx, tt.f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("batch %q: got %v, want %v", tt.batch, got, tt.want)
+			t.Errorf("%+v: got %v, want %v", tt.f, got, tt.want)
 		}
 	}
 }
@@ -791,7 +804,7 @@ func testConcurrent(t *testing.T, db *DB) {
 		t.Fatalf("%d tag rows, but the sessions hold %d", n, total)
 	}
 	sum := 0
-	counts, err := db.TagCounts(ctx, "")
+	counts, err := db.TagCounts(ctx, hark.CountFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -873,7 +886,7 @@ func testUnicodeAndQuotes(t *testing.T, db *DB) {
 			sess.Annotations.Tags[0].Code != s {
 			t.Fatalf("session of %q: %+v %+v", s, sess.Transcript, sess.Annotations)
 		}
-		counts, err := db.TagCounts(ctx, s)
+		counts, err := db.TagCounts(ctx, hark.CountFilter{Batch: s})
 		if err != nil {
 			t.Fatal(err)
 		}

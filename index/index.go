@@ -506,32 +506,63 @@ WHERE recording_id = $1 ORDER BY segment, start_off, code, end_off, source, revi
 	return a, rows.Err()
 }
 
-// StatusCounts counts recordings per status, in one batch or, for batch "",
-// in all.
-func (d *DB) StatusCounts(ctx context.Context, batch string) (map[hark.Status]int, error) {
-	// Two statements rather than "$1 = '' OR batch = $1", which keeps a
-	// prepared plan from using the batch index.
-	q, args := `SELECT status, COUNT(*) FROM recordings GROUP BY status`, []any{}
-	if batch != "" {
-		q, args = `SELECT status, COUNT(*) FROM recordings WHERE batch = $1 GROUP BY status`, params(batch)
-	}
+// StatusCounts counts the recordings f selects per status.
+func (d *DB) StatusCounts(ctx context.Context, f hark.CountFilter) (map[hark.Status]int, error) {
 	out := map[hark.Status]int{}
+	where, args, none := countWhere(f, "")
+	if none {
+		return out, nil
+	}
+	q := `SELECT status, COUNT(*) FROM recordings` + where + ` GROUP BY status`
 	err := d.counts(ctx, "count recordings", q, args, func(k string, n int) { out[hark.Status(k)] = n })
 	return out, err
 }
 
-// TagCounts counts tags per code over ready recordings, excluding rejected
-// tags, in one batch or, for batch "", in all.
-func (d *DB) TagCounts(ctx context.Context, batch string) (map[string]int, error) {
-	q, args := `SELECT t.code, COUNT(*) FROM tags t JOIN recordings r ON r.id = t.recording_id
-WHERE r.status = 'ready' AND t.review <> 'rejected' GROUP BY t.code`, []any{}
-	if batch != "" {
-		q, args = `SELECT t.code, COUNT(*) FROM tags t JOIN recordings r ON r.id = t.recording_id
-WHERE r.status = 'ready' AND t.review <> 'rejected' AND r.batch = $1 GROUP BY t.code`, params(batch)
-	}
+// TagCounts counts tags per code over the ready recordings f selects,
+// excluding rejected tags.
+func (d *DB) TagCounts(ctx context.Context, f hark.CountFilter) (map[string]int, error) {
 	out := map[string]int{}
+	where, args, none := countWhere(f, "r.")
+	if none {
+		return out, nil
+	}
+	if where == "" {
+		where = " WHERE "
+	} else {
+		where += " AND "
+	}
+	q := `SELECT t.code, COUNT(*) FROM tags t JOIN recordings r ON r.id = t.recording_id` + where +
+		`r.status = 'ready' AND t.review <> 'rejected' GROUP BY t.code`
 	err := d.counts(ctx, "count tags", q, args, func(k string, n int) { out[k] = n })
 	return out, err
+}
+
+// countWhere is the WHERE clause (with its leading space, or "") and the
+// arguments that select f's recordings, their columns prefixed by col;
+// none is true when f can select nothing (an empty team list). The batch
+// is a plain equality rather than "$1 = ” OR batch = $1", which keeps a
+// prepared plan from using the batch index.
+func countWhere(f hark.CountFilter, col string) (where string, args []any, none bool) {
+	var conds []string
+	if f.Batch != "" {
+		args = append(args, f.Batch)
+		conds = append(conds, fmt.Sprintf("%sbatch = $%d", col, len(args)))
+	}
+	if f.Teams != nil {
+		if len(f.Teams) == 0 {
+			return "", nil, true
+		}
+		ph := make([]string, len(f.Teams))
+		for i, t := range f.Teams {
+			args = append(args, t)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		conds = append(conds, col+"team IN ("+strings.Join(ph, ", ")+")")
+	}
+	if len(conds) == 0 {
+		return "", nil, false
+	}
+	return " WHERE " + strings.Join(conds, " AND "), params(args...), false
 }
 
 // counts runs a query of (key, count) rows and hands each row to fn.

@@ -265,7 +265,7 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		if len(s.Annotations.Tags) != 1 || s.Annotations.Tags[0].Code != "reflective_listening" {
 			t.Errorf("index tags %+v, want only the attempt that took over's (reflective_listening)", s.Annotations.Tags)
 		}
-		counts, err := idx.TagCounts(ctx, "")
+		counts, err := idx.TagCounts(ctx, hark.CountFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"time"
@@ -64,23 +65,51 @@ func (s *Server) handleRecordingsAPI(w http.ResponseWriter, r *http.Request, u *
 	writeJSON(w, http.StatusOK, map[string]any{"recordings": out})
 }
 
+// StatusAnswer is what GET /api/status returns: a batch's (or every
+// batch's) recordings per status and tags per code, over the teams the user
+// may see.
+type StatusAnswer struct {
+	Batch    string              `json:"batch"`
+	Statuses map[hark.Status]int `json:"statuses"`
+	// Tags counts tags per code over the ready recordings, rejected tags
+	// left out; nil when TagsSuppressed.
+	Tags map[string]int `json:"tags"`
+	// TagsSuppressed says the tag counts are withheld, as the reports
+	// withhold a row: fewer than MinCell recordings are ready, so the
+	// counts would describe one or two meetings.
+	TagsSuppressed bool   `json:"tags_suppressed,omitempty"`
+	MinCell        int    `json:"min_cell"`
+	Message        string `json:"message,omitempty"`
+}
+
 func (s *Server) handleStatusAPI(w http.ResponseWriter, r *http.Request, u *hark.User) {
 	if u.Role != hark.RoleAdmin && u.Role != hark.RoleResearcher {
 		s.apiError(w, r, hark.Errorf(hark.ENOTFOUND, "batch status is for admins and researchers"))
 		return
 	}
-	batch := r.URL.Query().Get("batch")
-	counts, err := s.cfg.Index.StatusCounts(r.Context(), batch)
+	f := hark.CountFilter{Batch: r.URL.Query().Get("batch")}
+	if teams, all := u.VisibleTeams(); !all {
+		f.Teams = teams
+		if f.Teams == nil {
+			f.Teams = []string{}
+		}
+	}
+	counts, err := s.cfg.Index.StatusCounts(r.Context(), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	tags, err := s.cfg.Index.TagCounts(r.Context(), batch)
+	tags, err := s.cfg.Index.TagCounts(r.Context(), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"batch": batch, "statuses": counts, "tags": tags})
+	out := StatusAnswer{Batch: f.Batch, Statuses: counts, Tags: tags, MinCell: s.cfg.MinCell}
+	if ready := counts[hark.StatusReady]; ready > 0 && ready < s.cfg.MinCell {
+		out.Tags, out.TagsSuppressed = nil, true
+		out.Message = fmt.Sprintf("tag counts are withheld until at least %d recordings are ready (%d are)", s.cfg.MinCell, ready)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleRecordingsPage(w http.ResponseWriter, r *http.Request, u *hark.User) {

@@ -98,9 +98,19 @@ func NewReports(cfg ReportsConfig) (*Reports, error) {
 // All take the parameters of `hark report`: by, codes, status, from, to,
 // codebook-version, min-cell, and team (repeated or comma-separated).
 func (rp *Reports) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /reports", rp.handlePage)
-	mux.HandleFunc("GET /api/reports", rp.handleAPI)
-	mux.HandleFunc("GET /reports.csv", rp.handleCSV)
+	for _, rt := range rp.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
+}
+
+// routes are the reports' routes, walked by the cross-team test like the
+// server's own.
+func (rp *Reports) routes() []route {
+	return []route{
+		{"GET /reports", http.HandlerFunc(rp.handlePage)},
+		{"GET /api/reports", http.HandlerFunc(rp.handleAPI)},
+		{"GET /reports.csv", http.HandlerFunc(rp.handleCSV)},
+	}
 }
 
 func (rp *Reports) label(code string) string {

@@ -27,6 +27,8 @@ import (
 type testBundle struct {
 	t      *testing.T
 	srv    *httptest.Server
+	server *Server
+	rep    *Reports
 	idx    *index.DB
 	auth   *auth.Service
 	recA   string // team north
@@ -44,11 +46,18 @@ func setup(t *testing.T) *testBundle {
 	t.Cleanup(func() { idx.Close() })
 	cb := annotate.DefaultCodebook()
 	a := auth.New(auth.Config{Accounts: idx})
-	s, err := New(Config{Index: idx, Accounts: idx, Auth: a, Codebook: cb})
+	rep, err := NewReports(ReportsConfig{Source: idx, Codebook: cb,
+		User: func(r *http.Request) (*hark.User, error) { return auth.UserFrom(r.Context()), nil },
+		CSRF: func(r *http.Request) string { return auth.CSRFToken(r.Context()) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &testBundle{t: t, idx: idx, auth: a, codeOK: cb.Codes[0].ID}
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "# no team data\n") })
+	s, err := New(Config{Index: idx, Accounts: idx, Auth: a, Codebook: cb, Routes: rep.Routes, Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &testBundle{t: t, server: s, rep: rep, idx: idx, auth: a, codeOK: cb.Codes[0].ID}
 	b.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(b.srv.Close)
 	b.recA = b.seed("north", "north/visit.wav")
@@ -61,7 +70,7 @@ func (b *testBundle) seed(team, key string) string {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	r := &hark.Recording{Schema: 1, ID: hark.RecordingID("recordings", key, "e1"), Bucket: "recordings", Key: key, ETag: "e1",
-		Team: team, Status: hark.StatusReady, Attempts: 1, DurationSeconds: 20, CreatedAt: now, UpdatedAt: now}
+		Team: team, Batch: team + "-batch", Status: hark.StatusReady, Attempts: 1, DurationSeconds: 20, CreatedAt: now, UpdatedAt: now}
 	if err := b.idx.PutRecording(ctx, r); err != nil {
 		b.t.Fatal(err)
 	}

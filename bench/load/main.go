@@ -302,7 +302,7 @@ func runPhase(ctx context.Context, c config, mc *minio.Client, idx *index.DB, ph
 
 	deadline := time.Now().Add(10*time.Minute + time.Duration(c.n)*time.Second)
 	for {
-		counts, err := idx.StatusCounts(ctx, batch)
+		counts, err := idx.StatusCounts(ctx, hark.CountFilter{Batch: batch})
 		if err != nil {
 			return nil, err
 		}

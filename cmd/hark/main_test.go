@@ -492,7 +492,7 @@ func snapshot(t *testing.T, b *testBundle) string {
 		}
 		fmt.Fprintf(&sb, "%s %s attempts=%d segments=%d tags=%d; ", r.Key, r.Status, r.Attempts, len(s.Transcript.Segments), len(s.Annotations.Tags))
 	}
-	tags, _ := b.up.Index().TagCounts(context.Background(), "")
+	tags, _ := b.up.Index().TagCounts(context.Background(), hark.CountFilter{})
 	fmt.Fprintf(&sb, "recordings=%d tags=%v", len(list), tags)
 	return sb.String()
 }

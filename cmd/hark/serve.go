@@ -11,6 +11,7 @@ import (
 	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/metrics"
+	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/web"
 )
 
@@ -59,6 +60,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
+				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell),
 				Auth:    signIn,
 				Metrics: metrics.New().Handler(), Ready: idx.Ready})
 			if err != nil {

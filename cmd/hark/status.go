@@ -48,11 +48,11 @@ type StatusFailure struct {
 }
 
 func statusReport(ctx context.Context, idx hark.Index, batch string) (*StatusReport, error) {
-	counts, err := idx.StatusCounts(ctx, batch)
+	counts, err := idx.StatusCounts(ctx, hark.CountFilter{Batch: batch})
 	if err != nil {
 		return nil, err
 	}
-	tags, err := idx.TagCounts(ctx, batch)
+	tags, err := idx.TagCounts(ctx, hark.CountFilter{Batch: batch})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/metrics"
+	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/s3server"
 	"github.com/harkworks/hark/web"
 )
@@ -174,6 +175,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 		return nil, err
 	}
 	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
+		MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell),
 		Auth:    signIn,
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
