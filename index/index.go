@@ -540,8 +540,9 @@ func (d *DB) TagCounts(ctx context.Context, f hark.CountFilter) (map[string]int,
 // countWhere is the WHERE clause (with its leading space, or "") and the
 // arguments that select f's recordings, their columns prefixed by col;
 // none is true when f can select nothing (an empty team list). The batch
-// is a plain equality rather than "$1 = ” OR batch = $1", which keeps a
-// prepared plan from using the batch index.
+// is a plain equality rather than one statement that also matches an
+// empty batch, which would keep a prepared plan from using the batch
+// index.
 func countWhere(f hark.CountFilter, col string) (where string, args []any, none bool) {
 	var conds []string
 	if f.Batch != "" {
