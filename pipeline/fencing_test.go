@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
-	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/pipeline"
-	"github.com/harkworks/hark/s3server"
 )
 
 // These tests stall one attempt at the worst moment — after it checked that
@@ -152,18 +150,7 @@ func (s *stallingStore) Replace(ctx context.Context, key string, data []byte, ct
 func TestStalledAttemptIsFenced(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	srv, err := s3server.Start(ctx, s3server.Config{Dir: filepath.Join(dir, "s3"), Addr: "127.0.0.1:0", AccessKey: "hark-test", SecretKey: "hark-test-secret-key"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	st, err := ingest.NewStore(ingest.StoreConfig{Endpoint: srv.URL(), AccessKey: "hark-test", SecretKey: "hark-test-secret-key", Bucket: "recordings", Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, idx := startStore(t, dir)
 	ns, err := ingest.StartNATSServer(ingest.NATSServerConfig{StoreDir: filepath.Join(dir, "nats"), Host: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -177,11 +164,6 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 	if _, err := q.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := index.OpenSQLite(ctx, filepath.Join(dir, "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
 	store := newStallingStore(st)
 	engine, tagger := &varyingEngine{}, &varyingTagger{}
 	p := pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Engine: engine, Tagger: tagger,

@@ -60,6 +60,7 @@ type Observer interface {
 type Pipeline struct {
 	cfg     Config
 	log     *slog.Logger
+	state   *stateStore
 	mu      sync.Mutex
 	taggers map[string]hark.Tagger // by codebook key
 }
@@ -75,7 +76,12 @@ func New(cfg Config) *Pipeline {
 	if cfg.StaleAfter == 0 {
 		cfg.StaleAfter = time.Hour
 	}
-	return &Pipeline{cfg: cfg, log: cfg.Logger, taggers: map[string]hark.Tagger{}}
+	return &Pipeline{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		state:   &stateStore{store: cfg.Store, index: cfg.Index, log: cfg.Logger, now: cfg.Now},
+		taggers: map[string]hark.Tagger{},
+	}
 }
 
 // TranscribedMessage is the body of a hark.transcripts.ready message.
@@ -157,7 +163,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	if err != nil {
 		rec := p.recordingFromEvent(ev)
 		if hark.ErrorCode(err) == hark.ENOTFOUND {
-			if old, lerr := p.loadRecording(ctx, rec.ID); lerr == nil && old.Done() {
+			if old, lerr := p.state.load(ctx, rec.ID); lerr == nil && old.Done() {
 				return nil
 			}
 			return p.fail(ctx, rec, hark.StageIngest, hark.ENOTFOUND, fmt.Sprintf("the object %q was not found in bucket %s: it was deleted or its upload did not finish; upload it again", ev.Key, ev.Bucket))
@@ -166,7 +172,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	}
 	id := hark.RecordingID(ev.Bucket, info.Key, info.ETag)
 	log = log.With("recording", id, "attempt", d.Attempt())
-	rec, err := p.loadRecording(ctx, id)
+	rec, err := p.state.load(ctx, id)
 	switch {
 	case err == nil:
 		switch rec.Status {
@@ -192,7 +198,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	}
 	rec.Status = hark.StatusTranscribing
 	rec.Attempts++
-	if ok, err := p.claim(ctx, d, rec); !ok {
+	if ok, err := p.state.claim(ctx, d, rec); !ok {
 		return err
 	}
 	log = log.With("lease", rec.Lease)
@@ -217,7 +223,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	}
 	rec.Status = hark.StatusTranscribed
 	rec.UpdatedAt = p.cfg.Now()
-	if err := p.saveRecording(ctx, rec); err != nil {
+	if err := p.state.save(ctx, rec); err != nil {
 		return dropIfConflict(err)
 	}
 	log.Info("transcribed", "segments", len(t.Segments), "engine", t.Engine)
@@ -241,7 +247,7 @@ func (p *Pipeline) sidecarArrived(ctx context.Context, ev ingest.ObjectEvent) er
 		return err
 	}
 	for _, id := range ids {
-		rec, err := p.loadRecording(ctx, id)
+		rec, err := p.state.load(ctx, id)
 		switch {
 		case hark.ErrorCode(err) == hark.ENOTFOUND:
 			continue // not seen yet: its own event will find the transcript
@@ -264,7 +270,7 @@ func (p *Pipeline) sidecarArrived(ctx context.Context, ev ingest.ObjectEvent) er
 // an earlier attempt, or a new one from the engine, stored before returning.
 func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.Transcript, error) {
 	var t hark.Transcript
-	err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t)
+	err := p.state.getJSON(ctx, hark.TranscriptKey(rec.ID), &t)
 	if err == nil {
 		return &t, nil
 	}
@@ -289,7 +295,7 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	for i := range out.Segments {
 		out.Segments[i].Index = i
 	}
-	if err := p.owns(ctx, rec); err != nil {
+	if err := p.state.owns(ctx, rec); err != nil {
 		return nil, err
 	}
 	// The transcript is written once: of two attempts racing (one stalled
@@ -302,7 +308,7 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	if _, err := p.cfg.Store.Create(ctx, hark.TranscriptKey(rec.ID), data, "application/json"); hark.ErrorCode(err) == hark.ECONFLICT {
 		p.log.Info("another attempt stored the transcript first; going on with that one", "recording", rec.ID, "lease", rec.Lease)
 		var first hark.Transcript
-		if err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &first); err != nil {
+		if err := p.state.getJSON(ctx, hark.TranscriptKey(rec.ID), &first); err != nil {
 			return nil, err
 		}
 		return &first, nil
@@ -388,7 +394,7 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 		return nil
 	}
 	log := p.log.With("stage", hark.StageAnnotate, "recording", m.RecordingID, "attempt", d.Attempt())
-	rec, err := p.loadRecording(ctx, m.RecordingID)
+	rec, err := p.state.load(ctx, m.RecordingID)
 	if hark.ErrorCode(err) == hark.ENOTFOUND {
 		log.Warn("transcripts.ready for an unknown recording")
 		return nil
@@ -406,12 +412,12 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 		return nil
 	}
 	rec.Status = hark.StatusAnnotating
-	if ok, err := p.claim(ctx, d, rec); !ok {
+	if ok, err := p.state.claim(ctx, d, rec); !ok {
 		return err
 	}
 	log = log.With("lease", rec.Lease)
 	var t hark.Transcript
-	if err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); err != nil {
+	if err := p.state.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); err != nil {
 		if hark.ErrorCode(err) == hark.ENOTFOUND {
 			return p.fail(ctx, rec, hark.StageAnnotate, hark.ENOTFOUND, "the transcript is missing from the object store; run `hark retry "+rec.ID+"` to transcribe again")
 		}
@@ -434,13 +440,13 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	a.Schema = hark.SchemaVersion
 	a.RecordingID = rec.ID
 	a.Lease = rec.Lease
-	if err := p.owns(ctx, rec); err != nil {
+	if err := p.state.owns(ctx, rec); err != nil {
 		return dropIfConflict(err)
 	}
-	if err := p.putLeased(ctx, rec.ID, hark.AnnotationsVersionKey(rec.ID, a.Codebook, a.CodebookVersion), a, a.Lease); err != nil {
+	if err := p.state.putLeased(ctx, rec.ID, hark.AnnotationsVersionKey(rec.ID, a.Codebook, a.CodebookVersion), a, a.Lease); err != nil {
 		return dropIfConflict(err)
 	}
-	if err := p.putLeased(ctx, rec.ID, hark.AnnotationsKey(rec.ID), a, a.Lease); err != nil {
+	if err := p.state.putLeased(ctx, rec.ID, hark.AnnotationsKey(rec.ID), a, a.Lease); err != nil {
 		return dropIfConflict(err)
 	}
 	if err := p.cfg.Index.PutAnnotations(ctx, a); err != nil {
@@ -449,7 +455,7 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	rec.Status = hark.StatusReady
 	rec.Stage, rec.Reason = "", ""
 	rec.UpdatedAt = p.cfg.Now()
-	if err := p.saveRecording(ctx, rec); err != nil {
+	if err := p.state.save(ctx, rec); err != nil {
 		return dropIfConflict(err)
 	}
 	if a.Usage != nil {
@@ -514,7 +520,7 @@ func (p *Pipeline) retryOrFail(ctx context.Context, d hark.Delivery, rec *hark.R
 func (p *Pipeline) fail(ctx context.Context, rec *hark.Recording, stage hark.Stage, kind, reason string) error {
 	p.log.Info("recording failed", "recording", rec.ID, "stage", stage, "kind", kind)
 	rec.Fail(stage, reason, p.cfg.Now())
-	if err := p.saveRecording(ctx, rec); err != nil {
+	if err := p.state.save(ctx, rec); err != nil {
 		return err
 	}
 	p.observe(stage, hark.StatusFailed, kind)
@@ -558,117 +564,6 @@ func (p *Pipeline) recordingFromEvent(ev ingest.ObjectEvent) *hark.Recording {
 	return p.newRecording(ev.Bucket, hark.ObjectInfo{Key: ev.Key, ETag: ev.ETag, Size: ev.Size, Metadata: ev.Metadata})
 }
 
-// loadRecording reads a recording from the index, falling back to the
-// object store (the system of record) when the index does not have it.
-func (p *Pipeline) loadRecording(ctx context.Context, id string) (*hark.Recording, error) {
-	rec, err := p.cfg.Index.Recording(ctx, id)
-	if hark.ErrorCode(err) != hark.ENOTFOUND {
-		return rec, err
-	}
-	var r hark.Recording
-	if err := p.getJSON(ctx, hark.RecordingKey(id), &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
-// saveRecording writes the recording's state to the object store, then to
-// the index. The index goes last because a redelivery decides what is left
-// to do from the index: were the index written first and the store write
-// failed, the redelivery would find the step done and ack, and the store —
-// the system of record, from which reindex rebuilds the index — would keep
-// the old state for good. A stale attempt is fenced out before the store
-// write (owns) and again by the index (ECONFLICT).
-func (p *Pipeline) saveRecording(ctx context.Context, rec *hark.Recording) error {
-	rec.Schema = hark.SchemaVersion
-	if err := p.owns(ctx, rec); err != nil && hark.ErrorCode(err) != hark.ENOTFOUND {
-		return err
-	}
-	if err := p.putLeased(ctx, rec.ID, hark.RecordingKey(rec.ID), rec, rec.Lease); err != nil {
-		return err
-	}
-	return p.cfg.Index.PutRecording(ctx, rec)
-}
-
-// claim takes the recording on for this attempt: it bumps the lease with a
-// compare-and-set in the index, remembers it on the delivery, and writes the
-// state to the object store. It reports false, with a nil error, when
-// another worker took it first.
-func (p *Pipeline) claim(ctx context.Context, d hark.Delivery, rec *hark.Recording) (bool, error) {
-	for range 3 {
-		prev := rec.Lease
-		rec.Lease++
-		rec.UpdatedAt = p.cfg.Now()
-		if err := p.cfg.Index.ClaimRecording(ctx, rec, prev); err != nil {
-			if hark.ErrorCode(err) == hark.ECONFLICT {
-				p.log.Debug("another worker took the recording on first", "recording", rec.ID)
-				return false, nil
-			}
-			// The claim may have been committed all the same (a connection
-			// lost at COMMIT): a run again of this delivery must not take
-			// its own claim for another message's.
-			d.SetClaimed(rec.ID, rec.Lease)
-			return false, err
-		}
-		d.SetClaimed(rec.ID, rec.Lease)
-		err := p.putLeased(ctx, rec.ID, hark.RecordingKey(rec.ID), rec, rec.Lease)
-		if hark.ErrorCode(err) != hark.ECONFLICT {
-			return err == nil, err
-		}
-		// Refused: either the recording was taken over meanwhile, or the
-		// object store holds a later lease than the index, which happens
-		// only when the index went back in time (restored from a backup).
-		cur, ierr := p.cfg.Index.Recording(ctx, rec.ID)
-		if ierr != nil {
-			return false, ierr
-		}
-		if cur.Lease != rec.Lease {
-			return false, nil // taken over
-		}
-		var stored hark.Recording
-		if gerr := p.getJSON(ctx, hark.RecordingKey(rec.ID), &stored); gerr != nil {
-			return false, gerr
-		}
-		p.log.Warn("the object store holds a later lease than the index (was the index restored from a backup?): catching up",
-			"recording", rec.ID, "index_lease", rec.Lease, "store_lease", stored.Lease)
-		// Claim again above the stored lease, from the one just taken.
-		if err := p.cfg.Index.ClaimRecording(ctx, withLease(rec, stored.Lease), rec.Lease); err != nil {
-			return false, dropIfConflict(err)
-		}
-		rec.Lease = stored.Lease
-	}
-	return false, hark.Errorf(hark.EUNAVAILABLE, "recording %s: could not take it on (its lease keeps moving)", rec.ID)
-}
-
-// withLease returns a copy of rec with the given lease.
-func withLease(rec *hark.Recording, lease int) *hark.Recording {
-	c := *rec
-	c.Lease = lease
-	return &c
-}
-
-// ownRun reports whether the recording in progress is this delivery's own:
-// an earlier run of the same delivery (held by the queue while a dependency
-// was down) took it on, and nobody has taken it over since.
-func ownRun(d hark.Delivery, rec *hark.Recording) bool {
-	return d.Claimed(rec.ID) != 0 && d.Claimed(rec.ID) == rec.Lease
-}
-
-// owns returns ECONFLICT when a newer attempt has taken the recording over,
-// so that a stalled worker's late results are not written. The index checks
-// the lease again in the same statement as each write (the check here
-// spares the object store a write that would be refused).
-func (p *Pipeline) owns(ctx context.Context, rec *hark.Recording) error {
-	cur, err := p.cfg.Index.Recording(ctx, rec.ID)
-	if err != nil {
-		return err
-	}
-	if cur.Lease != rec.Lease {
-		return hark.Errorf(hark.ECONFLICT, "recording %s: lease %d was taken over by lease %d", rec.ID, rec.Lease, cur.Lease)
-	}
-	return nil
-}
-
 // dropIfConflict turns a lost claim into success, so the message is acked
 // and the newer attempt's results stand.
 func dropIfConflict(err error) error {
@@ -676,82 +571,4 @@ func dropIfConflict(err error) error {
 		return nil
 	}
 	return err
-}
-
-// putLeased writes a document of recording id that carries a lease (its
-// state, its annotations) as a compare-and-set on the object store: it
-// reads the stored copy and replaces it only if that copy's lease is not
-// later than lease and it has not changed since it was read (If-Match on
-// its ETag), or creates it if there is none (If-None-Match). Then it checks
-// that the attempt still holds its lease in the index: leases only grow, so
-// if it does, it held it when it wrote. If not, a newer attempt took the
-// recording over before the write landed, and the copy read before is put
-// back (unless the newer attempt has written since). Either way a stalled
-// attempt gets ECONFLICT and leaves the newer attempt's copy standing.
-func (p *Pipeline) putLeased(ctx context.Context, id, key string, v any, lease int) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return hark.WrapError(hark.EINTERNAL, err, "encode %s", key)
-	}
-	const ct = "application/json"
-	for range 5 {
-		var prev []byte
-		var written hark.ObjectInfo
-		r, info, err := p.cfg.Store.Get(ctx, key)
-		switch {
-		case hark.ErrorCode(err) == hark.ENOTFOUND:
-			written, err = p.cfg.Store.Create(ctx, key, data, ct)
-		case err != nil:
-			return err
-		default:
-			prev, err = io.ReadAll(io.LimitReader(r, 64<<20))
-			r.Close()
-			if err != nil {
-				return hark.WrapError(hark.EUNAVAILABLE, err, "read %s", key)
-			}
-			var stored struct {
-				Lease int `json:"lease"`
-			}
-			_ = json.Unmarshal(prev, &stored) // unreadable: lease 0, replaced only if unchanged
-			if stored.Lease > lease {
-				return hark.Errorf(hark.ECONFLICT, "%s was written under lease %d; this attempt holds lease %d", key, stored.Lease, lease)
-			}
-			written, err = p.cfg.Store.Replace(ctx, key, data, ct, info.ETag)
-		}
-		if hark.ErrorCode(err) == hark.ECONFLICT {
-			continue // another writer got in between: look again
-		}
-		if err != nil {
-			return err
-		}
-		cur, err := p.cfg.Index.Recording(ctx, id)
-		if hark.ErrorCode(err) == hark.ENOTFOUND {
-			return nil // not in the index yet (a failure recorded from an event): nobody owns it
-		}
-		if err != nil || cur.Lease == lease {
-			return err
-		}
-		// Taken over while this write was on its way. Put the copy read
-		// before back, only where the put-back is itself conditional (else
-		// it could replace what the newer attempt has written since).
-		if prev != nil && p.cfg.Store.Conditional() {
-			if _, err := p.cfg.Store.Replace(ctx, key, prev, ct, written.ETag); err != nil && hark.ErrorCode(err) != hark.ECONFLICT {
-				p.log.Warn("could not put back a document a stalled attempt overwrote", "recording", id, "key", key, "err", err)
-			}
-		}
-		return hark.Errorf(hark.ECONFLICT, "recording %s was taken over (lease %d) while lease %d wrote %s", id, cur.Lease, lease, key)
-	}
-	return hark.Errorf(hark.EUNAVAILABLE, "%s keeps changing under this attempt; trying again later", key)
-}
-
-func (p *Pipeline) getJSON(ctx context.Context, key string, v any) error {
-	r, _, err := p.cfg.Store.Get(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if err := json.NewDecoder(r).Decode(v); err != nil {
-		return hark.WrapError(hark.EINTERNAL, err, "decode %s", key)
-	}
-	return nil
 }

@@ -120,7 +120,7 @@ func (p *Pipeline) RunReconciler(ctx context.Context, interval time.Duration) {
 // already stored is reused, so a recording that failed in annotation is not
 // transcribed again.
 func (p *Pipeline) Retry(ctx context.Context, id string) error {
-	rec, err := p.loadRecording(ctx, id)
+	rec, err := p.state.load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (p *Pipeline) Retry(ctx context.Context, id string) error {
 	}
 	rec.Status, rec.Stage, rec.Reason = hark.StatusUploaded, "", ""
 	rec.UpdatedAt = p.cfg.Now()
-	if err := p.saveRecording(ctx, rec); err != nil {
+	if err := p.state.save(ctx, rec); err != nil {
 		return err
 	}
 	info := hark.ObjectInfo{Key: rec.Key, ETag: rec.ETag, Size: rec.Size}
@@ -167,7 +167,7 @@ func (p *Pipeline) Exhausted(ctx context.Context, consumer string, data []byte, 
 		}
 	}
 	for _, id := range ids {
-		rec, err := p.loadRecording(ctx, id)
+		rec, err := p.state.load(ctx, id)
 		if hark.ErrorCode(err) == hark.ENOTFOUND {
 			continue
 		}

@@ -17,14 +17,14 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 			return nil
 		}
 		var rec hark.Recording
-		if err := p.getJSON(ctx, info.Key, &rec); err != nil {
+		if err := p.state.getJSON(ctx, info.Key, &rec); err != nil {
 			return err
 		}
 		if err := p.cfg.Index.PutRecording(ctx, &rec); err != nil && hark.ErrorCode(err) != hark.ECONFLICT {
 			return err
 		}
 		var t hark.Transcript
-		switch err := p.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); {
+		switch err := p.state.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); {
 		case err == nil:
 			if err := p.cfg.Index.PutTranscript(ctx, &t); err != nil {
 				return err
@@ -33,7 +33,7 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 			return err
 		}
 		var a hark.Annotations
-		switch err := p.getJSON(ctx, hark.AnnotationsKey(rec.ID), &a); {
+		switch err := p.state.getJSON(ctx, hark.AnnotationsKey(rec.ID), &a); {
 		case err == nil:
 			a.Lease = 0 // the stored copy is the record: no fencing
 			if err := p.cfg.Index.PutAnnotations(ctx, &a); err != nil {
@@ -43,7 +43,7 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 			return err
 		}
 		var r hark.ReviewDoc
-		switch err := p.getJSON(ctx, hark.ReviewKey(rec.ID), &r); {
+		switch err := p.state.getJSON(ctx, hark.ReviewKey(rec.ID), &r); {
 		case err == nil:
 			cur, err := p.cfg.Index.Review(ctx, rec.ID)
 			if err != nil {
