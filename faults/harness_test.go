@@ -375,6 +375,7 @@ type workerOpts struct {
 	Stages      string        // default transcribe,annotate
 	Concurrency int           // default 2
 	Reconcile   time.Duration // --reconcile-interval; 0: never
+	Env         []string      // more KEY=value settings, e.g. a speech engine
 }
 
 // worker is one `hark worker` process.
@@ -413,7 +414,7 @@ func (h *harness) startWorker(name string, o workerOpts) *worker {
 		"--ack-wait", h.opts.AckWait.String(), "--max-deliver", strconv.Itoa(h.opts.MaxDeliver),
 		"--stages", o.Stages, "--concurrency", strconv.Itoa(o.Concurrency),
 		"--reconcile-interval="+o.Reconcile.String(),
-		"--data-dir", filepath.Join(h.dir, name+"-data"), "--log-level", "info")
+		"--data-dir", w.dataDir(), "--log-level", "info")
 	w.cmd.Dir = h.dir
 	w.cmd.Stdout, w.cmd.Stderr = logFile, logFile
 	w.cmd.Env = append(baseEnv(),
@@ -424,6 +425,7 @@ func (h *harness) startWorker(name string, o workerOpts) *worker {
 	if o.Delay > 0 {
 		w.cmd.Env = append(w.cmd.Env, "HARK_FAULT_ENGINE_DELAY="+o.Delay.String())
 	}
+	w.cmd.Env = append(w.cmd.Env, o.Env...)
 	dieWithTest(w.cmd)
 	if err := w.cmd.Start(); err != nil {
 		h.t.Fatalf("start worker %s: %v", name, err)
@@ -468,6 +470,10 @@ func baseEnv() []string {
 	}
 	return env
 }
+
+// dataDir is the worker's --data-dir, the same for every worker of one
+// name: a restarted worker finds what its predecessor left.
+func (w *worker) dataDir() string { return filepath.Join(w.h.dir, w.name+"-data") }
 
 func (w *worker) pid() int {
 	if w.cmd.Process == nil {

@@ -32,7 +32,8 @@ func loadCodebook(path string) (*hark.Codebook, error) {
 }
 
 // newPipeline builds the stages' pipeline from its parts.
-func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *metrics.Metrics, log *slog.Logger, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
+// Decoded audio goes into workDir.
+func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *metrics.Metrics, log *slog.Logger, workDir string, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
 	mode := env("HARK_TAGGER", "rules")
 	tagger, err := newTaggerFromEnv(mode, cb, log)
 	if err != nil {
@@ -43,6 +44,7 @@ func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *ha
 		return nil, err
 	}
 	engines.Logger = log
+	engines.TempDir = workDir
 	svc := transcribe.NewService(transcribe.Config{Engines: engines, Logger: log})
 	if name, err := svc.Default(); err != nil {
 		log.Warn("no speech engine: only recordings with a transcript next to them can be processed", "why", hark.ErrorMessage(err))

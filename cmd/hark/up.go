@@ -20,12 +20,17 @@ import (
 	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/s3server"
+	"github.com/harkworks/hark/transcribe"
 	"github.com/harkworks/hark/web"
 )
 
 // UpConfig configures the embedded default: everything in one process.
 type UpConfig struct {
-	DataDir  string
+	DataDir string
+	// WorkDir holds decoded audio while it is transcribed, in a directory
+	// only the owner may enter; default <data-dir>/work. What a crashed
+	// process left there is removed at start.
+	WorkDir  string
 	HTTPAddr string // web server; default 127.0.0.1:8080
 	NATSAddr string // host:port for the embedded NATS server; port 0 picks one
 	S3Addr   string // host:port for the embedded S3 server; port 0 picks one
@@ -94,6 +99,7 @@ type Up struct {
 	queue  *ingest.Queue
 	web    *web.Server
 	stages *stages
+	work   *transcribe.WorkDir
 	once   sync.Once
 }
 
@@ -104,6 +110,12 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	// The S3 server changes the working directory: make every path absolute first.
 	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = filepath.Join(cfg.DataDir, "work")
+	}
+	if cfg.WorkDir, err = filepath.Abs(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("work dir: %w", err)
 	}
 	if cfg.Codebook != "" {
 		if cfg.Codebook, err = filepath.Abs(cfg.Codebook); err != nil {
@@ -162,7 +174,10 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 		return nil, err
 	}
 	m := metrics.New()
-	p, err := newPipeline(store, u.idx, u.queue, cb, m, log, cfg.WrapEngine)
+	if u.work, err = transcribe.OpenWorkDir(cfg.WorkDir, log); err != nil {
+		return nil, err
+	}
+	p, err := newPipeline(store, u.idx, u.queue, cb, m, log, u.work.Dir(), cfg.WrapEngine)
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +229,9 @@ func (u *Up) Close(ctx context.Context) error {
 		if u.stages != nil {
 			u.stages.stop()
 		}
+		if err := u.work.Close(); err != nil {
+			errs = append(errs, err)
+		}
 		if u.web != nil {
 			errs = append(errs, u.web.Close(ctx))
 		}
@@ -236,8 +254,9 @@ func (u *Up) Close(ctx context.Context) error {
 
 func newUpCmd(g *globals) *cobra.Command {
 	var (
-		cfg UpConfig
-		sso ssoFlags
+		cfg  UpConfig
+		sso  ssoFlags
+		work workDirFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -250,6 +269,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.DataDir = g.dataDir
+			cfg.WorkDir = work.path(g)
 			cfg.Logger = g.logger()
 			cfg.SSO = sso.config()
 			ctx := cmd.Context()
@@ -276,7 +296,25 @@ again on the same data dir loses nothing and re-does nothing.`,
 	f.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
 	f.DurationVar(&cfg.HoldFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a stage keeps a message while the object store or the index is down (negative: never)")
 	sso.add(cmd)
+	work.add(cmd)
 	return cmd
+}
+
+// workDirFlag is --work-dir, where decoded audio goes while it is
+// transcribed.
+type workDirFlag string
+
+func (w *workDirFlag) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar((*string)(w), "work-dir", env("HARK_WORK_DIR", ""),
+		"private directory (0700) for decoded audio while it is transcribed; what a crashed process left is removed at start (default <data-dir>/work)")
+}
+
+// path is the work dir: the flag's, or <data-dir>/work.
+func (w workDirFlag) path(g *globals) string {
+	if w != "" {
+		return string(w)
+	}
+	return filepath.Join(g.dataDir, "work")
 }
 
 func splitAddr(addr string) (string, int, error) {

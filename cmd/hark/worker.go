@@ -14,6 +14,7 @@ import (
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/metrics"
+	"github.com/harkworks/hark/transcribe"
 	"github.com/harkworks/hark/web"
 )
 
@@ -44,6 +45,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		concurrency       int
 		reconcileInterval time.Duration
 		holdFor           time.Duration
+		work              workDirFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -89,8 +91,13 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			if err != nil {
 				return err
 			}
+			work, err := transcribe.OpenWorkDir(work.path(g), log)
+			if err != nil {
+				return err
+			}
+			defer work.Close()
 			m := metrics.New()
-			p, err := newPipeline(store, idx, q, cb, m, log, faultDelay(log))
+			p, err := newPipeline(store, idx, q, cb, m, log, work.Dir(), faultDelay(log))
 			if err != nil {
 				return err
 			}
@@ -120,6 +127,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 	f.IntVar(&concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&reconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
 	f.DurationVar(&holdFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a worker keeps a message while the object store or the index is down, before it goes back to the queue (0 or negative: never)")
+	work.add(cmd)
 	return cmd
 }
 
