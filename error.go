@@ -1,8 +1,11 @@
 package hark
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 )
 
 // Error codes: a small set of kinds that the web layer maps to HTTP status
@@ -58,18 +61,48 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
-// ErrorMessage returns the human message of the first Error in err's chain,
-// or a generic message for other errors, so that a user never sees a Go
-// error string such as a bare "EOF".
+// ErrorMessage returns what a person reads when something fails: the
+// message of the first Error in err's chain with its cause, or, for any
+// other error, "internal error: " and its text. The standard library's bare
+// sentinels in a cause (io.EOF, io.ErrUnexpectedEOF, a context cancelled or
+// past its deadline) are put in words, so that a user never reads a lone
+// "EOF".
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Error()
+		if e.Err == nil {
+			return e.Message
+		}
+		return e.Message + ": " + causeText(e.Err)
 	}
-	return "internal error: " + err.Error()
+	return "internal error: " + causeText(err)
+}
+
+// sentinelWords are the standard library's sentinel errors, in words.
+var sentinelWords = []struct {
+	err   error
+	words string
+}{
+	{io.ErrUnexpectedEOF, "the data ended before it was complete (a cut-off file or a dropped connection)"},
+	{io.EOF, "the data ended early (an empty or cut-off file, or a closed connection)"},
+	{context.DeadlineExceeded, "it took too long and was stopped"},
+	{context.Canceled, "it was stopped"},
+}
+
+// causeText is err's text with a trailing sentinel put in words.
+func causeText(err error) string {
+	s := err.Error()
+	for _, w := range sentinelWords {
+		if errors.Is(err, w.err) {
+			if text := w.err.Error(); strings.HasSuffix(s, text) {
+				return strings.TrimSuffix(s, text) + w.words
+			}
+		}
+	}
+	return s
 }
 
 // IsTemporary reports whether err is worth retrying later: a dependency was

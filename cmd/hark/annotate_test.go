@@ -281,7 +281,7 @@ func TestAnnotateErrors(t *testing.T) {
 		{[]string{vtt, "--codebook", "missing.yaml"}, hark.ENOTFOUND, "missing.yaml"},
 	} {
 		_, _, err := runCommand(t, newAnnotateCmd, tc.args...)
-		if hark.ErrorCode(err) != tc.code || !strings.Contains(userMessage(err), tc.msg) {
+		if hark.ErrorCode(err) != tc.code || !strings.Contains(hark.ErrorMessage(err), tc.msg) {
 			t.Errorf("annotate %v: %v, want %s with %q", tc.args, err, tc.code, tc.msg)
 		}
 	}

@@ -48,7 +48,7 @@ codes:
       - "(unclosed"
 `)
 	stdout, _, err = runCommand(t, newCodebookCmd, "lint", bad)
-	if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(userMessage(err), "team.yaml: 3 problems") {
+	if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(hark.ErrorMessage(err), "team.yaml: 3 problems") {
 		t.Fatalf("lint of a bad codebook: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")

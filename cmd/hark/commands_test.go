@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/ingest"
@@ -153,5 +156,39 @@ func TestStoreCommand(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("hark store did not stop")
+	}
+}
+
+// What a person reads when a command fails: cobra's own words about the
+// command line with a pointer to --help; a command's own error through
+// hark.ErrorMessage, never a bare Go error.
+func TestCLIMessage(t *testing.T) {
+	run := func(root *cobra.Command, args ...string) string {
+		t.Helper()
+		root.SetArgs(args)
+		err := root.ExecuteContext(context.Background())
+		if err == nil {
+			t.Fatalf("hark %v succeeded", args)
+		}
+		return cliMessage(root, err)
+	}
+	quiet := func() *cobra.Command { return newRootCmd(io.Discard, io.Discard) }
+	if got := run(quiet(), "status", "--no-such-flag"); got != "unknown flag: --no-such-flag (see hark --help)" {
+		t.Errorf("unknown flag: %q", got)
+	}
+	if got := run(quiet(), "no-such-command"); !strings.HasPrefix(got, `unknown command "no-such-command" for "hark"`) ||
+		!strings.HasSuffix(got, "(see hark --help)") {
+		t.Errorf("unknown command: %q", got)
+	}
+	root := quiet()
+	bare := &cobra.Command{Use: "bare", RunE: func(*cobra.Command, []string) error { return io.EOF }}
+	root.AddCommand(bare)
+	markRuns(root, bare)
+	if got := run(root, "bare"); got != "internal error: the data ended early (an empty or cut-off file, or a closed connection)" {
+		t.Errorf("a command's bare EOF: %q", got)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.wav")
+	if got := run(quiet(), "transcribe", missing); !strings.Contains(got, "missing.wav") || strings.Contains(got, "see hark --help") {
+		t.Errorf("a command's own error: %q", got)
 	}
 }

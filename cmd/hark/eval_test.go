@@ -149,8 +149,8 @@ func TestEvalErrors(t *testing.T) {
 			continue
 		}
 		for _, m := range tc.msg {
-			if !strings.Contains(userMessage(err), m) {
-				t.Errorf("eval %v: %q lacks %q", tc.args, userMessage(err), m)
+			if !strings.Contains(hark.ErrorMessage(err), m) {
+				t.Errorf("eval %v: %q lacks %q", tc.args, hark.ErrorMessage(err), m)
 			}
 		}
 	}

@@ -24,21 +24,46 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "hark:", userMessage(err))
+	root := newRootCmd(os.Stdout, os.Stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "hark:", cliMessage(root, err))
 		os.Exit(1)
 	}
 }
 
-// userMessage is what a person reads when a command fails: the domain
-// message, never a Go stack.
-func userMessage(err error) string {
+// cliMessage is what a person reads when a command fails. An error from a
+// command's own work goes through hark.ErrorMessage: its message and cause,
+// never a bare Go error such as "EOF" (one that is not a hark.Error is an
+// internal error and says so). An error from before any command ran is
+// cobra's about the command line (an unknown command or flag, the wrong
+// arguments), written for the user already; it gets a pointer to --help.
+func cliMessage(root *cobra.Command, err error) string {
 	var he *hark.Error
-	if errors.As(err, &he) {
-		return he.Error()
+	if errors.As(err, &he) || ran(root) {
+		return hark.ErrorMessage(err)
 	}
-	return err.Error()
+	return err.Error() + " (see hark --help)"
 }
+
+// ranAnnotation marks, on the root command, that a command's RunE started.
+const ranAnnotation = "hark-ran"
+
+// markRuns wraps the RunE of c and every command under it so that ran
+// can tell a command's own error from one about the command line.
+func markRuns(root, c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			root.Annotations[ranAnnotation] = "true"
+			return run(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRuns(root, sub)
+	}
+}
+
+// ran reports whether a command's RunE started.
+func ran(root *cobra.Command) bool { return root.Annotations[ranAnnotation] != "" }
 
 // globals are the flags every command has.
 type globals struct {
@@ -74,6 +99,8 @@ dashes as underscores), e.g. HARK_DATA_DIR.`,
 		newWorkerCmd(g), newServeCmd(g), newStoreCmd(g), newSetupCmd(g), newReconcileCmd(g), newRetryCmd(g),
 		newUserCmd(g), newTeamCmd(g), newAuditCmd(g), newReannotateCmd(g), newTranscribeCmd(g),
 		newAnnotateCmd(g), newEvalCmd(g), newCodebookCmd(g), newReportCmd(g), newBenchCmd(g))
+	root.Annotations = map[string]string{}
+	markRuns(root, root)
 	return root
 }
 

@@ -84,7 +84,7 @@ every failed recording of a batch. A transcript already made is reused.`,
 			var errs []string
 			for _, id := range ids {
 				if err := p.Retry(ctx, id); err != nil {
-					errs = append(errs, userMessage(err))
+					errs = append(errs, hark.ErrorMessage(err))
 					continue
 				}
 				fmt.Fprintf(g.stdout, "retrying %s\n", id)

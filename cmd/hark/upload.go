@@ -94,7 +94,7 @@ func runUpload(ctx context.Context, g *globals, o *uploadOptions, args []string)
 	for i, it := range items {
 		if err := uploadOne(ctx, g, store, q, o.prefix, batch, it, fmt.Sprintf("[%d/%d]", i+1, len(items))); err != nil {
 			failed++
-			fmt.Fprintf(g.stderr, "  %s: %s\n", it.path, userMessage(err))
+			fmt.Fprintf(g.stderr, "  %s: %s\n", it.path, hark.ErrorMessage(err))
 			if ctx.Err() != nil {
 				break
 			}
