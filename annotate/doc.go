@@ -49,7 +49,7 @@
 //
 // # Metrics and evaluation
 //
-// SessionMetrics turns a transcript and its tags into the figures of the
+// MeasureSession turns a transcript and its tags into the figures of the
 // design brief: counts and rates per hour per code, the ratio of
 // reflections to questions, talk time and share per role, and the longest
 // monologue.

@@ -95,7 +95,7 @@ func (tg *Tagger) Mode() Mode { return tg.mode }
 func (tg *Tagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annotations, error) {
 	a, stats, err := tg.TagStats(ctx, t)
 	if a != nil {
-		m := SessionMetrics(t, a)
+		m := MeasureSession(t, a)
 		a.Metrics = &m
 	}
 	if a != nil && stats.Usage.Requests > 0 {

@@ -25,8 +25,8 @@ import (
 // per cue of the input, in input order, each with its tags, and the
 // session's metrics. Scripts depend on its shape.
 type AnnotateOutput struct {
-	Segments []AnnotatedSegment `json:"segments"`
-	Metrics  annotate.Metrics   `json:"metrics"`
+	Segments []AnnotatedSegment  `json:"segments"`
+	Metrics  hark.SessionMetrics `json:"metrics"`
 }
 
 // AnnotatedSegment is one cue of the input with its tags. Index is the
@@ -225,7 +225,7 @@ func hasRole(t *hark.Transcript, r hark.Role) bool {
 
 // annotateOutput puts each tag under its segment.
 func annotateOutput(t *hark.Transcript, a *hark.Annotations) AnnotateOutput {
-	out := AnnotateOutput{Segments: make([]AnnotatedSegment, len(t.Segments)), Metrics: annotate.SessionMetrics(t, a)}
+	out := AnnotateOutput{Segments: make([]AnnotatedSegment, len(t.Segments)), Metrics: annotate.MeasureSession(t, a)}
 	pos := make(map[int]int, len(t.Segments))
 	for i, s := range t.Segments {
 		pos[s.Index] = i

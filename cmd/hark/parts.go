@@ -15,10 +15,10 @@ import (
 	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
-	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/pipeline"
 	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/s3server"
+	"github.com/harkworks/hark/telemetry"
 	"github.com/harkworks/hark/transcribe"
 	"github.com/harkworks/hark/web"
 )
@@ -33,7 +33,7 @@ func loadCodebook(path string) (*hark.Codebook, error) {
 
 // newPipeline builds the stages' pipeline from its parts.
 // Decoded audio goes into workDir.
-func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *metrics.Metrics, log *slog.Logger, workDir string, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
+func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *telemetry.Registry, log *slog.Logger, workDir string, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
 	mode := env("HARK_TAGGER", "rules")
 	tagger, err := newTaggerFromEnv(mode, cb, log)
 	if err != nil {
@@ -103,7 +103,7 @@ func parseStages(s string) ([]string, error) {
 	return out, nil
 }
 
-func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipeline.Pipeline, m *metrics.Metrics, log *slog.Logger) *stages {
+func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipeline.Pipeline, m *telemetry.Registry, log *slog.Logger) *stages {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &stages{cancel: cancel}
 	if m != nil {

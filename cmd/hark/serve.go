@@ -10,8 +10,8 @@ import (
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/ingest"
-	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/report"
+	"github.com/harkworks/hark/telemetry"
 	"github.com/harkworks/hark/web"
 )
 
@@ -62,7 +62,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
 				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell),
 				Auth:    signIn,
-				Metrics: metrics.New().Handler(), Ready: idx.Ready})
+				Metrics: telemetry.New().Handler(), Ready: idx.Ready})
 			if err != nil {
 				return err
 			}

@@ -17,9 +17,9 @@ import (
 	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/ingest"
-	"github.com/harkworks/hark/metrics"
 	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/s3server"
+	"github.com/harkworks/hark/telemetry"
 	"github.com/harkworks/hark/transcribe"
 	"github.com/harkworks/hark/web"
 )
@@ -173,7 +173,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if u.idx, err = index.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "index.db")); err != nil {
 		return nil, err
 	}
-	m := metrics.New()
+	m := telemetry.New()
 	if u.work, err = transcribe.OpenWorkDir(cfg.WorkDir, log); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/ingest"
-	"github.com/harkworks/hark/metrics"
+	"github.com/harkworks/hark/telemetry"
 	"github.com/harkworks/hark/transcribe"
 	"github.com/harkworks/hark/web"
 )
@@ -96,7 +96,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 				return err
 			}
 			defer work.Close()
-			m := metrics.New()
+			m := telemetry.New()
 			p, err := newPipeline(store, idx, q, cb, m, log, work.Dir(), faultDelay(log))
 			if err != nil {
 				return err
@@ -134,7 +134,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 // opsServer serves /metrics, /healthz and /readyz for a worker.
 type opsServer struct{ srv *http.Server }
 
-func serveOps(addr string, m *metrics.Metrics, ready func(context.Context) error) (*opsServer, error) {
+func serveOps(addr string, m *telemetry.Registry, ready func(context.Context) error) (*opsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)

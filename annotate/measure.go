@@ -4,22 +4,15 @@ import (
 	"github.com/harkworks/hark"
 )
 
-// Metrics, CodeMetrics and RoleMetrics are the domain's session metrics,
-// named here for the callers that compute them.
-type (
-	Metrics     = hark.SessionMetrics
-	CodeMetrics = hark.CodeMetrics
-	RoleMetrics = hark.RoleMetrics
-)
-
-// SessionMetrics computes the metrics of a transcript and its annotations.
+// MeasureSession computes a session's figures (hark.SessionMetrics) from
+// its transcript and annotations.
 // The annotations may come from any tagger and may include coaches' tags;
 // tags a coach rejected are left out, and tags for segments the transcript
 // does not have are ignored.
-func SessionMetrics(t *hark.Transcript, a *hark.Annotations) Metrics {
-	m := Metrics{
-		Codes: make(map[string]CodeMetrics),
-		Roles: make(map[hark.Role]RoleMetrics),
+func MeasureSession(t *hark.Transcript, a *hark.Annotations) hark.SessionMetrics {
+	m := hark.SessionMetrics{
+		Codes: make(map[string]hark.CodeMetrics),
+		Roles: make(map[hark.Role]hark.RoleMetrics),
 	}
 	if t == nil {
 		return m
@@ -59,7 +52,7 @@ func SessionMetrics(t *hark.Transcript, a *hark.Annotations) Metrics {
 			}
 		}
 		for code, n := range counts {
-			m.Codes[code] = CodeMetrics{Count: n, PerHour: perHour(n)}
+			m.Codes[code] = hark.CodeMetrics{Count: n, PerHour: perHour(n)}
 		}
 	}
 

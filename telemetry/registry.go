@@ -1,7 +1,7 @@
-// Package metrics exposes hark's Prometheus metrics: work processed and
+// Package telemetry exposes hark's Prometheus metrics: work processed and
 // failed per stage and reason, stage durations, engine latency, work in
 // flight, messages held through an outage, and queue depth.
-package metrics
+package telemetry
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/harkworks/hark"
 )
 
-// Metrics is one process's metrics registry.
-type Metrics struct {
+// Registry is one process's Prometheus registry.
+type Registry struct {
 	reg       *prometheus.Registry
 	handled   *prometheus.CounterVec
 	recorded  *prometheus.CounterVec
@@ -29,8 +29,8 @@ type Metrics struct {
 }
 
 // New returns a registry with hark's metrics and the Go runtime's.
-func New() *Metrics {
-	m := &Metrics{
+func New() *Registry {
+	m := &Registry{
 		reg: prometheus.NewRegistry(),
 		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hark_messages_handled_total", Help: "Queue messages handled, by stage and outcome (ack, retry, term).",
@@ -65,13 +65,13 @@ func New() *Metrics {
 }
 
 // Handler serves the metrics in Prometheus's text format.
-func (m *Metrics) Handler() http.Handler {
+func (m *Registry) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
 // Handle wraps a queue handler so that its duration, outcome and
 // concurrency are measured.
-func (m *Metrics) Handle(stage string, h func(context.Context, hark.Delivery) error) func(context.Context, hark.Delivery) error {
+func (m *Registry) Handle(stage string, h func(context.Context, hark.Delivery) error) func(context.Context, hark.Delivery) error {
 	return func(ctx context.Context, d hark.Delivery) error {
 		m.inFlight.WithLabelValues(stage).Inc()
 		start := time.Now()
@@ -92,13 +92,13 @@ func (m *Metrics) Handle(stage string, h func(context.Context, hark.Delivery) er
 }
 
 // Held counts messages held while a dependency is down (delta +1 or -1).
-func (m *Metrics) Held(stage string, delta int) {
+func (m *Registry) Held(stage string, delta int) {
 	m.held.WithLabelValues(stage).Add(float64(delta))
 }
 
 // Recorded counts a recording reaching a state; failures are also counted
 // by the kind of their reason.
-func (m *Metrics) Recorded(stage hark.Stage, status hark.Status, reasonKind string) {
+func (m *Registry) Recorded(stage hark.Stage, status hark.Status, reasonKind string) {
 	m.recorded.WithLabelValues(string(stage), string(status)).Inc()
 	if status == hark.StatusFailed {
 		m.failed.WithLabelValues(string(stage), reasonKind).Inc()
@@ -106,11 +106,11 @@ func (m *Metrics) Recorded(stage hark.Stage, status hark.Status, reasonKind stri
 }
 
 // Engine wraps a transcript engine so that its latency is measured.
-func (m *Metrics) Engine(e hark.Engine) hark.Engine { return &engine{Engine: e, m: m} }
+func (m *Registry) Engine(e hark.Engine) hark.Engine { return &engine{Engine: e, m: m} }
 
 type engine struct {
 	hark.Engine
-	m *Metrics
+	m *Registry
 }
 
 func (e *engine) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
@@ -126,7 +126,7 @@ func (e *engine) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Tra
 
 // QueueDepth samples the depth of the named consumers every interval until
 // ctx is done.
-func (m *Metrics) QueueDepth(ctx context.Context, interval time.Duration, depth func(context.Context, string) (int, error), consumers ...string) {
+func (m *Registry) QueueDepth(ctx context.Context, interval time.Duration, depth func(context.Context, string) (int, error), consumers ...string) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -36,9 +36,9 @@ func metricsFixture() (*hark.Transcript, *hark.Annotations) {
 	return t, a
 }
 
-func TestSessionMetrics(t *testing.T) {
+func TestMeasureSession(t *testing.T) {
 	tr, a := metricsFixture()
-	m := SessionMetrics(tr, a)
+	m := MeasureSession(tr, a)
 
 	// Duration 75 s. Tags: one open question and two reflections count;
 	// the rejected permission and the tag on a missing segment do not.
@@ -47,16 +47,16 @@ func TestSessionMetrics(t *testing.T) {
 	// Worker: 10 + 5 + 4 + 9 = 28 s in three turns (0; 2–3; 6), the longest
 	// 0–10. Parent: 20 + 4 + 15 + 2 = 41 s in three turns (1; 4–5; 7), the
 	// longest 10–30 (the 4–5 turn runs 41–60, 19 s). Unknown: 3 s. All: 72 s.
-	want := Metrics{
+	want := hark.SessionMetrics{
 		RecordingID: "rec_metrics", Codebook: "hark-practice", CodebookVersion: "2026.11.1",
 		DurationSeconds: 75,
 		WorkerTurns:     3,
-		Codes: map[string]CodeMetrics{
+		Codes: map[string]hark.CodeMetrics{
 			codeOpenQ:      {Count: 1, PerHour: 48},
 			codeReflection: {Count: 2, PerHour: 96},
 		},
 		Reflections: 2, OpenQuestions: 1, ClosedQuestions: 2,
-		Roles: map[hark.Role]RoleMetrics{
+		Roles: map[hark.Role]hark.RoleMetrics{
 			hark.RoleWorker:  {Turns: 3, TalkSeconds: 28, TalkShare: 28.0 / 72, LongestMonologueSeconds: 10},
 			hark.RoleParent:  {Turns: 3, TalkSeconds: 41, TalkShare: 41.0 / 72, LongestMonologueSeconds: 20},
 			hark.RoleUnknown: {Turns: 1, TalkSeconds: 3, TalkShare: 3.0 / 72, LongestMonologueSeconds: 3},
@@ -73,7 +73,7 @@ func TestSessionMetrics(t *testing.T) {
 
 func TestSessionMetricsWithoutTags(t *testing.T) {
 	tr, _ := metricsFixture()
-	m := SessionMetrics(tr, nil)
+	m := MeasureSession(tr, nil)
 	// Without tags there are no open questions or reflections; the
 	// question of segment 0 is open in form, so it is not counted as
 	// closed, and the closed questions are the same two.
@@ -83,7 +83,7 @@ func TestSessionMetricsWithoutTags(t *testing.T) {
 	if m.ReflectionToQuestion == nil || *m.ReflectionToQuestion != 0 {
 		t.Errorf("ratio %v; want 0", m.ReflectionToQuestion)
 	}
-	empty := SessionMetrics(&hark.Transcript{}, nil)
+	empty := MeasureSession(&hark.Transcript{}, nil)
 	if empty.DurationSeconds != 0 || empty.ReflectionToQuestion != nil || empty.WorkerTurns != 0 || len(empty.Roles) != 0 {
 		t.Errorf("empty transcript: %+v", empty)
 	}
@@ -99,7 +99,7 @@ func TestSessionMetricsOfMeeting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := SessionMetrics(tr, a)
+	m := MeasureSession(tr, a)
 	if m.Reflections < 2 || m.OpenQuestions < 3 || m.ReflectionToQuestion == nil {
 		t.Errorf("got %+v", m)
 	}
