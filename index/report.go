@@ -5,13 +5,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"math"
-	"math/rand/v2"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/report"
@@ -470,145 +467,144 @@ FROM report_sessions WHERE ` + reportScope(q, &args, `review_state <> ''`) + ` G
 	return out, nil
 }
 
-// SeedConfig configures SeedReports.
-type SeedConfig struct {
-	// Sessions is how many recordings to add.
-	Sessions int
-	// Seed makes the data reproducible: the same seed gives the same data.
-	Seed uint64
-	// Batch names the batch the recordings are in; default "bench-seed".
-	// Seeding a batch that exists is ECONFLICT.
-	Batch string
-	// Progress, when set, is called after each transaction with the
-	// number of sessions written so far.
-	Progress func(done int)
+// ImportSession is one session as ImportSessions writes it: a recording
+// with its results as they stand.
+type ImportSession struct {
+	// Recording is the recording's row; its ID names the session.
+	Recording hark.Recording
+	// Transcript, when not nil, is the recording's transcript.
+	Transcript *hark.Transcript
+	// Annotations, when not nil, hold the tags as reviewed, as Session
+	// returns them: the machine's with the coaches' decisions already
+	// applied, and the coaches' own. They are stored as given.
+	Annotations *hark.Annotations
+	// ReviewState is how far coaches have reviewed the session; "" for a
+	// session nobody has reviewed.
+	ReviewState hark.ReviewState
 }
 
-// SeedStats says what SeedReports wrote.
-type SeedStats struct {
-	Sessions, Ready, Reviewed, Complete int
-	Tags, Segments                      int
-	Took                                time.Duration
-}
-
-// seedCode is a code with the rate the simulated machine finds it at, how
-// often coaches agree with it, and how often they add one it missed.
-type seedCode struct {
-	id        string
-	perHour   float64
-	precision float64
-	missed    float64 // coach-added tags per machine tag
-	concern   bool
-}
-
-var seedCodes = []seedCode{
-	{"reflective_listening", 4.0, 0.85, 0.12, false},
-	{"open_question", 5.0, 0.90, 0.05, false},
-	{"joint_agenda_setting", 0.5, 0.70, 0.30, false},
-	{"collaborative_planning", 0.8, 0.75, 0.25, false},
-	{"shared_concern", 0.7, 0.70, 0.20, false},
-	{"affirmation", 1.3, 0.80, 0.15, false},
-	{"asking_permission", 0.5, 0.85, 0.10, false},
-	{"explaining_process", 1.6, 0.80, 0.10, false},
-	{"threat_of_escalation", 0.3, 0.65, 0.35, true},
-	{"directive", 1.8, 0.75, 0.10, true},
-	{"dismissing_parent_view", 0.4, 0.60, 0.40, true},
-}
-
-var (
-	seedTeams        = []string{"north", "south", "east", "west", "central", "riverside", "hillside", "harbour", "valley", "meadow", "forest", "coast"}
-	seedMeetingTypes = []struct {
-		name  string
-		share float64
-	}{{"home visit", 0.40}, {"office meeting", 0.20}, {"core group", 0.15}, {"child protection conference", 0.10},
-		{"family group conference", 0.05}, {"child in need review", 0.10}}
-)
-
-// seedTxSessions is how many sessions one seeding transaction writes.
-const seedTxSessions = 500
-
-// SeedReports fills the index with realistic sessions for benchmarks of
-// reports: twelve teams of 8 to 30 workers, six meeting types, two years
-// of dates (with a codebook change halfway), meetings of 30 to 120 minutes,
-// tags at per-code rates that vary by team and worker, and about 15% of
-// sessions reviewed (10% completely) with accepts, rejects, changed codes
-// and added tags. Transcript segments are written for completely reviewed
-// sessions only (reports count segments of those only), with placeholder
-// text.
+// ImportSessions adds whole sessions, recordings the index does not have
+// yet, in one transaction of prepared multi-row INSERTs, and counts them
+// for reports in it. It is for bulk loads, such as a data set to measure
+// reports on, where PutRecording, PutTranscript, PutAnnotations and
+// PutReview would take a transaction a step and a session. No review
+// documents are written: the review's outcome is in the tags and the
+// review state, and a later PutReview of an imported session starts from
+// an empty review.
 //
-// The rows go in with prepared multi-row INSERTs, 500 sessions a
-// transaction, which also counts them for reports; without review
-// documents: the result is for measuring reports, not for reviewing.
-func (d *DB) SeedReports(ctx context.Context, cfg SeedConfig) (*SeedStats, error) {
-	if cfg.Sessions <= 0 {
-		return nil, hark.Errorf(hark.EINVALID, "seed: the number of sessions must be positive")
+// It returns EINVALID for a recording without an id, and ECONFLICT,
+// writing nothing, when the index already has one of the recordings. Call
+// Analyze after a large import.
+func (d *DB) ImportSessions(ctx context.Context, sessions []ImportSession) error {
+	if len(sessions) == 0 {
+		return nil
 	}
-	if cfg.Batch == "" {
-		cfg.Batch = "bench-seed"
-	}
-	var n int
-	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recordings WHERE batch = $1`, params(cfg.Batch)...).Scan(&n); err != nil {
-		return nil, wrapDB(err, "seed")
-	}
-	if n > 0 {
-		return nil, hark.Errorf(hark.ECONFLICT, "seed: the index already has a batch %q; seed a fresh index or name another batch", cfg.Batch)
-	}
-	start := time.Now()
-	g := newSeeder(cfg)
-	g.d = d
-	st := &SeedStats{}
-	for done := 0; done < cfg.Sessions; {
-		n := min(seedTxSessions, cfg.Sessions-done)
-		var recs, tags, segs [][]any
-		for i := range n {
-			r, t, s := g.session(done + i)
-			recs, tags, segs = append(recs, r), append(tags, t...), append(segs, s...)
+	var recs, tags, segs [][]any
+	ids := make([]any, len(sessions))
+	for i := range sessions {
+		s := &sessions[i]
+		r := &s.Recording
+		if r.ID == "" {
+			return hark.Errorf(hark.EINVALID, "import sessions: recording %d of %d has no id", i+1, len(sessions))
 		}
-		err := d.tx(ctx, "seed", func(tx *sql.Tx) error {
-			if err := d.bulkInsert(ctx, tx, "recordings", seedRecordingColumns, recs); err != nil {
-				return err
-			}
-			if err := d.bulkInsert(ctx, tx, "tags", tagColumns, tags); err != nil {
-				return err
-			}
-			if err := d.bulkInsert(ctx, tx, "segments", seedSegmentColumns, segs); err != nil {
-				return err
-			}
-			ids := make([]any, len(recs))
-			for i, r := range recs {
-				ids[i] = r[0]
-			}
-			return d.refreshSessions(ctx, tx, ids)
-		})
+		doc, err := json.Marshal(r)
 		if err != nil {
-			return nil, err
+			return hark.WrapError(hark.EINTERNAL, err, "encode recording %s", r.ID)
 		}
-		done += n
-		st.Tags += len(tags)
-		st.Segments += len(segs)
-		if cfg.Progress != nil {
-			cfg.Progress(done)
+		var tdoc, adoc []byte
+		if t := s.Transcript; t != nil {
+			if tdoc, err = json.Marshal(transcriptHeader{t.Engine, t.Model, t.Language, t.Audio}); err != nil {
+				return hark.WrapError(hark.EINTERNAL, err, "encode transcript %s", r.ID)
+			}
+			for _, sg := range t.Segments {
+				segs = append(segs, []any{r.ID, sg.Index, sg.Start, sg.End, sg.Speaker, string(sg.Role), sg.Text, sg.Confidence})
+			}
 		}
+		if a := s.Annotations; a != nil {
+			if adoc, err = json.Marshal(annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger, a.Usage, a.Metrics}); err != nil {
+				return hark.WrapError(hark.EINTERNAL, err, "encode annotations %s", r.ID)
+			}
+			for _, t := range a.Tags {
+				tags = append(tags, d.tagRow(r.ID, a.Codebook, a.CodebookVersion, t))
+			}
+		}
+		recs = append(recs, []any{r.ID, r.Bucket, r.Key, r.ETag, r.Size, r.DurationSeconds, r.Channels, r.SampleRate, r.Team,
+			r.Worker, r.MeetingType, r.RecordedOn, r.Batch, string(r.Status), string(r.Stage), r.Reason, r.Attempts, string(doc),
+			d.dialect.time(r.CreatedAt), d.dialect.time(r.UpdatedAt), r.Lease, string(tdoc), string(adoc), string(s.ReviewState)})
+		ids[i] = r.ID
 	}
-	st.Sessions, st.Ready, st.Reviewed, st.Complete = cfg.Sessions, g.ready, g.reviewed, g.complete
-	// Fresh statistics for the planner, and on PostgreSQL a visibility
-	// map, so that index-only scans are possible at once.
+	return d.tx(ctx, "import sessions", func(tx *sql.Tx) error {
+		// In chunks: both databases bound the parameters of a statement.
+		for chunk := range slices.Chunk(ids, refreshChunk) {
+			var args argList
+			ph := make([]string, len(chunk))
+			for i, id := range chunk {
+				ph[i] = args.add(id)
+			}
+			var id string
+			err := tx.QueryRowContext(ctx, `SELECT id FROM recordings WHERE id IN (`+strings.Join(ph, ", ")+`) LIMIT 1`,
+				params(args...)...).Scan(&id)
+			switch {
+			case err == nil:
+				return hark.Errorf(hark.ECONFLICT, "import sessions: the index already has recording %s; nothing was imported", id)
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		if err := d.bulkInsert(ctx, tx, "recordings", importRecordingColumns, recs); err != nil {
+			return err
+		}
+		if err := d.bulkInsert(ctx, tx, "tags", tagColumns, tags); err != nil {
+			return err
+		}
+		if err := d.bulkInsert(ctx, tx, "segments", importSegmentColumns, segs); err != nil {
+			return err
+		}
+		return d.refreshSessions(ctx, tx, ids)
+	})
+}
+
+// importRecordingColumns are the columns ImportSessions writes a recording
+// with: PutRecording's, and the results' own.
+var importRecordingColumns = []string{"id", "bucket", "key", "etag", "size", "duration", "channels", "sample_rate", "team",
+	"worker", "meeting_type", "recorded_on", "batch", "status", "stage", "reason", "attempts", "doc", "created_at",
+	"updated_at", "lease", "transcript_doc", "annotations_doc", "review_state"}
+
+var importSegmentColumns = []string{"recording_id", "idx", "start_s", "end_s", "speaker", "role", "text", "confidence"}
+
+// tagRow is tag t of recording id, found with the codebook's version, as
+// a row of tagColumns.
+func (d *DB) tagRow(id, codebook, version string, t hark.Tag) []any {
+	var at any
+	if t.ReviewedAt != nil {
+		at = d.dialect.time(*t.ReviewedAt)
+	}
+	moment := 0
+	if t.Moment {
+		moment = 1
+	}
+	return []any{id, t.Segment, t.Code, t.Start, t.End, t.Evidence, t.Confidence, string(t.Source),
+		string(t.Review), codebook, version, t.Key, t.OrigCode, t.ReviewedBy, at, moment}
+}
+
+// Analyze refreshes the statistics the database plans queries with, and on
+// PostgreSQL the visibility map, so that index-only scans are possible at
+// once: after a bulk import, so that the next reports are planned for the
+// rows there are.
+func (d *DB) Analyze(ctx context.Context) error {
 	analyze := `ANALYZE`
 	if d.dialect.name == "postgres" {
 		analyze = `VACUUM ANALYZE recordings, tags, segments`
 	}
-	if _, err := d.db.ExecContext(ctx, analyze); err != nil {
-		return nil, wrapDB(err, "seed: analyze")
-	}
-	st.Took = time.Since(start)
-	return st, nil
+	_, err := d.db.ExecContext(ctx, analyze)
+	return wrapDB(err, "analyze")
 }
 
-// seedBatchRows is how many rows one seeding INSERT carries.
-const seedBatchRows = 250
+// bulkRows is how many rows one of bulkInsert's INSERTs carries.
+const bulkRows = 250
 
 // bulkInsert inserts rows into table with one prepared multi-row INSERT
-// of seedBatchRows rows, reused. SQLite gets ? placeholders: it looks $N
+// of bulkRows rows, reused. SQLite gets ? placeholders: it looks $N
 // names up one by one, which costs more than the insert itself in
 // statements this long.
 func (d *DB) bulkInsert(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
@@ -642,15 +638,15 @@ func (d *DB) bulkInsert(ctx context.Context, tx *sql.Tx, table string, cols []st
 			full.Close()
 		}
 	}()
-	args := make([]any, 0, seedBatchRows*len(cols))
+	args := make([]any, 0, bulkRows*len(cols))
 	for len(rows) > 0 {
-		n := min(len(rows), seedBatchRows)
+		n := min(len(rows), bulkRows)
 		args = args[:0]
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
 		var err error
-		if n == seedBatchRows {
+		if n == bulkRows {
 			if full == nil {
 				if full, err = tx.PrepareContext(ctx, statement(n)); err != nil {
 					return err
@@ -666,180 +662,4 @@ func (d *DB) bulkInsert(ctx context.Context, tx *sql.Tx, table string, cols []st
 		rows = rows[n:]
 	}
 	return nil
-}
-
-var seedSegmentColumns = []string{"recording_id", "idx", "start_s", "end_s", "speaker", "role", "text", "confidence"}
-
-var seedRecordingColumns = []string{"id", "bucket", "key", "etag", "size", "duration", "channels", "sample_rate", "team",
-	"worker", "meeting_type", "recorded_on", "batch", "status", "stage", "reason", "attempts", "doc", "created_at",
-	"updated_at", "transcript_doc", "annotations_doc", "review_state"}
-
-// seeder draws the sessions.
-type seeder struct {
-	cfg                       SeedConfig
-	d                         *DB
-	rng                       *rand.Rand
-	workers                   [][]seedWorker // by team
-	teamF                     []float64
-	first                     time.Time
-	ready, reviewed, complete int
-}
-
-type seedWorker struct {
-	id                string
-	strength, concern float64 // rate multipliers
-}
-
-func newSeeder(cfg SeedConfig) *seeder {
-	g := &seeder{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x6861726b)),
-		first: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)}
-	for _, team := range seedTeams {
-		g.teamF = append(g.teamF, 0.7+0.6*g.rng.Float64())
-		var ws []seedWorker
-		for w := range 8 + g.rng.IntN(23) {
-			ws = append(ws, seedWorker{id: fmt.Sprintf("w-%s-%02d", team[:3], w+1),
-				strength: math.Exp(g.rng.NormFloat64() * 0.35), concern: math.Exp(g.rng.NormFloat64() * 0.6)})
-		}
-		g.workers = append(g.workers, ws)
-	}
-	return g
-}
-
-// poisson draws from a Poisson distribution with mean lambda.
-func (g *seeder) poisson(lambda float64) int {
-	if lambda > 30 {
-		return max(0, int(math.Round(lambda+math.Sqrt(lambda)*g.rng.NormFloat64())))
-	}
-	l, k, p := math.Exp(-lambda), 0, 1.0
-	for {
-		p *= g.rng.Float64()
-		if p <= l {
-			return k
-		}
-		k++
-	}
-}
-
-// session returns the rows of session i: its recording, tags and segments.
-func (g *seeder) session(i int) (rec []any, tags, segs [][]any) {
-	rng := g.rng
-	team := rng.IntN(len(seedTeams))
-	w := g.workers[team][rng.IntN(len(g.workers[team]))]
-	mt := seedMeetingTypes[len(seedMeetingTypes)-1].name
-	x, acc := rng.Float64(), 0.0
-	for _, m := range seedMeetingTypes {
-		if acc += m.share; x < acc {
-			mt = m.name
-			break
-		}
-	}
-	// Dates over two years, more meetings later on; 1% undated.
-	day := int(730 * math.Sqrt(rng.Float64()))
-	date := g.first.AddDate(0, 0, day)
-	recordedOn := date.Format(time.DateOnly)
-	if rng.IntN(100) == 0 {
-		recordedOn = ""
-	}
-	version := "1"
-	if date.After(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)) {
-		version = "2"
-	}
-	minutes := 30 + 45*(rng.Float64()+rng.Float64()) // 30–120, most near 75
-	seconds := math.Round(minutes*60*100) / 100
-	status, stage, reason := hark.StatusReady, hark.Stage(""), ""
-	switch x := rng.IntN(100); {
-	case x < 2:
-		status, stage, reason = hark.StatusFailed, hark.StageTranscribe, "the audio could not be decoded"
-	case x < 3:
-		status = hark.StatusTranscribing
-	}
-	created := date.Add(time.Duration(9+rng.IntN(8))*time.Hour + time.Duration(rng.IntN(3600))*time.Second)
-	key := fmt.Sprintf("%s/%07d.wav", g.cfg.Batch, i)
-	etag := fmt.Sprintf("%032x", rng.Uint64())
-	r := hark.Recording{Schema: hark.SchemaVersion, ID: hark.RecordingID("recordings", key, etag), Bucket: "recordings",
-		Key: key, ETag: etag, Size: int64(seconds * 32000), DurationSeconds: seconds, Channels: 1, SampleRate: 16000,
-		Team: seedTeams[team], Worker: w.id, MeetingType: mt, RecordedOn: recordedOn, Batch: g.cfg.Batch,
-		Status: status, Stage: stage, Reason: reason, Attempts: 1, CreatedAt: created, UpdatedAt: created.Add(3 * time.Minute)}
-	doc, _ := json.Marshal(r)
-	reviewState := ""
-	tdoc, adoc := "", ""
-	if status == hark.StatusReady {
-		g.ready++
-		tdoc = `{"Engine":"bench","Model":"","Language":"en","Audio":{}}`
-		a, _ := json.Marshal(annotationsHeader{Codebook: "hark-practice", CodebookVersion: version, Tagger: "rules"})
-		adoc = string(a)
-		switch x := rng.IntN(100); {
-		case x < 10:
-			reviewState = string(hark.ReviewComplete)
-			g.reviewed++
-			g.complete++
-		case x < 15:
-			reviewState = string(hark.ReviewInProgress)
-			g.reviewed++
-		}
-	} else {
-		seconds = 0
-	}
-	rec = []any{r.ID, r.Bucket, r.Key, r.ETag, r.Size, seconds, r.Channels, r.SampleRate, r.Team, r.Worker, r.MeetingType,
-		r.RecordedOn, r.Batch, string(r.Status), string(r.Stage), r.Reason, r.Attempts, string(doc),
-		g.d.dialect.time(r.CreatedAt), g.d.dialect.time(r.UpdatedAt), tdoc, adoc, reviewState}
-	if status != hark.StatusReady {
-		return rec, nil, nil
-	}
-	nseg := int(minutes * 5) // a turn every 12 seconds
-	reviewedAt := created.Add(72 * time.Hour)
-	at := g.d.dialect.time(reviewedAt)
-	coach := fmt.Sprintf("coach-%s", seedTeams[team])
-	for _, c := range seedCodes {
-		f := g.teamF[team] * w.strength
-		if c.concern {
-			f = g.teamF[team] * w.concern
-		}
-		prec := c.precision
-		if version == "2" {
-			prec = min(0.97, prec+0.06)
-		}
-		n := g.poisson(c.perHour * minutes / 60 * f)
-		for range n {
-			seg := rng.IntN(nseg)
-			start := rng.IntN(80)
-			end := start + 10 + rng.IntN(60)
-			code, orig, review, by := c.id, "", hark.ReviewPending, ""
-			var reviewed any
-			judged := reviewState == string(hark.ReviewComplete) || reviewState == string(hark.ReviewInProgress) && rng.IntN(2) == 0
-			if judged {
-				review, by, reviewed = hark.ReviewAccepted, coach, at
-				if rng.Float64() >= prec {
-					if rng.IntN(5) == 0 { // a fifth of the machine's mistakes are the wrong code
-						orig, code = c.id, seedCodes[rng.IntN(len(seedCodes))].id
-						if code == orig {
-							review = hark.ReviewRejected
-							code, orig = c.id, ""
-						}
-					} else {
-						review = hark.ReviewRejected
-					}
-				}
-			}
-			tags = append(tags, []any{r.ID, seg, code, start, end, "bench evidence", 0.5 + rng.Float64()/2, string(hark.SourceRules),
-				string(review), "hark-practice", version, hark.TagKey(seg, start, end, c.id), orig, by, reviewed, 0})
-		}
-		if reviewState != "" {
-			for k := range g.poisson(float64(n) * c.missed) {
-				seg := rng.IntN(nseg)
-				tags = append(tags, []any{r.ID, seg, c.id, 0, 20, "bench evidence", 1.0, string(hark.SourceCoach),
-					string(hark.ReviewAccepted), "hark-practice", version, fmt.Sprintf("c:%s:%d", c.id, k), "", coach, at, 0})
-			}
-		}
-	}
-	if reviewState == string(hark.ReviewComplete) {
-		for s := range nseg {
-			role := hark.RoleWorker
-			if s%2 == 1 {
-				role = hark.RoleParent
-			}
-			segs = append(segs, []any{r.ID, s, float64(s) * 12, float64(s)*12 + 11, "S" + strconv.Itoa(s%2), string(role), "…", 0.9})
-		}
-	}
-	return rec, tags, segs
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -46,7 +47,6 @@ func runReports(t *testing.T, newDSN func(t *testing.T) string) {
 		{"Counts", testReportCounts},
 		{"Agreement", testReportAgreement},
 		{"KeptCurrent", testReportKeptCurrent},
-		{"Seed", testReportSeed},
 		{"ConcurrentRefresh", testReportConcurrentRefresh},
 	}
 	for _, tt := range tests {
@@ -59,6 +59,10 @@ func runReports(t *testing.T, newDSN func(t *testing.T) string) {
 		t.Parallel()
 		testReportUpgrade(t, newDSN(t))
 	})
+	t.Run("Import", func(t *testing.T) {
+		t.Parallel()
+		testReportImport(t, openDSN(t, newDSN(t)), openDSN(t, newDSN(t)))
+	})
 }
 
 // testReportUpgrade takes an index with data back to before migration 0004,
@@ -66,7 +70,7 @@ func runReports(t *testing.T, newDSN func(t *testing.T) string) {
 func testReportUpgrade(t *testing.T, dsn string) {
 	db := openDSN(t, dsn)
 	reportFixture(t, db)
-	before := seedReports(t, db)
+	before := reportSnapshot(t, db)
 	drop := []string{
 		`DROP TABLE report_sessions`, `DROP TABLE report_codes`,
 		`DELETE FROM schema_migrations WHERE version = 4`,
@@ -92,7 +96,7 @@ func testReportUpgrade(t *testing.T, dsn string) {
 		}
 	}
 	upgraded := openDSN(t, dsn)
-	if after := seedReports(t, upgraded); after != before {
+	if after := reportSnapshot(t, upgraded); after != before {
 		t.Fatalf("after the upgrade:\n%s\nbefore:\n%s", after, before)
 	}
 }
@@ -542,60 +546,75 @@ func testReportConcurrentRefresh(t *testing.T, db *DB) {
 	}
 }
 
-// testReportSeed seeds a small index and checks that the report rows the
-// seeder counted agree with the tags, and with a recount by the triggers.
-func testReportSeed(t *testing.T, db *DB) {
+// testReportImport imports the fixture's sessions, as Session reads them,
+// into another index, and checks that they read back and report there as
+// they do where the pipeline and coaches wrote them; and that an import
+// with a recording the index has already is ECONFLICT and writes nothing.
+func testReportImport(t *testing.T, from, to *DB) {
 	ctx := context.Background()
-	st, err := db.SeedReports(ctx, SeedConfig{Sessions: 300, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Sessions != 300 || st.Ready < 280 || st.Reviewed == 0 || st.Complete == 0 || st.Tags < 300*10 || st.Segments == 0 {
-		t.Fatalf("seed: %+v", st)
-	}
-	if _, err := db.SeedReports(ctx, SeedConfig{Sessions: 1}); hark.ErrorCode(err) != hark.ECONFLICT {
-		t.Fatalf("seeding the same batch again: %v, want ECONFLICT", err)
-	}
-	rows := reportRows(t, db, report.Query{Status: report.Machine})
-	sessions, tags := len(rows.Sessions), 0
-	for _, s := range rows.Sessions {
-		for _, n := range s.Counts {
-			tags += n
+	ids := reportFixture(t, from)
+	var sessions []ImportSession
+	var want []*hark.Session
+	for _, name := range slices.Sorted(maps.Keys(ids)) {
+		s, err := from.Session(ctx, ids[name])
+		if err != nil {
+			t.Fatal(err)
 		}
+		want = append(want, s)
+		sessions = append(sessions, ImportSession{Recording: *s.Recording, Transcript: s.Transcript, Annotations: s.Annotations,
+			ReviewState: s.Review.State})
 	}
-	if want := count(t, db, `SELECT COUNT(*) FROM recordings WHERE status = 'ready' AND duration > 0`); sessions != want || sessions != st.Ready {
-		t.Fatalf("%d sessions in the report, %d ready ones", sessions, want)
+	if err := to.ImportSessions(ctx, sessions); err != nil {
+		t.Fatalf("ImportSessions: %v", err)
 	}
-	if want := count(t, db, `SELECT COUNT(*) FROM tags t JOIN recordings r ON r.id = t.recording_id
-WHERE r.status = 'ready' AND r.duration > 0 AND t.source <> 'coach'`); tags != want {
-		t.Fatalf("%d machine tags in the report, %d in the index", tags, want)
+	if err := to.Analyze(ctx); err != nil {
+		t.Fatalf("Analyze: %v", err)
+	}
+	for _, w := range want {
+		got, err := to.Session(ctx, w.Recording.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Review.Version != 0 || len(got.Review.Decisions) != 0 {
+			t.Errorf("imported session %s has a review document: %+v", w.Recording.ID, got.Review)
+		}
+		got.Review, w.Review = nil, nil
+		jsonEqual(t, "imported session "+w.Recording.ID, got, w)
+	}
+	if got, want := reportSnapshot(t, to), reportSnapshot(t, from); got != want {
+		t.Fatalf("reports over the imported sessions:\n%s\nwhere they were written:\n%s", got, want)
+	}
+	if got, want := sessionStrings(reportRows(t, to, report.Query{By: allDims})), sessionStrings(reportRows(t, from, report.Query{By: allDims})); !reflect.DeepEqual(got, want) {
+		t.Fatalf("report rows over the imported sessions %q, where they were written %q", got, want)
 	}
 
-	// Recount every row as the triggers would, and compare the reports.
-	before := seedReports(t, db)
-	if db.dialect.name == "postgres" {
-		if _, err := db.db.Exec(`SELECT hark_report_refresh(ARRAY(SELECT id FROM recordings))`); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		if _, err := db.db.Exec(`UPDATE report_sessions SET stale = 1, machine = '', agreement = ''`); err != nil {
-			t.Fatal(err)
-		}
+	fresh := ImportSession{Recording: *rec("fresh", "north", "b2", hark.StatusReady, 9)}
+	if err := to.ImportSessions(ctx, []ImportSession{fresh, sessions[0]}); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Fatalf("importing a recording the index has: %v, want ECONFLICT", err)
 	}
-	if after := seedReports(t, db); after != before {
-		i := 0
-		for i < len(before) && i < len(after) && before[i] == after[i] {
-			i++
-		}
-		from := max(0, i-300)
-		t.Fatalf("recounted reports differ at byte %d:\nbefore …%s\nafter  …%s", i, before[from:min(len(before), i+100)], after[from:min(len(after), i+100)])
+	if _, err := to.Recording(ctx, fresh.Recording.ID); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("after the failed import, the other recording: %v, want ENOTFOUND", err)
 	}
-	if !strings.Contains(before, `"kappa":`) || strings.Contains(before, `"rows":[]`) {
-		t.Fatalf("seeded reports look empty: %s", before)
+	if err := to.ImportSessions(ctx, []ImportSession{{}}); hark.ErrorCode(err) != hark.EINVALID {
+		t.Fatalf("importing a recording without an id: %v, want EINVALID", err)
+	}
+	// More recordings than one statement checks: the one the index has
+	// comes last.
+	var many []ImportSession
+	for i := range 1500 {
+		many = append(many, ImportSession{Recording: *rec(fmt.Sprintf("many-%d", i), "north", "b3", hark.StatusReady, i)})
+	}
+	if err := to.ImportSessions(ctx, append(many, sessions[0])); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Fatalf("importing 1,500 recordings and one the index has: %v, want ECONFLICT", err)
+	}
+	if err := to.ImportSessions(ctx, many); err != nil {
+		t.Fatalf("importing 1,500 recordings: %v", err)
 	}
 }
 
-func seedReports(t *testing.T, db *DB) string {
+// reportSnapshot is a few reports and the agreement report over db, every
+// cell shown, as JSON.
+func reportSnapshot(t *testing.T, db *DB) string {
 	t.Helper()
 	var out []any
 	for _, q := range []report.Query{

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/harkworks/hark/index"
+	"github.com/harkworks/hark/bench/seed"
 	"github.com/harkworks/hark/report"
 )
 
@@ -31,7 +31,7 @@ func newBenchSeedCmd(g *globals) *cobra.Command {
 	var (
 		db       string
 		sessions int
-		seed     uint64
+		rngSeed  uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "seed",
@@ -54,7 +54,7 @@ and are meant for measuring reports, not for reviewing.`,
 			}
 			defer idx.Close()
 			last := time.Now()
-			st, err := idx.SeedReports(ctx, index.SeedConfig{Sessions: sessions, Seed: seed, Progress: func(done int) {
+			st, err := seed.Reports(ctx, idx, seed.Config{Sessions: sessions, Seed: rngSeed, Progress: func(done int) {
 				if time.Since(last) > 5*time.Second || done == sessions {
 					fmt.Fprintf(g.stderr, "seeded %d/%d sessions\n", done, sessions)
 					last = time.Now()
@@ -70,7 +70,7 @@ and are meant for measuring reports, not for reviewing.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&sessions, "sessions", 100000, "how many sessions to add")
-	f.Uint64Var(&seed, "seed", 1, "random seed: the same seed gives the same data")
+	f.Uint64Var(&rngSeed, "seed", 1, "random seed: the same seed gives the same data")
 	f.StringVar(&db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
 	return cmd
 }
