@@ -170,11 +170,11 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 		Logger: slog.New(slog.DiscardHandler)})
 
 	audio := []byte("RIFF audio bytes the engine reads but does not parse")
-	info, err := st.Put(ctx, "north/visit.wav", bytes.NewReader(audio), int64(len(audio)), "audio/wav", map[string]string{pipeline.MetaTeam: "north"})
+	info, err := st.Put(ctx, "north/visit.wav", bytes.NewReader(audio), int64(len(audio)), "audio/wav", map[string]string{ingest.MetaTeam: "north"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	info.Metadata = map[string]string{pipeline.MetaTeam: "north"}
+	info.Metadata = map[string]string{ingest.MetaTeam: "north"}
 	id := hark.RecordingID("recordings", info.Key, info.ETag)
 	event := ingest.NewUploadEvent("recordings", info, time.Now())
 
@@ -322,11 +322,11 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 	// as the same attempt: the recording it took on is its own, while
 	// another message for the same recording is still a duplicate.
 	t.Run("held delivery runs again", func(t *testing.T) {
-		info, err := st.Put(ctx, "north/second.wav", bytes.NewReader(audio), int64(len(audio)), "audio/wav", map[string]string{pipeline.MetaTeam: "north"})
+		info, err := st.Put(ctx, "north/second.wav", bytes.NewReader(audio), int64(len(audio)), "audio/wav", map[string]string{ingest.MetaTeam: "north"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		info.Metadata = map[string]string{pipeline.MetaTeam: "north"}
+		info.Metadata = map[string]string{ingest.MetaTeam: "north"}
 		id := hark.RecordingID("recordings", info.Key, info.ETag)
 		event := ingest.NewUploadEvent("recordings", info, time.Now())
 		lease := func() (hark.Status, int) {

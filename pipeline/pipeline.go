@@ -95,19 +95,6 @@ type TranscribedMessage struct {
 	Codebook string `json:"codebook,omitempty"`
 }
 
-// Metadata keys hark reads from an uploaded object's user metadata.
-const (
-	MetaTeam          = "hark-team"
-	MetaWorker        = "hark-worker"
-	MetaMeetingType   = "hark-meeting-type"
-	MetaRecordedOn    = "hark-recorded-on"
-	MetaWorkerChannel = "hark-worker-channel"
-	MetaWorkerSpeaker = "hark-worker-speaker"
-	MetaEngine        = "hark-engine"
-	MetaSidecar       = "hark-sidecar"
-	MetaBatch         = "hark-batch"
-)
-
 // IsCompanion reports whether key is not a recording but something hark
 // stores or reads next to one: results, and sidecar transcripts.
 func (p *Pipeline) IsCompanion(key string) bool {
@@ -543,15 +530,15 @@ func (p *Pipeline) newRecording(bucket string, info hark.ObjectInfo) *hark.Recor
 		Key:           info.Key,
 		ETag:          info.ETag,
 		Size:          info.Size,
-		Team:          m[MetaTeam],
-		Worker:        m[MetaWorker],
-		MeetingType:   m[MetaMeetingType],
-		RecordedOn:    m[MetaRecordedOn],
-		WorkerChannel: m[MetaWorkerChannel],
-		WorkerSpeaker: m[MetaWorkerSpeaker],
-		Engine:        m[MetaEngine],
-		Sidecar:       m[MetaSidecar],
-		Batch:         m[MetaBatch],
+		Team:          m[ingest.MetaTeam],
+		Worker:        m[ingest.MetaWorker],
+		MeetingType:   m[ingest.MetaMeetingType],
+		RecordedOn:    m[ingest.MetaRecordedOn],
+		WorkerChannel: m[ingest.MetaWorkerChannel],
+		WorkerSpeaker: m[ingest.MetaWorkerSpeaker],
+		Engine:        m[ingest.MetaEngine],
+		Sidecar:       m[ingest.MetaSidecar],
+		Batch:         m[ingest.MetaBatch],
 		Status:        hark.StatusUploaded,
 		CreatedAt:     now,
 		UpdatedAt:     now,

@@ -11,12 +11,13 @@
 // index (or -db). It generates short synthetic recordings — 2 s of 16 kHz
 // mono WAV with a one-cue WebVTT transcript next to each, so the default
 // engine uses the sidecar and transcription itself costs nothing — and
-// uploads them through minio-go in two phases:
+// uploads them as `hark upload` does (ingest.Upload, leaving the event to
+// the S3 server) in two phases:
 //
 //   - burst: -n recordings as fast as -uploaders can send them; throughput is
 //     recordings divided by the time from the first upload to the last ready;
 //   - paced: -n recordings at -rate a minute, below capacity, so the latency
-//     from upload (PutObject returned) to ready (the recording's updated_at
+//     from upload (ingest.Upload returned) to ready (the recording's updated_at
 //     in the index) is the pipeline's, not time spent queueing.
 //
 // Results go to stdout; -cpuprofile profiles this process (NATS, the S3
@@ -48,9 +49,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/index"
@@ -150,11 +148,11 @@ func run(c config) (err error) {
 		return err
 	}
 	defer s3.Close()
-	mc, err := minio.New(strings.TrimPrefix(s3.URL(), "http://"), &minio.Options{Creds: credentials.NewStaticV4(ak, sk, ""), Region: "us-east-1"})
+	st, err := ingest.NewStore(ingest.StoreConfig{Endpoint: s3.URL(), AccessKey: ak, SecretKey: sk, Bucket: bucket, Region: "us-east-1", Logger: quiet})
 	if err != nil {
 		return err
 	}
-	if err := mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
+	if _, err := st.EnsureBucket(ctx); err != nil {
 		return err
 	}
 	idx, err := index.Open(ctx, c.db)
@@ -196,6 +194,13 @@ func run(c config) (err error) {
 	}
 
 	wav, vtt := syntheticRecording(2 * time.Second)
+	rec := recordingFiles{wav: filepath.Join(dir, "recording.wav"), vtt: filepath.Join(dir, "recording.vtt")}
+	if err := os.WriteFile(rec.wav, wav, 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(rec.vtt, vtt, 0o600); err != nil {
+		return err
+	}
 	fmt.Printf("hark pipeline load: %d recordings a phase, %d workers × concurrency %d, index %s, %d CPUs (%s)\n",
 		c.n, c.workers, c.concurrency, backend(c.db), runtime.NumCPU(), cpuModel())
 	fmt.Printf("each recording: %d-byte WAV (2 s, 16 kHz mono) + %d-byte one-cue WebVTT\n", len(wav), len(vtt))
@@ -203,9 +208,9 @@ func run(c config) (err error) {
 		var res *result
 		switch phase = strings.TrimSpace(phase); phase {
 		case "burst":
-			res, err = runPhase(ctx, c, mc, idx, phase, wav, vtt, 0)
+			res, err = runPhase(ctx, c, st, idx, phase, rec, 0)
 		case "paced":
-			res, err = runPhase(ctx, c, mc, idx, phase, wav, vtt, c.rate)
+			res, err = runPhase(ctx, c, st, idx, phase, rec, c.rate)
 		default:
 			return fmt.Errorf("unknown phase %q", phase)
 		}
@@ -217,7 +222,7 @@ func run(c config) (err error) {
 	return nil
 }
 
-// upload is one recording's upload: its key and when its PutObject returned.
+// upload is one recording's upload: its key and when its upload returned.
 type upload struct {
 	key  string
 	id   string
@@ -235,23 +240,25 @@ type result struct {
 	failed    int
 }
 
+// recordingFiles are the files of the synthetic recording every upload
+// sends: its WAV and its WebVTT transcript.
+type recordingFiles struct{ wav, vtt string }
+
 // runPhase uploads c.n recordings (at rate a minute, or as fast as possible
-// for 0) and waits until all are ready or failed.
-func runPhase(ctx context.Context, c config, mc *minio.Client, idx *index.DB, phase string, wav, vtt []byte, rate float64) (*result, error) {
+// for 0) and waits until all are ready or failed. The uploads publish no
+// event: the S3 server announces them, as `hark store` does.
+func runPhase(ctx context.Context, c config, st *ingest.Store, idx *index.DB, phase string, rec recordingFiles, rate float64) (*result, error) {
 	batch := fmt.Sprintf("%s-%d", phase, time.Now().UnixNano())
 	res := &result{phase: phase, rate: rate, n: c.n, start: time.Now()}
 	uploads := make([]upload, c.n)
 	put := func(i int) error {
 		key := fmt.Sprintf("%s/r%05d.wav", batch, i)
-		if _, err := mc.PutObject(ctx, bucket, strings.TrimSuffix(key, ".wav")+".vtt", bytes.NewReader(vtt), int64(len(vtt)), minio.PutObjectOptions{ContentType: "text/vtt"}); err != nil {
-			return fmt.Errorf("put %s: %w", key, err)
-		}
-		info, err := mc.PutObject(ctx, bucket, key, bytes.NewReader(wav), int64(len(wav)), minio.PutObjectOptions{
-			ContentType: "audio/wav", UserMetadata: map[string]string{"hark-batch": batch, "hark-team": "load"}})
+		up, err := ingest.Upload(ctx, ingest.UploadOptions{Store: st, Key: key, Path: rec.wav, Sidecar: rec.vtt,
+			Meta: ingest.UploadMeta{Team: "load"}, Batch: batch})
 		if err != nil {
-			return fmt.Errorf("put %s: %w", key, err)
+			return fmt.Errorf("upload %s: %w", key, err)
 		}
-		uploads[i] = upload{key: key, id: hark.RecordingID(bucket, key, info.ETag), done: time.Now()}
+		uploads[i] = upload{key: key, id: hark.RecordingID(bucket, key, up.Object.ETag), done: time.Now()}
 		return nil
 	}
 	var uerr error

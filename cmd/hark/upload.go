@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,14 +15,11 @@ import (
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/ingest"
-	"github.com/harkworks/hark/pipeline"
 	"github.com/harkworks/hark/transcribe"
 )
 
 // uploadMeta is what the uploader records with one recording.
-type uploadMeta struct {
-	Team, Worker, MeetingType, RecordedOn, WorkerChannel, WorkerSpeaker, Engine string
-}
+type uploadMeta = ingest.UploadMeta
 
 type uploadOptions struct {
 	conn
@@ -226,6 +220,8 @@ func readManifest(path string) (map[string]map[string]string, error) {
 	return out, nil
 }
 
+// uploadOne uploads one recording under prefix (default: its team) and says
+// how it went; a recording in the way gets the flag that gets round it.
 func uploadOne(ctx context.Context, g *globals, store *ingest.Store, q *ingest.Queue, prefix, batch string, it uploadItem, counter string) error {
 	if prefix == "" {
 		prefix = it.meta.Team
@@ -234,77 +230,23 @@ func uploadOne(ctx context.Context, g *globals, store *ingest.Store, q *ingest.Q
 	if !safeSegment.MatchString(name) {
 		return hark.Errorf(hark.EINVALID, "file name %q: rename it with letters, digits, spaces and . _ ( ) + & - only", name)
 	}
-	key := strings.Trim(prefix, "/") + "/" + name
-	sum, size, err := fileSHA256(it.path)
-	if err != nil {
-		return err
-	}
-	meta := map[string]string{
-		pipeline.MetaTeam: it.meta.Team, pipeline.MetaBatch: batch, "hark-sha256": sum,
-	}
-	for k, v := range map[string]string{
-		pipeline.MetaWorker: it.meta.Worker, pipeline.MetaMeetingType: it.meta.MeetingType, pipeline.MetaRecordedOn: it.meta.RecordedOn,
-		pipeline.MetaWorkerChannel: it.meta.WorkerChannel, pipeline.MetaWorkerSpeaker: it.meta.WorkerSpeaker, pipeline.MetaEngine: it.meta.Engine,
-	} {
-		if v != "" {
-			meta[k] = v
-		}
-	}
-	// Never overwrite a different recording stored under the same key.
-	existing, err := store.Stat(ctx, key)
-	switch {
-	case err == nil && existing.Metadata["hark-sha256"] != sum:
-		return hark.Errorf(hark.ECONFLICT, "a different recording is already stored as %q; rename the file or give --prefix", key)
-	case err == nil:
+	res, err := ingest.Upload(ctx, ingest.UploadOptions{
+		Store:     store,
+		Publisher: q,
+		Key:       strings.Trim(prefix, "/") + "/" + name,
+		Path:      it.path,
+		Sidecar:   it.sidecar,
+		Meta:      it.meta,
+		Batch:     batch,
+		Progress:  newProgress(g.stderr, counter+" "+name),
+	})
+	if res.AlreadyStored {
 		fmt.Fprintf(g.stdout, "%s %s: already uploaded, sending it through again\n", counter, name)
-		return q.Publish(ctx, hark.SubjectUploaded, ingest.UploadMsgID(store.Bucket(), key, existing.ETag), ingest.NewUploadEvent(store.Bucket(), existing, time.Now()))
-	case hark.ErrorCode(err) != hark.ENOTFOUND:
-		return err
 	}
-	if it.sidecar != "" {
-		skey := strings.TrimSuffix(key, filepath.Ext(key)) + filepath.Ext(it.sidecar)
-		f, err := os.Open(it.sidecar)
-		if err != nil {
-			return hark.Errorf(hark.EINVALID, "transcript %s: cannot open it", it.sidecar)
-		}
-		st, _ := f.Stat()
-		_, err = store.Put(ctx, skey, f, st.Size(), "text/plain; charset=utf-8", map[string]string{pipeline.MetaBatch: batch})
-		f.Close()
-		if err != nil {
-			return err
-		}
-		meta[pipeline.MetaSidecar] = skey
+	if hark.ErrorCode(err) == hark.ECONFLICT {
+		return hark.Errorf(hark.ECONFLICT, "%s; rename the file or give --prefix", hark.ErrorMessage(err))
 	}
-	f, err := os.Open(it.path)
-	if err != nil {
-		return hark.Errorf(hark.EINVALID, "%s: cannot open it", it.path)
-	}
-	defer f.Close()
-	pr := newProgress(g.stderr, counter+" "+name, size)
-	info, err := store.Put(ctx, key, io.TeeReader(f, pr), size, "audio/wav", meta)
-	pr.done(err == nil)
-	if err != nil {
-		return err
-	}
-	info.Metadata = meta
-	return q.Publish(ctx, hark.SubjectUploaded, ingest.UploadMsgID(store.Bucket(), key, info.ETag), ingest.NewUploadEvent(store.Bucket(), info, time.Now()))
-}
-
-func fileSHA256(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", 0, hark.Errorf(hark.EINVALID, "%s: no such file", path)
-		}
-		return "", 0, hark.Errorf(hark.EINVALID, "%s: cannot read it", path)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, hark.Errorf(hark.EINVALID, "%s: cannot read it", path)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return err
 }
 
 // progress draws a progress bar for one upload on a terminal, and one line
@@ -317,8 +259,10 @@ type progress struct {
 	lastDrawn int
 }
 
-func newProgress(w io.Writer, label string, total int64) *progress {
-	p := &progress{w: w, label: label, total: total, lastDrawn: -1}
+var _ ingest.UploadProgress = (*progress)(nil)
+
+func newProgress(w io.Writer, label string) *progress {
+	p := &progress{w: w, label: label, lastDrawn: -1}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
@@ -327,6 +271,10 @@ func newProgress(w io.Writer, label string, total int64) *progress {
 	return p
 }
 
+// Start is told the size of the file about to go.
+func (p *progress) Start(total int64) { p.total = total }
+
+// Write counts the bytes that went and draws the bar on a terminal.
 func (p *progress) Write(b []byte) (int, error) {
 	p.n += int64(len(b))
 	if p.tty && p.total > 0 {
@@ -340,7 +288,8 @@ func (p *progress) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func (p *progress) done(ok bool) {
+// Done draws the last state of the bar, or the file's one line.
+func (p *progress) Done(ok bool) {
 	state := "uploaded"
 	if !ok {
 		state = "failed"
