@@ -30,6 +30,11 @@ type PrepareConfig struct {
 	// Dir is where the chunk files go, in a new directory of their own;
 	// "" means the system's temporary directory.
 	Dir string
+	// Listen, when set, is handed the downmixed 16 kHz track as it is
+	// made, block by block (each slice only for the call), so that the
+	// audio can be read a second way in the same pass: the speakers, for
+	// diarization. It is not called when Split is set.
+	Listen func(samples []float32)
 }
 
 // maxSamples returns the most samples one chunk may hold.
@@ -126,7 +131,7 @@ func Prepare(ctx context.Context, name string, r io.Reader, cfg PrepareConfig) (
 		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "create a directory for audio chunks")
 	}
 	p := &Prepared{dir: dir}
-	if err := p.run(ctx, w, cfg.Split, maxSamples); err != nil {
+	if err := p.run(ctx, w, cfg.Split, maxSamples, cfg.Listen); err != nil {
 		p.Remove()
 		return nil, err
 	}
@@ -145,16 +150,17 @@ const windowBudget = 4 << 20
 // through free, so decoding and each track's filtering run in parallel and
 // no buffer is allocated per block.
 type prepTrack struct {
-	rs   *resampler
-	ck   *chunker
-	in   chan []float32
-	free chan []float32
+	rs     *resampler
+	ck     *chunker
+	in     chan []float32
+	free   chan []float32
+	listen func([]float32) // PrepareConfig.Listen, on the downmix
 }
 
 // run filters and chunks the blocks that arrive until in is closed.
 func (t *prepTrack) run(ctx context.Context) error {
 	for buf := range t.in {
-		if err := t.ck.push(t.rs.process(buf, false)); err != nil {
+		if err := t.push(t.rs.process(buf, false)); err != nil {
 			return err
 		}
 		t.free <- buf[:cap(buf)]
@@ -162,13 +168,21 @@ func (t *prepTrack) run(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return nil // the reader failed or was stopped; it reports why
 	}
-	if err := t.ck.push(t.rs.process(nil, true)); err != nil {
+	if err := t.push(t.rs.process(nil, true)); err != nil {
 		return err
 	}
 	return t.ck.finish()
 }
 
-func (p *Prepared) run(ctx context.Context, w *WAVReader, split bool, maxSamples int) error {
+// push hands 16 kHz samples to the chunker and the listener.
+func (t *prepTrack) push(x []float32) error {
+	if t.listen != nil && len(x) > 0 {
+		t.listen(x)
+	}
+	return t.ck.push(x)
+}
+
+func (p *Prepared) run(ctx context.Context, w *WAVReader, split bool, maxSamples int, listen func([]float32)) error {
 	info := w.Info()
 	ch := info.Channels
 	n := 1
@@ -184,6 +198,9 @@ func (p *Prepared) run(ctx context.Context, w *WAVReader, split bool, maxSamples
 		tracks[t] = &prepTrack{
 			rs: newResampler(info.SampleRate, ChunkRate), ck: newChunker(p.dir, prefix, maxSamples, windowBudget/n),
 			in: make(chan []float32, 2), free: make(chan []float32, 2),
+		}
+		if n == 1 {
+			tracks[t].listen = listen
 		}
 		for range 2 {
 			tracks[t].free <- make([]float32, blockFrames)

@@ -276,3 +276,47 @@ func BenchmarkPrepare(b *testing.B) {
 		})
 	}
 }
+
+// Listen hears the downmixed 16 kHz track as the chunks hold it, sample
+// for sample, in the same pass; it is not called for a split.
+func TestPrepareListen(t *testing.T) {
+	const seconds = 30.0
+	turns := synthMeeting(seconds, 1, 1)
+	data := buildWAV(wavSpec{tag: wavPCM, channels: 2, rate: 44100, bits: 16}, int(seconds*44100), render(turns, 44100, 0.001))
+	var heard []float32
+	listen := func(x []float32) { heard = append(heard, x...) }
+	p, err := Prepare(context.Background(), "m.wav", bytes.NewReader(data),
+		PrepareConfig{MaxChunkBytes: 44 + 2*ChunkRate*8, Dir: t.TempDir(), Listen: listen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Remove()
+	if want := int(seconds * ChunkRate); len(heard) < want-2 || len(heard) > want+2 {
+		t.Fatalf("heard %d samples, want %d", len(heard), want)
+	}
+	at := 0
+	for _, c := range p.Tracks[0].Chunks {
+		samples := readChunk(t, c.Path)
+		n := int(math.Round(c.Duration * ChunkRate))
+		for i := range n {
+			want := int(math.Round(float64(heard[at+i]) * 32767))
+			if d := samples[i] - want; d < -1 || d > 1 {
+				t.Fatalf("sample %d: chunk holds %d, the listener heard %d", at+i, samples[i], want)
+			}
+		}
+		at += n
+	}
+	if at != len(heard) {
+		t.Errorf("chunks hold %d samples, the listener heard %d", at, len(heard))
+	}
+
+	heard = nil
+	p2, err := Prepare(context.Background(), "m.wav", bytes.NewReader(data), PrepareConfig{Split: true, Dir: t.TempDir(), Listen: listen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Remove()
+	if len(heard) != 0 {
+		t.Errorf("a split recording was listened to: %d samples", len(heard))
+	}
+}
