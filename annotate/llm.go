@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/harkworks/hark"
-	"github.com/harkworks/hark/retryafter"
+	"github.com/harkworks/hark/retry"
 )
 
 // Defaults of the LLM tagger.
@@ -233,8 +233,9 @@ type LLMTagger struct {
 	codes    map[string]*hark.Code
 	order    map[string]int // codebook position of each code
 	client   *openai.Client
-	system   string // the system prompt for LLM-only coding
-	confirm  string // the system prompt for confirming rule tags
+	endpoint retry.Endpoint // what the server's failures mean
+	system   string         // the system prompt for LLM-only coding
+	confirm  string         // the system prompt for confirming rule tags
 	schemaT  json.RawMessage
 	schemaRT json.RawMessage // with the "rejected" list
 
@@ -263,14 +264,17 @@ func NewLLMTagger(cb *hark.Codebook, cfg LLMConfig) (*LLMTagger, error) {
 	}
 	cc := openai.DefaultConfig(cfg.APIKey)
 	cc.BaseURL = cfg.BaseURL
-	cc.HTTPClient = retryafter.Doer{Client: cfg.HTTPClient}
+	cc.HTTPClient = retry.Doer{Client: cfg.HTTPClient}
 	lt := &LLMTagger{
 		cfg:    cfg,
 		cb:     cb,
 		codes:  make(map[string]*hark.Code, len(cb.Codes)),
 		order:  make(map[string]int, len(cb.Codes)),
 		client: openai.NewClientWithConfig(cc),
-		sleep:  retryafter.Sleep,
+		endpoint: retry.Endpoint{Server: "the LLM server at " + cfg.BaseURL, BaseURL: cfg.BaseURL, Name: "chat completions",
+			Path: "/chat/completions", Model: cfg.Model, Answer: "a chat completion", Env: "HARK_LLM",
+			Timeout: cfg.RequestTimeout, Quote: 300},
+		sleep: retry.Sleep,
 	}
 	for i := range cb.Codes {
 		lt.codes[cb.Codes[i].ID] = &cb.Codes[i]
@@ -704,42 +708,31 @@ func (lt *LLMTagger) send(ctx context.Context, req openai.ChatCompletionRequest)
 		if ctx.Err() != nil {
 			return llmAnswer{}, usage, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "LLM tagger: stopped")
 		}
-		var retry *retryableError
-		if !errors.As(err, &retry) {
+		var again *retry.Error
+		if !errors.As(err, &again) {
 			return llmAnswer{}, usage, err
 		}
 		if attempt >= lt.cfg.MaxAttempts {
-			if retry.invalid {
-				return llmAnswer{}, usage, hark.WrapError(hark.EINVALID, retry.err, "%s answered %d times without following the JSON schema (%s): check that it supports structured output (response_format json_schema) for model %q", server, attempt, retry.what, lt.cfg.Model)
+			if again.Invalid {
+				return llmAnswer{}, usage, hark.WrapError(hark.EINVALID, again.Err, "%s answered %d times without following the JSON schema (%s): check that it supports structured output (response_format json_schema) for model %q", server, attempt, again.What, lt.cfg.Model)
 			}
-			return llmAnswer{}, usage, hark.WrapError(hark.EUNAVAILABLE, retry.err, "%s failed %d times (%s); hark will try again later", server, attempt, retry.what)
+			return llmAnswer{}, usage, hark.WrapError(hark.EUNAVAILABLE, again.Err, "%s failed %d times (%s); hark will try again later", server, attempt, again.What)
 		}
 		if wait <= 0 {
-			wait = retryafter.Backoff(attempt)
+			wait = retry.Backoff(attempt)
 		}
 		wait = min(wait, lt.cfg.MaxBackoff)
-		lt.cfg.Logger.Info("LLM server busy or failing; retrying", "attempt", attempt, "reason", retry.what, "wait", wait)
+		lt.cfg.Logger.Info("LLM server busy or failing; retrying", "attempt", attempt, "reason", again.What, "wait", wait)
 		if err := lt.sleep(ctx, wait); err != nil {
 			return llmAnswer{}, usage, hark.WrapError(hark.EUNAVAILABLE, err, "LLM tagger: stopped")
 		}
 	}
 }
 
-// retryableError is a failure worth another attempt. invalid marks an
-// answer that did not follow the schema, which is the server's or model's
-// fault rather than a passing one when it keeps happening.
-type retryableError struct {
-	what    string
-	err     error
-	invalid bool
-}
-
-func (e *retryableError) Error() string { return e.what + ": " + e.err.Error() }
-
 // attempt makes one request. It returns how long the server asked hark to
-// wait (Retry-After) along with a retryable error.
+// wait (Retry-After) along with a *retry.Error.
 func (lt *LLMTagger) attempt(ctx context.Context, req openai.ChatCompletionRequest, usage *LLMUsage) (llmAnswer, time.Duration, error) {
-	sctx, slot := retryafter.WithSlot(ctx)
+	sctx, slot := retry.WithSlot(ctx)
 	rctx, cancel := context.WithTimeout(sctx, lt.cfg.RequestTimeout)
 	defer cancel()
 	resp, err := lt.client.CreateChatCompletion(rctx, req)
@@ -753,7 +746,7 @@ func (lt *LLMTagger) attempt(ctx context.Context, req openai.ChatCompletionReque
 	usage.CompletionTokens += resp.Usage.CompletionTokens
 	usage.TotalTokens += resp.Usage.TotalTokens
 	if len(resp.Choices) == 0 {
-		return llmAnswer{}, 0, &retryableError{what: "an answer without choices", err: errors.New("no choices"), invalid: true}
+		return llmAnswer{}, 0, &retry.Error{What: "an answer without choices", Err: errors.New("no choices"), Invalid: true}
 	}
 	ch := resp.Choices[0]
 	switch {
@@ -767,37 +760,23 @@ func (lt *LLMTagger) attempt(ctx context.Context, req openai.ChatCompletionReque
 	var ans llmAnswer
 	content := strings.TrimSpace(ch.Message.Content)
 	if err := json.Unmarshal([]byte(content), &ans); err != nil {
-		return llmAnswer{}, 0, &retryableError{what: "an answer that is not the schema's JSON", err: err, invalid: true}
+		return llmAnswer{}, 0, &retry.Error{What: "an answer that is not the schema's JSON", Err: err, Invalid: true}
 	}
 	return ans, 0, nil
 }
 
 // classify turns a failed request into a hark error, errTooLong, or a
-// retryableError when another attempt may succeed.
+// *retry.Error when another attempt may succeed.
 func (lt *LLMTagger) classify(err error) error {
-	f := retryafter.Describe(err, 300)
-	status, what, code := f.Status, f.What, f.Code
-	msg := f.What
-	server := "the LLM server at " + lt.cfg.BaseURL
+	f, known := lt.endpoint.Classify(err)
+	if known != nil {
+		return known
+	}
+	server, what, msg := lt.endpoint.Server, f.What, strings.ToLower(f.What)
 	switch {
-	case status == 0:
-		var uerr *url.Error
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			return &retryableError{what: fmt.Sprintf("no answer within %s", lt.cfg.RequestTimeout), err: err}
-		case errors.As(err, &uerr):
-			return &retryableError{what: "network error", err: err}
-		}
-		return &retryableError{what: "an answer that is not a chat completion: is the server OpenAI-compatible?", err: err, invalid: true}
-	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
-		return &retryableError{what: what, err: err}
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return hark.WrapError(hark.EINVALID, err, "%s refused hark's credentials (%s): check HARK_LLM_API_KEY or HARK_LLM_API_KEY_FILE", server, what)
-	case status == http.StatusNotFound:
-		return hark.WrapError(hark.EINVALID, err, "%s has no chat completions endpoint at %s/chat/completions or no model %q (%s): check HARK_LLM_BASE_URL and HARK_LLM_MODEL", server, lt.cfg.BaseURL, lt.cfg.Model, what)
-	case contextTooLong(code, msg):
+	case contextTooLong(f.Code, f.What):
 		return &errTooLong{what: what}
-	case strings.Contains(strings.ToLower(msg), "response_format") || strings.Contains(strings.ToLower(msg), "json_schema"):
+	case strings.Contains(msg, "response_format") || strings.Contains(msg, "json_schema"):
 		return hark.WrapError(hark.EINVALID, err, "%s does not accept structured output for model %q (%s): use a server and model that support response_format json_schema", server, lt.cfg.Model, what)
 	}
 	return hark.WrapError(hark.EINVALID, err, "%s rejected hark's request (%s): check HARK_LLM_MODEL", server, what)

@@ -3,7 +3,6 @@ package transcribe
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -15,7 +14,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/harkworks/hark"
-	"github.com/harkworks/hark/retryafter"
+	"github.com/harkworks/hark/retry"
 )
 
 // Defaults of the openai engine.
@@ -126,9 +125,10 @@ func (c OpenAIConfig) validate() error {
 
 // OpenAI is the openai engine.
 type OpenAI struct {
-	cfg    OpenAIConfig
-	client *openai.Client
-	speech speechEngine
+	cfg      OpenAIConfig
+	client   *openai.Client
+	endpoint retry.Endpoint // what the server's failures mean
+	speech   speechEngine
 	// sleep waits between attempts; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -144,8 +144,11 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	}
 	cc := openai.DefaultConfig(cfg.APIKey)
 	cc.BaseURL = cfg.BaseURL
-	cc.HTTPClient = retryafter.Doer{Client: cfg.HTTPClient}
-	e := &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(cc), sleep: retryafter.Sleep}
+	cc.HTTPClient = retry.Doer{Client: cfg.HTTPClient}
+	e := &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(cc), sleep: retry.Sleep,
+		endpoint: retry.Endpoint{Server: "the speech-to-text server at " + cfg.BaseURL, BaseURL: cfg.BaseURL, Name: "transcription",
+			Path: "/audio/transcriptions", Model: cfg.Model, Answer: "OpenAI's verbose_json", Env: "HARK_OPENAI",
+			Timeout: cfg.RequestTimeout, Quote: 200}}
 	e.speech = speechEngine{
 		name: "openai", model: cfg.Model, rec: e, concurrency: cfg.Concurrency,
 		prompt: cfg.Prompt, carry: true, log: cfg.Logger,
@@ -191,37 +194,28 @@ func (e *OpenAI) recognize(ctx context.Context, j chunkJob) (chunkResult, error)
 		if ctx.Err() != nil {
 			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "transcribe %s: stopped", j.name)
 		}
-		var retry *retryableError
-		if !errors.As(err, &retry) {
+		var again *retry.Error
+		if !errors.As(err, &again) {
 			return chunkResult{}, err
 		}
 		if attempt >= e.cfg.MaxAttempts {
-			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, retry.err, "the speech-to-text server at %s failed %d times on %s (%s); hark will try again later", e.cfg.BaseURL, attempt, j.describe(), retry.what)
+			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, again.Err, "the speech-to-text server at %s failed %d times on %s (%s); hark will try again later", e.cfg.BaseURL, attempt, j.describe(), again.What)
 		}
 		if wait <= 0 {
-			wait = retryafter.Backoff(attempt)
+			wait = retry.Backoff(attempt)
 		}
 		wait = min(wait, e.cfg.MaxBackoff)
-		log.Info("speech-to-text server busy or failing; retrying", "attempt", attempt, "reason", retry.what, "wait", wait)
+		log.Info("speech-to-text server busy or failing; retrying", "attempt", attempt, "reason", again.What, "wait", wait)
 		if err := e.sleep(ctx, wait); err != nil {
 			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, err, "transcribe %s: stopped", j.name)
 		}
 	}
 }
 
-// retryableError is a failure worth another attempt.
-type retryableError struct {
-	what string // for logs and the final message: "429 Too Many Requests", "timeout"
-	err  error
-}
-
-// Error describes the failure.
-func (e *retryableError) Error() string { return e.what + ": " + e.err.Error() }
-
 // send makes one request. It returns how long the server asked hark to wait
-// (Retry-After) along with a retryable error.
+// (Retry-After) along with a *retry.Error.
 func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, time.Duration, error) {
-	sctx, slot := retryafter.WithSlot(ctx)
+	sctx, slot := retry.WithSlot(ctx)
 	rctx, cancel := context.WithTimeout(sctx, e.cfg.RequestTimeout)
 	defer cancel()
 	req := openai.AudioRequest{
@@ -242,32 +236,18 @@ func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, ti
 	return resp, slot.Wait, e.classify(j, err)
 }
 
-// classify turns a failed request into a hark error, or a retryableError
+// classify turns a failed request into a hark error, or a *retry.Error
 // when another attempt may succeed.
 func (e *OpenAI) classify(j chunkJob, err error) error {
-	f := retryafter.Describe(err, 200)
-	status, what, param := f.Status, f.What, f.Param
-	msg := f.What
-	server := "the speech-to-text server at " + e.cfg.BaseURL
+	f, known := e.endpoint.Classify(err)
+	if known != nil {
+		return known
+	}
+	server, what := e.endpoint.Server, f.What
 	switch {
-	case status == 0:
-		var uerr *url.Error
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			return &retryableError{what: fmt.Sprintf("no answer within %s", e.cfg.RequestTimeout), err: err}
-		case errors.As(err, &uerr):
-			return &retryableError{what: "network error", err: err}
-		}
-		return &retryableError{what: "an answer that is not OpenAI's verbose_json: is the server OpenAI-compatible?", err: err}
-	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
-		return &retryableError{what: what, err: err}
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return hark.WrapError(hark.EINVALID, err, "%s refused hark's credentials (%s): check HARK_OPENAI_API_KEY or HARK_OPENAI_API_KEY_FILE", server, what)
-	case status == http.StatusNotFound:
-		return hark.WrapError(hark.EINVALID, err, "%s has no transcription endpoint at %s/audio/transcriptions or no model %q (%s): check HARK_OPENAI_BASE_URL and HARK_OPENAI_MODEL", server, e.cfg.BaseURL, e.cfg.Model, what)
-	case status == http.StatusRequestEntityTooLarge:
+	case f.Status == http.StatusRequestEntityTooLarge:
 		return hark.WrapError(hark.EINVALID, err, "%s refused %s (%.1f MB) as too large (%s): set HARK_OPENAI_MAX_CHUNK_MB below the server's limit", server, j.describe(), float64(j.Bytes)/1e6, what)
-	case configParam(param, msg):
+	case configParam(f.Param, f.What):
 		return hark.WrapError(hark.EINVALID, err, "%s rejected hark's settings (%s): check HARK_OPENAI_MODEL, HARK_OPENAI_LANGUAGE and HARK_OPENAI_PROMPT", server, what)
 	}
 	return hark.WrapError(hark.EINVALID, err, "%s rejected %s (%s)", server, j.describe(), what)

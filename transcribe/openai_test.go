@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
-	"github.com/harkworks/hark/retryafter"
 )
 
 // word is a tone burst standing for a spoken word in test audio.
@@ -407,26 +406,6 @@ func TestOpenAIConfig(t *testing.T) {
 	}
 	if _, err := NewOpenAI(OpenAIConfig{BaseURL: "http://whisper:8000/v1"}); err != nil {
 		t.Errorf("a self-hosted server without a key: %v", err)
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		h    http.Header
-		want time.Duration
-	}{
-		{http.Header{}, 0},
-		{http.Header{"Retry-After": {"7"}}, 7 * time.Second},
-		{http.Header{"Retry-After": {"1.5"}}, 1500 * time.Millisecond},
-		{http.Header{"Retry-After": {now.Add(30 * time.Second).Format(http.TimeFormat)}}, 30 * time.Second},
-		{http.Header{"Retry-After": {"soon"}}, 0},
-		{http.Header{"Retry-After-Ms": {"120"}, "Retry-After": {"1"}}, 120 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := retryafter.Parse(tt.h, now); got != tt.want {
-			t.Errorf("retryAfter(%v) = %v, want %v", tt.h, got, tt.want)
-		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package retryafter
+package retry
 
 import (
 	"context"

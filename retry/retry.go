@@ -1,10 +1,12 @@
-// Package retryafter is what hark's clients of OpenAI-compatible servers
-// (the speech-to-text engine and the language-model tagger) share for
-// retrying: the wait a server asks for in Retry-After or retry-after-ms,
-// exponential backoff with jitter when it asks for none, and a sleep that
-// honours cancellation. go-openai does not return response headers, so an
-// http client wrapper records them in a slot the request's context carries.
-package retryafter
+// Package retry is what hark's clients of OpenAI-compatible servers (the
+// speech-to-text engine and the language-model tagger) share for retrying:
+// which failures are worth another attempt and which need a person to fix
+// a setting (Endpoint.Classify), the wait a server asks for in Retry-After
+// or retry-after-ms, exponential backoff with jitter when it asks for none,
+// and a sleep that honours cancellation. go-openai does not return response
+// headers, so an http client wrapper records them in a slot the request's
+// context carries.
+package retry
 
 import (
 	"context"
