@@ -65,6 +65,7 @@ empty or out. docs/eval.md describes it in full.`,
 	f.StringVar(&o.codebook, "codebook", "", "codebook YAML file (default: hark's own)")
 	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", "rules"), "tagger: rules, llm or rules+llm")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.AddCommand(newEvalSpeakersCmd(g))
 	return cmd
 }
 

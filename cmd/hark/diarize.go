@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/diarize"
+	"github.com/harkworks/hark/transcribe"
+)
+
+// DiarizeOutput is what `hark diarize --format json` prints.
+type DiarizeOutput struct {
+	File          string         `json:"file"`
+	Speakers      int            `json:"speakers"`
+	Estimated     bool           `json:"estimated"`
+	Confidence    float64        `json:"confidence"`
+	SpeechSeconds float64        `json:"speech_seconds"`
+	Turns         []diarize.Turn `json:"turns"`
+}
+
+func newDiarizeCmd(g *globals) *cobra.Command {
+	var (
+		format   string
+		speakers int
+	)
+	cmd := &cobra.Command{
+		Use:   "diarize FILE",
+		Short: "Find who speaks when in one local WAV file, offline, and print it as RTTM or JSON",
+		Long: `diarize finds the speakers of a recording made on one microphone: speech,
+changes of speaker, and which stretches are the same person. It runs offline on
+the CPU. The speakers are named S1, S2, … in the order they first speak; give
+--speakers when you know how many people speak, else hark estimates it (1 to 5).
+
+RTTM lines are SPEAKER <file> 1 <start> <duration> <NA> <NA> <speaker> <NA> <NA>,
+with <file> the WAV's base name without its extension. See docs/speakers.md.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "rttm" && format != "json" {
+				return hark.Errorf(hark.EINVALID, "--format %q: use rttm or json", format)
+			}
+			res, err := diarizeFile(cmd.Context(), args[0], diarize.Config{Speakers: speakers})
+			if err != nil {
+				return err
+			}
+			id := fileID(args[0])
+			if format == "rttm" {
+				return diarize.WriteRTTM(g.stdout, id, res.Turns)
+			}
+			enc := json.NewEncoder(g.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(DiarizeOutput{File: id, Speakers: res.Speakers, Estimated: res.Estimated,
+				Confidence: res.Confidence, SpeechSeconds: res.SpeechSeconds, Turns: res.Turns})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&format, "format", "rttm", "output: rttm or json")
+	f.IntVar(&speakers, "speakers", 0, "how many people speak, when known (default: estimated)")
+	return cmd
+}
+
+// fileID is an RTTM file id: the base name without its extension.
+func fileID(path string) string {
+	base := filepath.Base(path)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+// diarizeFile decodes a local WAV to 16 kHz mono, as the transcribe stage
+// does, and diarizes it.
+func diarizeFile(ctx context.Context, path string, cfg diarize.Config) (*diarize.Diarization, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, hark.Errorf(hark.EINVALID, "%s: cannot open it", path)
+	}
+	defer f.Close()
+	d := diarize.New(cfg)
+	p, err := transcribe.Prepare(ctx, filepath.Base(path), f, transcribe.PrepareConfig{Listen: d.Write})
+	if err != nil {
+		return nil, err
+	}
+	p.Remove() // only the samples were wanted
+	return d.Result()
+}
