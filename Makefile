@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/hark
 DATA    ?= hark-data
 
-.PHONY: build test demo lint fmt clean hydra
+.PHONY: build test test-race demo lint fmt clean hydra
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hark
@@ -12,6 +12,11 @@ build:
 ## test: lint, then every test (real NATS, S3, SQLite in-process; PostgreSQL when HARK_TEST_POSTGRES is set).
 test: lint
 	$(GO) test -count=1 -timeout 20m ./...
+
+## test-race: the packages with concurrency again under the race detector (needs cgo: gcc).
+RACE_PKGS ?= ./pipeline ./ingest ./index ./web ./faults ./auth
+test-race:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
 
 ## demo: build, start `hark up`, upload the role-play meetings, print the URL.
 demo: build
