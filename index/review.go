@@ -24,16 +24,7 @@ func (d *DB) writeTags(ctx context.Context, tx *sql.Tx, id, codebook, version st
 	tags := review.Apply(machine)
 	rows := make([][]any, len(tags))
 	for i, t := range tags {
-		var at any
-		if t.ReviewedAt != nil {
-			at = d.dialect.time(*t.ReviewedAt)
-		}
-		moment := 0
-		if t.Moment {
-			moment = 1
-		}
-		rows[i] = []any{id, t.Segment, t.Code, t.Start, t.End, t.Evidence, t.Confidence, string(t.Source),
-			string(t.Review), codebook, version, t.Key, t.OrigCode, t.ReviewedBy, at, moment}
+		rows[i] = d.tagRow(id, codebook, version, t)
 	}
 	return d.insertRows(ctx, tx, "tags", tagColumns, rows)
 }
