@@ -57,6 +57,7 @@ type Recording struct {
 	RecordedOn    string `json:"recorded_on,omitempty"`    // YYYY-MM-DD
 	WorkerChannel string `json:"worker_channel,omitempty"` // "left", "right" or a 1-based channel number
 	WorkerSpeaker string `json:"worker_speaker,omitempty"` // the voice name that is the worker in a sidecar transcript
+	Speakers      int    `json:"speakers,omitempty"`       // how many people speak, when the uploader said; 0: estimated
 	Engine        string `json:"engine,omitempty"`         // the engine asked for at upload; empty means the deployment's default
 	Sidecar       string `json:"sidecar,omitempty"`        // key of a transcript uploaded next to the audio
 	Batch         string `json:"batch,omitempty"`

@@ -42,10 +42,59 @@ type Transcript struct {
 	Language    string    `json:"language,omitempty"`
 	Audio       AudioInfo `json:"audio"`
 	Segments    []Segment `json:"segments"`
+	// Speakers says how the speakers were told apart, and their roles;
+	// nil in transcripts made before hark said so.
+	Speakers *SpeakerInfo `json:"speakers,omitempty"`
 	// Lease is the recording's lease under which this transcript was
 	// made: the index refuses it (ECONFLICT) once another attempt has taken
 	// the recording over. 0 skips the check (hark reindex).
 	Lease int `json:"-"`
+}
+
+// Where a transcript's speakers come from (SpeakerInfo.Source).
+const (
+	SpeakersChannels    = "channels"    // one microphone a speaker (stereo, the worker's channel named)
+	SpeakersTranscript  = "transcript"  // the voices of a transcript uploaded next to the audio
+	SpeakersDiarization = "diarization" // told apart in the audio by hark
+	SpeakersNone        = "none"        // not told apart: every segment's speaker is unknown
+)
+
+// Where a speaker's role comes from (SpeakerRole.Source).
+const (
+	RoleFromMetadata = "metadata" // the upload named the worker's voice or channel
+	RoleFromLabel    = "label"    // the transcript calls the speaker "Worker", "Mum", …
+	RoleFromWords    = "words"    // what the speaker says
+	RoleFromCoach    = "coach"    // a coach set it on the review page
+)
+
+// SpeakerInfo says how a transcript's speakers were told apart and how
+// sure hark is of them and of their roles.
+type SpeakerInfo struct {
+	// Source is SpeakersChannels, SpeakersTranscript, SpeakersDiarization
+	// or SpeakersNone.
+	Source string `json:"source"`
+	// Count is the number of speakers; Estimated says hark estimated it
+	// (no one said how many people speak), with Confidence 0–1.
+	Count      int     `json:"count"`
+	Estimated  bool    `json:"estimated,omitempty"`
+	Confidence float64 `json:"confidence"`
+	// Problem says why the speakers could not be told apart, when they
+	// could not: the transcript is kept with speakers unknown.
+	Problem string `json:"problem,omitempty"`
+	// Roles are each speaker's role and how sure hark is of it.
+	Roles []SpeakerRole `json:"roles,omitempty"`
+}
+
+// SpeakerRole is one speaker's role in a meeting.
+type SpeakerRole struct {
+	Speaker string `json:"speaker"`
+	Role    Role   `json:"role"`
+	// Confidence is 0–1: 1 for a role someone stated, less for one hark
+	// inferred.
+	Confidence float64 `json:"confidence"`
+	// Source is RoleFromMetadata, RoleFromLabel, RoleFromWords or
+	// RoleFromCoach.
+	Source string `json:"source"`
 }
 
 // AudioInfo describes a recording's audio as read from the file itself.

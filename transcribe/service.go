@@ -163,7 +163,7 @@ func (s *Service) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Tr
 	if err != nil {
 		return nil, err
 	}
-	assignMissingRoles(t.Segments, in.Recording.WorkerSpeaker)
+	settleRoles(t, in.Recording.WorkerSpeaker)
 	return t, nil
 }
 
@@ -182,15 +182,17 @@ func (s *Service) fromSidecar(in hark.EngineInput) (*hark.Transcript, error) {
 	if end := lastEnd(segs); end > audio.DurationSeconds+1 {
 		return nil, hark.Errorf(hark.EINVALID, "%s: the transcript %s runs to %.1f s but the recording is only %.1f s long; is it the transcript of another recording?", name, path.Base(in.Sidecar.Name), end, audio.DurationSeconds)
 	}
-	AssignRoles(segs, in.Recording.WorkerSpeaker)
-	return &hark.Transcript{
+	t := &hark.Transcript{
 		Schema:      hark.SchemaVersion,
 		RecordingID: in.Recording.ID,
 		Engine:      EngineSidecar,
 		Model:       strings.TrimPrefix(path.Ext(in.Sidecar.Name), "."),
 		Audio:       audio,
 		Segments:    segs,
-	}, nil
+		Speakers:    &hark.SpeakerInfo{Source: hark.SpeakersTranscript, Confidence: 1},
+	}
+	settleRoles(t, in.Recording.WorkerSpeaker)
+	return t, nil
 }
 
 // assignMissingRoles gives a role, by AssignRoles' rules, to the segments an

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/diarize"
 )
 
 // recognizer turns one chunk of 16 kHz mono audio into segments timed from
@@ -75,6 +76,10 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 	}
 	prep := e.prep
 	prep.Split = worker > 0
+	// The downmix (or a mono recording) is also heard by the diarizer, in
+	// the same pass, to tell its speakers apart.
+	dz := diarize.New(diarize.Config{Speakers: in.Recording.Speakers})
+	prep.Listen = dz.Write
 	p, err := Prepare(ctx, name, in.Audio, prep)
 	if err != nil {
 		return nil, err
@@ -164,6 +169,23 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 	sort.SliceStable(t.Segments, func(a, b int) bool { return t.Segments[a].Start < t.Segments[b].Start })
 	for i := range t.Segments {
 		t.Segments[i].Index = i
+	}
+	if len(p.Tracks) == 1 && p.Tracks[0].Channel == 0 {
+		t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersNone}
+		res, problem := diarizeSafely(dz, log)
+		switch {
+		case res == nil:
+			t.Speakers.Problem = problem
+		case res.Speakers == 0:
+			t.Speakers.Problem = "no speech was found to tell speakers apart in"
+		default:
+			t.Segments = assignSpeakers(t.Segments, res.Turns)
+			t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersDiarization, Count: res.Speakers,
+				Estimated: res.Estimated, Confidence: res.Confidence}
+			log.Info("told speakers apart", "speakers", res.Speakers, "estimated", res.Estimated, "confidence", res.Confidence)
+		}
+	} else {
+		t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersChannels, Count: len(p.Tracks), Confidence: 1}
 	}
 	log.Info("recognised speech", "segments", len(t.Segments), "dropped_as_bleed", bleed)
 	return t, nil
