@@ -21,7 +21,7 @@ func TestAssignSpeakers(t *testing.T) {
 	}
 	segs := []hark.Segment{
 		{Start: 0.5, End: 3.5, Text: "one two three"},
-		{Start: 3.8, End: 7.9, Text: "a b c d"},                    // across the blip: stays S1
+		{Start: 3.8, End: 7.9, Text: "a b c d"},                     // across the blip: stays S1
 		{Start: 6, End: 12, Text: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"}, // S1 6–8, S2 from 8 (the pause goes to the next speaker)
 		{Start: 20, End: 21, Text: "after every turn"},
 	}
