@@ -15,6 +15,11 @@ type Config struct {
 	Speakers int
 	// MaxSpeakers bounds the estimate; default 5.
 	MaxSpeakers int
+	// Dir, when set, is where the features are kept in a file while the
+	// recording is read (a private work dir), so that memory stays flat
+	// in the recording's length; "" keeps them in memory (29 MB an hour).
+	// If no file can be made there, they are kept in memory.
+	Dir string
 	// The settings below are tuned on meeting recordings; 0 means the
 	// default.
 
@@ -90,7 +95,13 @@ type Diarizer struct {
 }
 
 // New returns a Diarizer ready for samples.
-func New(cfg Config) *Diarizer { return &Diarizer{cfg: cfg.withDefaults(), f: newFeaturizer()} }
+func New(cfg Config) *Diarizer {
+	store, err := newFeatureStore(cfg.Dir)
+	if err != nil {
+		store, _ = newFeatureStore("") // in memory, then: it still works
+	}
+	return &Diarizer{cfg: cfg.withDefaults(), f: newFeaturizer(store)}
+}
 
 // Write adds samples (16 kHz mono, in [-1, 1]). The slice is not kept.
 func (d *Diarizer) Write(samples []float32) {
@@ -108,6 +119,7 @@ func (d *Diarizer) Result() (*Diarization, error) {
 		return nil, hark.Errorf(hark.EINTERNAL, "diarize: Result called twice")
 	}
 	d.done = true
+	defer d.f.ceps.close()
 	cfg := d.cfg
 	speech := speechFrames(d.f.energy, cfg.VADShare)
 	regions := runs(speech)
@@ -162,14 +174,14 @@ func (d *Diarizer) Result() (*Diarization, error) {
 
 	// Resegment: label every speech frame with the speaker whose model
 	// explains it best, changing speaker only where it pays.
-	labels := make([]int, len(speech))
+	labels := make([]int32, len(speech))
 	for i := range labels {
 		labels[i] = -1
 	}
 	for c, cl := range cs {
 		for _, si := range cl.segs {
 			for f := segs[si][0]; f < segs[si][1]; f++ {
-				labels[f] = c
+				labels[f] = int32(c)
 			}
 		}
 	}
@@ -177,10 +189,10 @@ func (d *Diarizer) Result() (*Diarization, error) {
 	for range cfg.Rounds {
 		models := make([]*gmm, 0, k)
 		ids := make([]int, 0, k)
-		frames := make([][]int, k)
+		frames := make([][]int32, k)
 		for f, l := range labels {
 			if l >= 0 {
-				frames[l] = append(frames[l], f)
+				frames[l] = append(frames[l], int32(f))
 			}
 		}
 		for c := range k {
@@ -195,9 +207,12 @@ func (d *Diarizer) Result() (*Diarization, error) {
 		for _, r := range regions {
 			viterbi(x, models, r[0], r[1], cfg.SwitchPenalty, labels)
 			for f := r[0]; f < r[1]; f++ {
-				labels[f] = ids[labels[f]]
+				labels[f] = int32(ids[labels[f]])
 			}
 		}
+	}
+	if err := x.err; err != nil {
+		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "diarize")
 	}
 	res.Turns, res.Speakers = turns(labels)
 	if res.Estimated && res.Speakers < len(cs) {
@@ -216,13 +231,13 @@ const minSpeakerFrames = 100
 
 // standardise gives each coefficient zero mean and unit variance over the
 // speech frames (the regions), for the diagonal mixtures.
-func standardise(x []float32, regions [][2]int) {
+func standardise(x *featureStore, regions [][2]int) {
 	var mean, sq [Dims]float64
 	var n float64
 	for _, r := range regions {
 		for f := r[0]; f < r[1]; f++ {
 			for d := range Dims {
-				v := float64(x[f*Dims+d])
+				v := float64(x.frame(f)[d])
 				mean[d] += v
 				sq[d] += v * v
 			}
@@ -234,10 +249,12 @@ func standardise(x []float32, regions [][2]int) {
 		mean[d] /= n
 		sd[d] = math.Sqrt(math.Max(sq[d]/n-mean[d]*mean[d], 1e-8))
 	}
-	for f := 0; f*Dims < len(x); f++ {
+	for f := range x.frames() {
+		v := x.frame(f)
 		for d := range Dims {
-			x[f*Dims+d] = float32((float64(x[f*Dims+d]) - mean[d]) / sd[d])
+			v[d] = float32((float64(v[d]) - mean[d]) / sd[d])
 		}
+		x.set(f)
 	}
 }
 
@@ -247,10 +264,11 @@ func countConfidence(cs []*cluster, lambda float64) float64 {
 	if len(cs) < 2 {
 		return 0.6 // one speaker: nothing to compare, moderately sure
 	}
+	bc := newBIC(lambda)
 	best := math.Inf(1)
 	for i := range cs {
 		for j := i + 1; j < len(cs); j++ {
-			best = math.Min(best, deltaBIC(cs[i].g, cs[j].g, lambda))
+			best = math.Min(best, bc.delta(cs[i].g, cs[j].g))
 		}
 	}
 	var n float64
@@ -262,8 +280,8 @@ func countConfidence(cs []*cluster, lambda float64) float64 {
 
 // turns turns frame labels (-1: no speech) into turns named by first
 // appearance, and counts the speakers.
-func turns(labels []int) ([]Turn, int) {
-	names := map[int]string{}
+func turns(labels []int32) ([]Turn, int) {
+	names := map[int32]string{}
 	var out []Turn
 	for i := 0; i < len(labels); {
 		l := labels[i]

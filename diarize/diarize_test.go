@@ -71,7 +71,7 @@ var (
 func TestPitch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, v := range []voice{low, high} {
-		f := newFeaturizer()
+		f := newFeaturizer(&featureStore{})
 		f.push(v.speak(1, rng))
 		f.fillPitch()
 		var voiced int
@@ -79,7 +79,7 @@ func TestPitch(t *testing.T) {
 		for i, p := range f.pitch {
 			if p != 0 {
 				voiced++
-				sum += math.Exp(float64(f.ceps[i*Dims+ncep]))
+				sum += math.Exp(float64(f.ceps.frame(i)[ncep]))
 			}
 		}
 		if voiced < len(f.pitch)/2 {
@@ -93,33 +93,35 @@ func TestPitch(t *testing.T) {
 }
 
 func TestFeaturizerFrames(t *testing.T) {
-	f := newFeaturizer()
+	f := newFeaturizer(&featureStore{})
 	x := make([]float32, SampleRate) // one second, in uneven blocks
 	for i := 0; i < len(x); i += 777 {
 		f.push(x[i:min(len(x), i+777)])
 	}
-	if want := (SampleRate-frameLen)/frameHop + 1; f.frames() != want || len(f.ceps) != want*Dims || len(f.pitch) != want {
-		t.Fatalf("%d frames (%d values), want %d", f.frames(), len(f.ceps), want)
+	if want := (SampleRate-frameLen)/frameHop + 1; f.frames() != want || f.ceps.frames() != want || len(f.pitch) != want {
+		t.Fatalf("%d frames (%d of features), want %d", f.frames(), f.ceps.frames(), want)
 	}
 	// The same samples in one block give the same features.
-	g := newFeaturizer()
+	g := newFeaturizer(&featureStore{})
 	rng := rand.New(rand.NewPCG(2, 2))
 	y := high.speak(1, rng)
 	g.push(y)
-	h := newFeaturizer()
+	h := newFeaturizer(&featureStore{})
 	for i := 0; i < len(y); i += 333 {
 		h.push(y[i:min(len(y), i+333)])
 	}
-	for i := range g.ceps {
-		if g.ceps[i] != h.ceps[i] {
-			t.Fatalf("value %d: %v in one block, %v in pieces", i, g.ceps[i], h.ceps[i])
+	for i := range g.ceps.frames() {
+		for d, v := range g.ceps.frame(i) {
+			if w := h.ceps.frame(i)[d]; v != w {
+				t.Fatalf("frame %d value %d: %v in one block, %v in pieces", i, d, v, w)
+			}
 		}
 	}
 }
 
 func TestSpeechFrames(t *testing.T) {
 	x, ref := meeting([]voice{low}, [][2]float64{{0, 2}, {0, 1.5}}, 1, 3)
-	f := newFeaturizer()
+	f := newFeaturizer(&featureStore{})
 	f.push(x)
 	speech := speechFrames(f.energy, 0.3)
 	var got []Turn

@@ -56,13 +56,14 @@ type featurizer struct {
 	acf    []float64
 
 	// The features, one entry a frame.
-	energy []float32 // log energy (natural log of the mean square)
-	ceps   []float32 // Dims values a frame; the last, log F0, is filled in by fillPitch
+	energy []float32     // log energy (natural log of the mean square)
+	ceps   *featureStore // Dims values a frame; the last, log F0, is filled in by fillPitch
+	cur    [Dims]float32
 	pitch  []float32 // log F0 of each frame, 0 when unvoiced
 }
 
-func newFeaturizer() *featurizer {
-	f := &featurizer{fft: fourier.NewFFT(fftLen), frame: make([]float64, fftLen),
+func newFeaturizer(store *featureStore) *featurizer {
+	f := &featurizer{ceps: store, fft: fourier.NewFFT(fftLen), frame: make([]float64, fftLen),
 		coeff: make([]complex128, fftLen/2+1), bands: make([]float64, melBands),
 		pfft: fourier.NewFFT(pitchFFT), pframe: make([]float64, pitchFFT),
 		pcoeff: make([]complex128, pitchFFT/2+1), acf: make([]float64, pitchFFT)}
@@ -131,9 +132,10 @@ func (f *featurizer) analyse(w []float32, i int) {
 		for n, v := range f.bands {
 			c += f.dct[k][n] * v
 		}
-		f.ceps = append(f.ceps, float32(c))
+		f.cur[k] = float32(c)
 	}
-	f.ceps = append(f.ceps, 0)
+	f.cur[ncep] = 0
+	f.ceps.add(f.cur[:])
 	f.pitch = append(f.pitch, f.logF0(w))
 }
 
@@ -187,7 +189,8 @@ func (f *featurizer) fillPitch() {
 		if p != 0 {
 			last = p
 		}
-		f.ceps[i*Dims+ncep] = last
+		f.ceps.frame(i)[ncep] = last
+		f.ceps.set(i)
 	}
 }
 

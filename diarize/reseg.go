@@ -12,11 +12,11 @@ type gmm struct {
 	norm []float64       // log normalisers: log w − ½ Σ log(2π var)
 }
 
-// trainGMM fits m components to the frames idx of x (Dims values a frame)
+// trainGMM fits m components to the frames idx of x
 // with a few rounds of EM, from means spread evenly through the frames.
-func trainGMM(x []float32, idx []int, m, rounds int) *gmm {
+func trainGMM(x *featureStore, idx []int32, m, rounds int) *gmm {
 	if len(idx) > maxTrainFrames { // an even subsample bounds the work
-		sub := make([]int, maxTrainFrames)
+		sub := make([]int32, maxTrainFrames)
 		for i := range sub {
 			sub[i] = idx[i*len(idx)/maxTrainFrames]
 		}
@@ -27,7 +27,7 @@ func trainGMM(x []float32, idx []int, m, rounds int) *gmm {
 	var mean, vr [Dims]float64
 	for _, f := range idx {
 		for d := range Dims {
-			mean[d] += float64(x[f*Dims+d])
+			mean[d] += float64(x.frame(int(f))[d])
 		}
 	}
 	for d := range Dims {
@@ -35,14 +35,14 @@ func trainGMM(x []float32, idx []int, m, rounds int) *gmm {
 	}
 	for _, f := range idx {
 		for d := range Dims {
-			v := float64(x[f*Dims+d]) - mean[d]
+			v := float64(x.frame(int(f))[d]) - mean[d]
 			vr[d] += v * v
 		}
 	}
 	for k := range m {
 		f := idx[(2*k+1)*len(idx)/(2*m)]
 		for d := range Dims {
-			g.mu[k][d] = float64(x[f*Dims+d])
+			g.mu[k][d] = float64(x.frame(int(f))[d])
 			g.ivar[k][d] = 1 / math.Max(vr[d]/float64(len(idx)), 1e-4)
 		}
 		g.w[k] = -math.Log(float64(m))
@@ -54,7 +54,7 @@ func trainGMM(x []float32, idx []int, m, rounds int) *gmm {
 		s1 := make([][Dims]float64, m)
 		s2 := make([][Dims]float64, m)
 		for _, f := range idx {
-			frame := x[f*Dims : (f+1)*Dims]
+			frame := x.frame(int(f))
 			g.posteriors(frame, post)
 			for k, p := range post {
 				if p < 1e-6 {
@@ -144,7 +144,7 @@ func logSumExp(x []float64) float64 {
 // frame, paying penalty (in log likelihood) for each change of speaker, and
 // writes the labels into labels[start:end]. Likelihoods are averaged over
 // ±smooth frames first, which favours turns of some length.
-func viterbi(x []float32, models []*gmm, start, end int, penalty float64, labels []int) {
+func viterbi(x *featureStore, models []*gmm, start, end int, penalty float64, labels []int32) {
 	k := len(models)
 	n := end - start
 	if n <= 0 || k == 0 {
@@ -153,7 +153,7 @@ func viterbi(x []float32, models []*gmm, start, end int, penalty float64, labels
 	ll := make([]float64, n*k)
 	scratch := make([]float64, 64)
 	for t := range n {
-		frame := x[(start+t)*Dims : (start+t+1)*Dims]
+		frame := x.frame(start + t)
 		for s, m := range models {
 			ll[t*k+s] = m.logLik(frame, scratch[:len(m.w)])
 		}
@@ -187,7 +187,7 @@ func viterbi(x []float32, models []*gmm, start, end int, penalty float64, labels
 		}
 	}
 	for t := n - 1; t >= 0; t-- {
-		labels[start+t] = s
+		labels[start+t] = int32(s)
 		s = int(back[t*k+s])
 	}
 }

@@ -31,7 +31,7 @@ func speechFrames(energy []float32, share float64) []bool {
 		return out
 	}
 	thr := float32(floor + share*(level-floor))
-	raw := make([]int, n+1) // prefix sums of loud frames
+	raw := make([]int32, n+1) // prefix sums of loud frames
 	for i, e := range energy {
 		raw[i+1] = raw[i]
 		if e > thr {
@@ -40,7 +40,7 @@ func speechFrames(energy []float32, share float64) []bool {
 	}
 	for i := range out {
 		lo, hi := max(0, i-vadSmooth), min(n, i+vadSmooth+1)
-		out[i] = 2*(raw[hi]-raw[lo]) > hi-lo
+		out[i] = 2*int(raw[hi]-raw[lo]) > hi-lo
 	}
 	fillRuns(out, false, vadMinSilence, true)
 	fillRuns(out, true, vadMinSpeech, false)
