@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +23,9 @@ import (
 // minimum of 0.1 s of audio, and errors shaped as {"error": {...}}. It
 // "recognises" tone bursts: each burst becomes a segment whose text names
 // the tone's frequency in hundreds of hertz ("w4" for 400 Hz), so tests can
-// check times and words exactly. Its answers are verbose_json as the real
-// API returns it.
+// check times and words exactly; words less than phraseGap apart make one
+// segment. Its answers are verbose_json as the real API returns it, with
+// the words' times when timestamp_granularities[] asks for them.
 type fakeWhisper struct {
 	t   testing.TB
 	srv *httptest.Server
@@ -142,6 +144,17 @@ func (f *fakeWhisper) transcribe(w http.ResponseWriter, r *http.Request) {
 	rec.Prompt = r.FormValue("prompt")
 	rec.Language = r.FormValue("language")
 	rec.Granularities = r.MultipartForm.Value["timestamp_granularities[]"]
+	for _, g := range rec.Granularities {
+		if g != "word" && g != "segment" {
+			fail(400, "invalid_request_error", "timestamp_granularities", fmt.Sprintf("Invalid value %q for timestamp_granularities: use 'word' or 'segment'.", g))
+			return
+		}
+	}
+	if slices.Contains(rec.Granularities, "word") && rec.ResponseFormat != "verbose_json" {
+		// As the hosted API answers (speaches' tests record it).
+		fail(400, "invalid_request_error", "timestamp_granularities", "Word timestamps are only available with response_format verbose_json.")
+		return
+	}
 	if rec.Model == "" {
 		fail(400, "invalid_request_error", "model", "you must provide a model parameter")
 		return
@@ -171,15 +184,21 @@ func (f *fakeWhisper) transcribe(w http.ResponseWriter, r *http.Request) {
 		fail(400, "invalid_request_error", "file", "Audio file is too short. Minimum audio length is 0.1 seconds.")
 		return
 	}
-	segs := bursts(samples)
-	if f.echoPrompt && rec.Prompt != "" && len(segs) > 0 {
-		words := strings.Fields(rec.Prompt)
-		segs[0].text = " " + strings.Join(words[max(0, len(words)-2):], " ") + segs[0].text
+	words := bursts(samples)
+	if f.echoPrompt && rec.Prompt != "" && len(words) > 0 {
+		// Whisper says the prompt's last two words again, squeezed in
+		// before the first word it heard.
+		prompt := strings.Fields(rec.Prompt)
+		var echo []burst
+		for _, w := range prompt[max(0, len(prompt)-2):] {
+			echo = append(echo, burst{start: words[0].start, end: words[0].start, text: " " + w})
+		}
+		words = append(echo, words...)
 	}
 	if rec.ResponseFormat != "verbose_json" {
 		var text strings.Builder
-		for _, s := range segs {
-			text.WriteString(s.text)
+		for _, w := range words {
+			text.WriteString(w.text)
 		}
 		json.NewEncoder(w).Encode(map[string]any{"text": text.String()})
 		return
@@ -196,26 +215,63 @@ func (f *fakeWhisper) transcribe(w http.ResponseWriter, r *http.Request) {
 		CompressionRatio float64 `json:"compression_ratio"`
 		NoSpeechProb     float64 `json:"no_speech_prob"`
 	}
-	out := struct {
-		Task     string    `json:"task"`
-		Language string    `json:"language"`
-		Duration float64   `json:"duration"`
-		Text     string    `json:"text"`
-		Segments []segment `json:"segments"`
-	}{Task: "transcribe", Language: "english", Duration: rec.Seconds, Segments: []segment{}}
-	for i, s := range segs {
-		out.Text += s.text
-		out.Segments = append(out.Segments, segment{
-			ID: i, Seek: 0, Start: s.start, End: s.end, Text: s.text, Tokens: []int{50364, 1000 + i, 50414},
-			Temperature: 0, AvgLogprob: -0.2, CompressionRatio: 1.1, NoSpeechProb: 0.01,
-		})
+	type timedWord struct {
+		Word  string  `json:"word"`
+		Start float64 `json:"start"`
+		End   float64 `json:"end"`
 	}
+	out := struct {
+		Task     string      `json:"task"`
+		Language string      `json:"language"`
+		Duration float64     `json:"duration"`
+		Text     string      `json:"text"`
+		Segments []segment   `json:"segments,omitempty"`
+		Words    []timedWord `json:"words,omitempty"`
+	}{Task: "transcribe", Language: "english", Duration: rec.Seconds}
 	// A hallucination over silence, flagged as Whisper flags them; the
-	// engine must drop it.
-	out.Segments = append(out.Segments, segment{ID: len(segs), Start: rec.Seconds - 0.1, End: rec.Seconds, Text: " Thanks for watching!", Tokens: []int{50364, 50414},
-		AvgLogprob: -1.4, CompressionRatio: 0.8, NoSpeechProb: 0.9})
+	// engine must drop it, and its words.
+	thanks := burst{start: rec.Seconds - 0.1, end: rec.Seconds, text: " Thanks for watching!"}
+	for i, p := range append(phrases(words), []burst{thanks}) {
+		seg := segment{ID: i, Start: p[0].start, End: p[len(p)-1].end, Tokens: []int{50364, 1000 + i, 50414},
+			AvgLogprob: -0.2, CompressionRatio: 1.1, NoSpeechProb: 0.01}
+		if p[0] == thanks {
+			seg.AvgLogprob, seg.CompressionRatio, seg.NoSpeechProb = -1.4, 0.8, 0.9
+		}
+		for _, w := range p {
+			seg.Text += w.text
+			for _, word := range strings.Fields(w.text) {
+				// Whisper's words carry no punctuation.
+				out.Words = append(out.Words, timedWord{Word: strings.Trim(word, ".!?,"), Start: w.start, End: w.end})
+			}
+		}
+		out.Text += seg.Text
+		out.Segments = append(out.Segments, seg)
+	}
+	// As OpenAI does: words only when asked for, and then segments only
+	// when asked for too.
+	if !slices.Contains(rec.Granularities, "word") {
+		out.Words = nil
+	} else if !slices.Contains(rec.Granularities, "segment") {
+		out.Segments = nil
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+// phraseGap is the longest pause inside one of the fake's segments: like
+// Whisper, it puts words said close together in one segment.
+const phraseGap = 0.3
+
+// phrases groups words into the segments the fake answers with.
+func phrases(words []burst) [][]burst {
+	var out [][]burst
+	for i, w := range words {
+		if i == 0 || w.start-words[i-1].end >= phraseGap {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], w)
+	}
+	return out
 }
 
 type statusRecorder struct {
@@ -255,13 +311,21 @@ func bursts(x []int) []burst {
 	in := -1
 	flush := func(end int) {
 		seg := x[in:end]
-		crossings := 0
+		if len(seg) > 4*frame {
+			seg = seg[frame : len(seg)-frame] // the onset and the fade ring
+		}
+		crossings, first, last := 0, 0, 0
 		for i := 1; i < len(seg); i++ {
 			if (seg[i-1] < 0) != (seg[i] < 0) {
-				crossings++
+				if crossings == 0 {
+					first = i
+				}
+				crossings, last = crossings+1, i
 			}
 		}
-		freq := float64(crossings) / 2 / (float64(len(seg)) / 16000)
+		// Half a period between crossings, timed from the first to the
+		// last.
+		freq := float64(crossings-1) / 2 / (float64(max(1, last-first)) / 16000)
 		out = append(out, burst{start: float64(in) / 16000, end: float64(end) / 16000, text: fmt.Sprintf(" w%d.", int(math.Round(freq/100)))})
 		in = -1
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,7 +225,7 @@ func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, ti
 		Prompt:                 j.prompt,
 		Language:               e.cfg.Language,
 		Format:                 openai.AudioResponseFormatVerboseJSON,
-		TimestampGranularities: []openai.TranscriptionTimestampGranularity{openai.TranscriptionTimestampGranularitySegment},
+		TimestampGranularities: []openai.TranscriptionTimestampGranularity{openai.TranscriptionTimestampGranularityWord, openai.TranscriptionTimestampGranularitySegment},
 	}
 	resp, err := e.client.CreateTranscription(rctx, req)
 	if err == nil {
@@ -264,17 +265,17 @@ func configParam(param, msg string) bool {
 	return strings.Contains(m, "model") || strings.Contains(m, "language") || strings.Contains(m, "response_format")
 }
 
-// result turns a verbose_json response into segments. Segments Whisper
-// itself marks as probably not speech are dropped: they are where it
-// invents text over silence.
+// result turns a verbose_json response into segments and, when the
+// server timed them, words. Segments Whisper itself marks as probably not
+// speech are dropped, with their words: they are where it invents text
+// over silence.
 func (e *OpenAI) result(resp openai.AudioResponse) chunkResult {
 	r := chunkResult{language: resp.Language}
+	var dropped []hark.Segment
 	for _, s := range resp.Segments {
-		if s.NoSpeechProb > 0.6 && s.AvgLogprob < -1 {
-			continue
-		}
 		text := strings.TrimSpace(s.Text)
-		if text == "" {
+		if text == "" || s.NoSpeechProb > 0.6 && s.AvgLogprob < -1 {
+			dropped = append(dropped, hark.Segment{Start: s.Start, End: s.End})
 			continue
 		}
 		r.segments = append(r.segments, hark.Segment{
@@ -286,6 +287,12 @@ func (e *OpenAI) result(resp openai.AudioResponse) chunkResult {
 		// A server that ignores verbose_json: one segment for the chunk.
 		end := resp.Duration
 		r.segments = []hark.Segment{{Start: 0, End: end, Text: strings.TrimSpace(resp.Text)}}
+	}
+	for _, w := range resp.Words {
+		word := spokenWord{Start: w.Start, End: w.End, Text: w.Word}
+		if !slices.ContainsFunc(dropped, func(s hark.Segment) bool { return s.Start <= word.mid() && word.mid() < s.End }) {
+			r.words = append(r.words, word)
+		}
 	}
 	return r
 }

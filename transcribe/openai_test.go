@@ -124,7 +124,7 @@ func TestOpenAIStitchesChunks(t *testing.T) {
 	}
 	carried := 0
 	for _, r := range reqs {
-		if r.Model != "whisper-1" || r.ResponseFormat != "verbose_json" || strings.Join(r.Granularities, ",") != "segment" || r.Language != "en" || !strings.HasSuffix(r.FileName, ".wav") {
+		if r.Model != "whisper-1" || r.ResponseFormat != "verbose_json" || strings.Join(r.Granularities, ",") != "word,segment" || r.Language != "en" || !strings.HasSuffix(r.FileName, ".wav") {
 			t.Errorf("request %+v", r)
 		}
 		if !strings.HasPrefix(r.Prompt, "Core group.") {
@@ -425,5 +425,36 @@ func TestDropRepeated(t *testing.T) {
 		if got := dropRepeated(tt.prev, tt.text); got != tt.want {
 			t.Errorf("dropRepeated(%q, %q) = %q, want %q", tt.prev, tt.text, got, tt.want)
 		}
+	}
+}
+
+// TestStitchWords puts the words back on the recording's time line with
+// their segments, dropping those of a prompt's echo.
+func TestStitchWords(t *testing.T) {
+	chunks := []Chunk{{Start: 0, Duration: 10}, {Start: 10, Duration: 10}, {Start: 20, Duration: 10}}
+	results := []chunkResult{
+		{done: true, segments: []hark.Segment{{Start: 1, End: 3, Text: "We will meet on Tuesday."}},
+			words: timed(1, 0.3, "we", "will", "meet", "on", "tuesday")},
+		{done: true, prompt: "we will meet on tuesday",
+			segments: []hark.Segment{{Start: 0.2, End: 3, Text: "On Tuesday. And then the review."}, {Start: 9, End: 12, Text: "Bye."}},
+			words:    append(timed(0.2, 0.2, "on", "tuesday"), append(timed(1, 0.3, "and", "then", "the", "review"), spokenWord{Start: 9.5, End: 11, Text: " bye "})...)},
+		{}, // not recognised
+	}
+	segs, words := stitch(chunks, results)
+	var got []string
+	for _, s := range segs {
+		got = append(got, fmt.Sprintf("%g-%g %s", s.Start, s.End, s.Text))
+	}
+	if want := []string{"1-3 We will meet on Tuesday.", "10.2-13 And then the review.", "19-20 Bye."}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("segments %q, want %q", got, want)
+	}
+	got = nil
+	for _, w := range words {
+		got = append(got, fmt.Sprintf("%.2f-%.2f %s", w.Start, w.End, w.Text))
+	}
+	want := []string{"1.00-1.30 we", "1.36-1.66 will", "1.72-2.02 meet", "2.08-2.38 on", "2.44-2.74 tuesday",
+		"11.00-11.30 and", "11.36-11.66 then", "11.72-12.02 the", "12.08-12.38 review", "19.50-20.00 bye"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("words %q,\nwant %q", got, want)
 	}
 }

@@ -3,8 +3,11 @@ package transcribe
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,7 +28,7 @@ func TestAssignSpeakers(t *testing.T) {
 		{Start: 6, End: 12, Text: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"}, // S1 6–8, S2 from 8 (the pause goes to the next speaker)
 		{Start: 20, End: 21, Text: "after every turn"},
 	}
-	got := assignSpeakers(segs, turns)
+	got := assignSpeakers(segs, nil, turns)
 	want := []hark.Segment{
 		{Index: 0, Start: 0.5, End: 3.5, Speaker: "Speaker 1", Text: "one two three"},
 		{Index: 1, Start: 3.8, End: 7.9, Speaker: "Speaker 1", Text: "a b c d"},
@@ -45,6 +48,119 @@ func TestAssignSpeakers(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// timed gives each word length seconds, from start, with a fifth of that
+// as a pause before the next.
+func timed(start, length float64, text ...string) []spokenWord {
+	var ws []spokenWord
+	for i, w := range text {
+		at := start + float64(i)*1.2*length
+		ws = append(ws, spokenWord{Start: at, End: at + length, Text: w})
+	}
+	return ws
+}
+
+// TestAssignSpeakersByWords cuts segments at changes of speaker between
+// words, each word to the speaker talking at its midpoint.
+func TestAssignSpeakersByWords(t *testing.T) {
+	turns := []diarize.Turn{
+		{Start: 0, End: 4.1, Speaker: "S1"},
+		{Start: 4.1, End: 8, Speaker: "S2"},
+		{Start: 8.2, End: 8.5, Speaker: "S1"}, // a blip in S2's talk
+		{Start: 8.5, End: 12, Speaker: "S2"},
+		{Start: 12, End: 12.5, Speaker: "S1"}, // two quick words
+		{Start: 12.5, End: 16, Speaker: "S2"},
+		{Start: 20, End: 24, Speaker: "S1"},
+	}
+	type piece struct {
+		start, end float64
+		speaker    string
+		text       string
+	}
+	tests := []struct {
+		name  string
+		seg   hark.Segment
+		words []spokenWord
+		want  []piece
+	}{
+		{"cut between the words either side of the change",
+			hark.Segment{Start: 2.3, End: 5.8, Text: "Yes, we can. And then what?"},
+			timed(2.3, 0.5, "yes", "we", "can", "and", "then", "what"), // midpoints 2.55, 3.15, 3.75 | 4.35 …
+			[]piece{{2.3, 4.0, "Speaker 1", "Yes, we can."}, {4.1, 5.8, "Speaker 2", "And then what?"}}},
+		{"a word across the change goes by its midpoint",
+			hark.Segment{Start: 2.7, End: 5.6, Text: "one two three four five"},
+			timed(2.7, 0.5, "one", "two", "three", "four", "five"), // "three" is 3.9–4.4, its midpoint after the change
+			[]piece{{2.7, 3.8, "Speaker 1", "one two"}, {3.9, 5.6, "Speaker 2", "three four five"}}},
+		{"a one-word blip is absorbed",
+			hark.Segment{Start: 7, End: 9.9, Text: "a b c d e"},
+			timed(7, 0.5, "a", "b", "c", "d", "e"), // "c" (8.2–8.7) falls in the blip
+			[]piece{{7, 9.9, "Speaker 2", "a b c d e"}}},
+		{"two words under minSplitSeconds are absorbed",
+			hark.Segment{Start: 11, End: 13.6, Text: "p q r s t u v w x y z"},
+			timed(11, 0.2, "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z"), // "t", "u" in S1's half second
+			[]piece{{11, 13.6, "Speaker 2", "p q r s t u v w x y z"}}},
+		{"a word no one is heard in goes with its neighbours",
+			hark.Segment{Start: 19.4, End: 21.7, Text: "So I said no."},
+			timed(19.4, 0.5, "so", "i", "said", "no"), // "so" lies in the silence before S1's turn
+			[]piece{{19.4, 21.7, "Speaker 1", "So I said no."}}},
+		{"the text has a word the engine did not time",
+			hark.Segment{Start: 1.9, End: 6.1, Text: "So, um, yes, we can. And then what?"},
+			timed(1.9, 0.5, "so", "yes", "we", "can", "and", "then", "what"),
+			[]piece{{1.9, 4.2, "Speaker 1", "So, um, yes, we can."}, {4.3, 6.1, "Speaker 2", "And then what?"}}},
+		{"words that match no word of the text: shared in proportion",
+			hark.Segment{Start: 2.3, End: 5.8, Text: "one-two three four-five six"},
+			timed(2.3, 0.5, "one", "two", "three", "four", "five", "six"),
+			[]piece{{2.3, 4.0, "Speaker 1", "one-two three"}, {4.1, 5.8, "Speaker 2", "four-five six"}}},
+		{"words timed a little outside the segment are its own",
+			hark.Segment{Start: 2.7, End: 5.4, Text: "yes we can and then what"},
+			timed(2.3, 0.5, "yes", "we", "can", "and", "then", "what"),
+			[]piece{{2.7, 4.0, "Speaker 1", "yes we can"}, {4.1, 5.4, "Speaker 2", "and then what"}}},
+		{"no words: shared in proportion to time",
+			hark.Segment{Start: 2, End: 6, Text: "yes we can and then what"},
+			nil,
+			[]piece{{2, 4.1, "Speaker 1", "yes we can"}, {4.1, 6, "Speaker 2", "and then what"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A word of a segment the engine dropped, far from this one, is no one's.
+			words := append(tt.words, spokenWord{Start: 30, End: 30.5, Text: "thanks"})
+			got := assignSpeakers([]hark.Segment{tt.seg}, words, turns)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+			for i, w := range tt.want {
+				g := got[i]
+				if g.Index != i || g.Speaker != w.speaker || g.Text != w.text || math.Abs(g.Start-w.start) > 1e-6 || math.Abs(g.End-w.end) > 1e-6 {
+					t.Errorf("piece %d: %.3f–%.3f %s %q, want %.3f–%.3f %s %q", i, g.Start, g.End, g.Speaker, g.Text, w.start, w.end, w.speaker, w.text)
+				}
+			}
+		})
+	}
+}
+
+// TestWordsOf shares words among neighbouring segments by their midpoints.
+func TestWordsOf(t *testing.T) {
+	segs := []hark.Segment{{Start: 0, End: 2}, {Start: 2.1, End: 4}, {Start: 10, End: 12}}
+	words := []spokenWord{
+		{Start: 1.9, End: 2.05, Text: "a"}, // midpoint 1.975: the first's
+		{Start: 2.0, End: 2.3, Text: "b"},  // 2.15: the second's
+		{Start: 4.1, End: 4.3, Text: "c"},  // 4.2: just after the second
+		{Start: 6, End: 7, Text: "d"},      // near none
+		{Start: 9.5, End: 9.8, Text: "e"},  // 9.65: too far before the third
+		{Start: 11, End: 11.5, Text: "f"},
+	}
+	got := wordsOf(segs, words)
+	want := [][]string{{"a"}, {"b", "c"}, {"f"}}
+	for i := range want {
+		var texts []string
+		for _, w := range got[i] {
+			texts = append(texts, w.Text)
+		}
+		if strings.Join(texts, " ") != strings.Join(want[i], " ") {
+			t.Errorf("segment %d: words %q, want %q", i, texts, want[i])
+		}
+	}
+}
 
 // The roles of the role-play meetings' speakers, guessed from what they say
 // in the reference transcripts with the voices' names taken away: the
@@ -182,5 +298,64 @@ func TestEngineDiarizesMono(t *testing.T) {
 	}
 	if total == 0 || agree/total < 0.85 {
 		t.Errorf("segments agree with the reference speakers for %.0f%% of their time, want at least 85%%", 100*agree/total)
+	}
+}
+
+// TestEngineCutsAtWords sends a mono meeting of two voices (low tones and
+// high ones) to the openai engine; where one speaker runs straight on from
+// the other, the fake puts both in one segment, and the engine must cut it
+// at the word where the speaker changes. The first speaker's words are
+// long and the second's short, so a cut in proportion to time would give
+// the first speaker words of the second.
+func TestEngineCutsAtWords(t *testing.T) {
+	var (
+		words []word
+		want  []string // "speaker: text" for each segment
+		at    = 0.5
+	)
+	turn := func(speaker int, n int, length, gapAfter float64) {
+		var text []string
+		for i := range n {
+			freq := []float64{300, 2000}[speaker] + float64(i)*100
+			words = append(words, word{0, at, at + length, freq})
+			text = append(text, words[len(words)-1].text())
+			at += length + 0.15
+		}
+		at += gapAfter - 0.15
+		want = append(want, fmt.Sprintf("Speaker %d: %s", speaker+1, strings.Join(text, " ")))
+	}
+	turn(0, 5, 0.6, 1)
+	turn(1, 6, 0.5, 1)
+	turn(0, 3, 1.0, 0.15) // straight on into the other's turn: one segment
+	turn(1, 6, 0.3, 1)
+	turn(0, 5, 0.6, 1)
+	turn(1, 4, 0.5, 0.15) // and back
+	turn(0, 4, 0.6, 1)
+	f := newFakeWhisper(t)
+	e, _ := testOpenAI(t, f, OpenAIConfig{MaxChunkBytes: DefaultMaxChunkBytes})
+	in := input("m.wav", "", wordsAudio(words, 1, at))
+	in.Recording.Speakers = 2
+	tr, err := e.Transcribe(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Speakers == nil || tr.Speakers.Source != hark.SpeakersDiarization || tr.Speakers.Count != 2 {
+		t.Fatalf("speakers %+v", tr.Speakers)
+	}
+	var got []string
+	for _, s := range tr.Segments {
+		got = append(got, s.Speaker+": "+s.Text)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("segments\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The pieces of a cut segment end and start with their words.
+	for i, s := range tr.Segments {
+		if i > 0 && s.Start < tr.Segments[i-1].End {
+			t.Errorf("segment %d starts at %.2f, before the one before ends (%.2f)", i, s.Start, tr.Segments[i-1].End)
+		}
+	}
+	if len(f.reqs()) != 1 || !slices.Contains(f.reqs()[0].Granularities, "word") {
+		t.Errorf("requests %+v, want one asking for word times", f.reqs())
 	}
 }

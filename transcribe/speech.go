@@ -41,6 +41,7 @@ func (j chunkJob) describe() string {
 // chunkResult is what a recognizer made of a chunk.
 type chunkResult struct {
 	segments []hark.Segment // times from the chunk's start; Speaker and Role unset
+	words    []spokenWord   // the words' times, from the chunk's start, when the engine gives them
 	language string
 	prompt   string // the prompt the chunk was recognised with
 	done     bool   // false for a chunk that was not recognised (silent)
@@ -149,9 +150,14 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 		Segments:    []hark.Segment{},
 	}
 	bleed := 0
+	var words []spokenWord // the downmix's, to cut its segments between words
 	for i, tr := range p.Tracks {
 		speaker, role := trackSpeaker(tr.Channel, worker, p.Audio.Channels)
-		for _, s := range stitch(tr.Chunks, results[i]) {
+		segs, ws := stitch(tr.Chunks, results[i])
+		if tr.Channel == 0 {
+			words = ws
+		}
+		for _, s := range segs {
 			if isBleed(p.Tracks, i, s) {
 				bleed++
 				continue
@@ -179,7 +185,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 		case res.Speakers == 0:
 			t.Speakers.Problem = "no speech was found to tell speakers apart in"
 		default:
-			t.Segments = assignSpeakers(t.Segments, res.Turns)
+			t.Segments = assignSpeakers(t.Segments, words, res.Turns)
 			t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersDiarization, Count: res.Speakers,
 				Estimated: res.Estimated, Confidence: res.Confidence}
 			log.Info("told speakers apart", "speakers", res.Speakers, "estimated", res.Estimated, "confidence", res.Confidence)
@@ -228,34 +234,51 @@ func splitRuns(jobs []chunkJob, n int) [][]chunkJob {
 }
 
 // stitch puts a track's chunk results back on the recording's time line:
-// it adds each chunk's offset, keeps segments inside their chunk, and drops
-// the words a chunk's first segment repeats from the end of its prompt (a
-// recogniser given the previous chunk's last words sometimes says them
-// again).
-func stitch(chunks []Chunk, results []chunkResult) []hark.Segment {
-	var out []hark.Segment
+// it adds each chunk's offset to its segments and words, keeps them inside
+// their chunk, and drops the words a chunk's first segment repeats from the
+// end of its prompt (a recogniser given the previous chunk's last words
+// sometimes says them again).
+func stitch(chunks []Chunk, results []chunkResult) ([]hark.Segment, []spokenWord) {
+	var (
+		out   []hark.Segment
+		words []spokenWord
+	)
 	for i, r := range results {
 		if !r.done {
 			continue
 		}
 		c := chunks[i]
+		at := func(t float64) float64 { return c.Start + clamp(t, 0, c.Duration) }
+		echo, echoEnd := 0, 0.0 // words of the first segment dropped as an echo of the prompt
 		for j, s := range r.segments {
 			if j == 0 && s.Start < 2 && r.prompt != "" {
-				s.Text = dropRepeated(normWords(strings.Fields(r.prompt)), s.Text)
+				text := dropRepeated(normWords(strings.Fields(r.prompt)), s.Text)
+				echo, echoEnd = len(strings.Fields(s.Text))-len(strings.Fields(text)), s.End
+				s.Text = text
 			}
 			s.Text = strings.TrimSpace(s.Text)
 			if s.Text == "" {
 				continue
 			}
-			s.Start = c.Start + clamp(s.Start, 0, c.Duration)
-			s.End = c.Start + clamp(s.End, 0, c.Duration)
+			s.Start, s.End = at(s.Start), at(s.End)
 			if s.End < s.Start {
 				s.End = s.Start
 			}
 			out = append(out, s)
 		}
+		for _, w := range r.words {
+			if echo > 0 && w.mid() <= echoEnd+wordSlack {
+				echo--
+				continue
+			}
+			if w.Text = strings.TrimSpace(w.Text); w.Text == "" {
+				continue
+			}
+			w.Start, w.End = at(w.Start), at(max(w.End, w.Start))
+			words = append(words, w)
+		}
 	}
-	return out
+	return out, words
 }
 
 // dropRepeated removes from the start of text the longest run of two to

@@ -135,19 +135,21 @@ func (s *Sphinx) recognize(ctx context.Context, j chunkJob) (chunkResult, error)
 		// goes to stdout; only its ERROR and FATAL lines are kept.
 		return chunkResult{}, hark.WrapError(hark.EINTERNAL, errors.New(stderr.String()), "%s failed on %s (%v)", filepath.Base(s.program), j.describe(), err)
 	}
-	return chunkResult{segments: parseSphinx(stdout.Bytes())}, nil
+	segs, words := parseSphinx(stdout.Bytes())
+	return chunkResult{segments: segs, words: words}, nil
 }
 
 // parseSphinx reads pocketsphinx_continuous -time yes output: for each
 // utterance a line with its text, then one line per word with its start,
-// end and posterior probability. Each utterance becomes a segment; silences,
-// noises and sentence markers are left out.
-func parseSphinx(out []byte) []hark.Segment {
+// end and posterior probability. Each utterance becomes a segment, and each
+// word keeps its times; silences, noises and sentence markers are left out.
+func parseSphinx(out []byte) ([]hark.Segment, []spokenWord) {
 	var (
-		segs []hark.Segment
-		cur  *hark.Segment
-		conf float64
-		n    int
+		segs  []hark.Segment
+		words []spokenWord
+		cur   *hark.Segment
+		conf  float64
+		n     int
 	)
 	end := func() {
 		if cur != nil && n > 0 {
@@ -191,9 +193,10 @@ func parseSphinx(out []byte) []hark.Segment {
 		cur.End = stop
 		conf += p
 		n++
+		words = append(words, spokenWord{Start: start, End: stop, Text: w})
 	}
 	end()
-	return segs
+	return segs, words
 }
 
 // errorLines keeps the ERROR and FATAL lines of a PocketSphinx log, up to

@@ -2,6 +2,7 @@ package transcribe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -31,7 +32,7 @@ one two three four
 <s> 20.000 20.100 1.0
 </s> 20.100 20.200 1.0
 `
-	got := parseSphinx([]byte(out))
+	got, words := parseSphinx([]byte(out))
 	if len(got) != 2 {
 		t.Fatalf("%d segments %+v, want 2", len(got), got)
 	}
@@ -40,6 +41,10 @@ one two three four
 	}
 	if got[1].Text != "so" || got[1].Start != 19.44 || got[1].End != 19.67 {
 		t.Errorf("segment 1: %+v", got[1])
+	}
+	want := []spokenWord{{2.91, 3.14, "what"}, {3.18, 3.34, "would"}, {3.35, 3.5, "you"}, {3.51, 3.65, "like"}, {19.44, 19.67, "so"}}
+	if fmt.Sprint(words) != fmt.Sprint(want) {
+		t.Errorf("words %v, want %v", words, want)
 	}
 }
 
