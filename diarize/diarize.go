@@ -78,6 +78,9 @@ type Diarization struct {
 	Confidence float64
 	// SpeechSeconds is how much of the recording is speech.
 	SpeechSeconds float64
+	// Voices are the speakers' voices, by name, to match against a
+	// worker's known voice (MatchVoice).
+	Voices map[string]Voice
 }
 
 // Diarizer finds who speaks when in a stream of 16 kHz mono samples: it
@@ -134,7 +137,7 @@ func (d *Diarizer) Result() (*Diarization, error) {
 	}
 	d.f.fillPitch()
 	x := d.f.ceps
-	standardise(x, regions)
+	mean, sd := standardise(x, regions)
 
 	// Pieces of speech, one cluster each to begin with.
 	segLen := max(20, int(cfg.SegmentSeconds*FrameRate))
@@ -215,10 +218,40 @@ func (d *Diarizer) Result() (*Diarization, error) {
 		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "diarize")
 	}
 	res.Turns, res.Speakers = turns(labels)
+	res.Voices = voices(x, labels, res.Turns, mean, sd)
 	if res.Estimated && res.Speakers < len(cs) {
 		res.Confidence *= 0.8 // a speaker the clustering found did not survive
 	}
 	return res, nil
+}
+
+// voices learns each speaker's voice from the frames labelled theirs;
+// turns name the labels.
+func voices(x *featureStore, labels []int32, ts []Turn, mean, sd [Dims]float64) map[string]Voice {
+	names := map[int32]string{}
+	for _, t := range ts {
+		l := labels[int(math.Round(t.Start*FrameRate))]
+		names[l] = t.Speaker
+	}
+	gs := map[int32]*gauss{}
+	for f, l := range labels {
+		if l < 0 {
+			continue
+		}
+		g := gs[l]
+		if g == nil {
+			g = &gauss{}
+			gs[l] = g
+		}
+		g.add(x, f, f+1)
+	}
+	out := make(map[string]Voice, len(gs))
+	for l, g := range gs {
+		if name, ok := names[l]; ok {
+			out[name] = voiceOf(g, mean, sd)
+		}
+	}
+	return out
 }
 
 // chainGap is the longest pause (0.5 s) across which pieces are joined
@@ -231,8 +264,9 @@ const minSpeakerFrames = 100
 
 // standardise gives each coefficient zero mean and unit variance over the
 // speech frames (the regions), for the diagonal mixtures.
-func standardise(x *featureStore, regions [][2]int) {
-	var mean, sq [Dims]float64
+// It returns the means and deviations it took out.
+func standardise(x *featureStore, regions [][2]int) (mean, sd [Dims]float64) {
+	var sq [Dims]float64
 	var n float64
 	for _, r := range regions {
 		for f := r[0]; f < r[1]; f++ {
@@ -244,7 +278,6 @@ func standardise(x *featureStore, regions [][2]int) {
 			n++
 		}
 	}
-	var sd [Dims]float64
 	for d := range Dims {
 		mean[d] /= n
 		sd[d] = math.Sqrt(math.Max(sq[d]/n-mean[d]*mean[d], 1e-8))
@@ -256,6 +289,7 @@ func standardise(x *featureStore, regions [][2]int) {
 		}
 		x.set(f)
 	}
+	return mean, sd
 }
 
 // countConfidence says how clearly the clustering stopped: the ΔBIC of the
