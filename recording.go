@@ -150,5 +150,14 @@ func safeKeyPart(s string) string {
 	}, s)
 }
 
+// VoicesPrefix is where workers' voices are kept, one per team and worker
+// (`hark voice enrol`): biometric data, removed with `hark voice forget`.
+const VoicesPrefix = "voices/"
+
+// VoiceKey is the object key of a worker's voice in a team.
+func VoiceKey(team, worker string) string {
+	return VoicesPrefix + safeKeyPart(team) + "/" + safeKeyPart(worker) + ".json"
+}
+
 // ReviewKey is the object key of a recording's review by coaches.
 func ReviewKey(id string) string { return ResultsPrefix + id + "/review.json" }

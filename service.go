@@ -13,6 +13,10 @@ type EngineInput struct {
 	Audio io.Reader
 	// Sidecar is a transcript uploaded next to the recording, or nil.
 	Sidecar *Sidecar
+	// WorkerVoice, when the recording's team has learned its worker's
+	// voice, is that voice as stored (VoiceKey), for the engine to tell
+	// the worker among the speakers by; nil otherwise.
+	WorkerVoice []byte
 }
 
 // Sidecar is a transcript file uploaded next to a recording.
@@ -183,4 +187,30 @@ type Index interface {
 	// still prev, and returns ECONFLICT otherwise (a change on a stale view).
 	PutReview(ctx context.Context, r *ReviewDoc, prev int) error
 	Close() error
+}
+
+// Closer is a long-lived part of hark that runs until it is stopped: a
+// server, a queue connection, the whole embedded `hark up`. Every one of
+// them keeps the same contract, so that whoever starts a part can stop it
+// without knowing what it is:
+//
+//   - Close stops the part and waits until it has stopped, for no longer
+//     than ctx allows: when ctx ends first, Close gives up waiting (cutting
+//     short what it can, such as open connections) and returns ctx.Err(),
+//     wrapped with the part's name.
+//   - Close is safe to call more than once: a later call returns what the
+//     first returned, without waiting again (a call made while the first is
+//     still running waits for it).
+//   - Close is safe on a part that was never started, and returns nil.
+//
+// A part with a start step of its own (a web server built by New) has
+// Start(ctx) error too: ctx bounds the start, not the run. A second Start
+// is a no-op and returns nil; Start after Close returns an error. A part
+// whose constructor starts it (StartNATSServer, s3server.Start, Connect)
+// has only Close.
+//
+// Resources that only release something and never wait, such as the index
+// (Index.Close) or a transcription work dir, are io.Closers instead.
+type Closer interface {
+	Close(ctx context.Context) error
 }

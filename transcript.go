@@ -56,6 +56,7 @@ const (
 	SpeakersChannels    = "channels"    // one microphone a speaker (stereo, the worker's channel named)
 	SpeakersTranscript  = "transcript"  // the voices of a transcript uploaded next to the audio
 	SpeakersDiarization = "diarization" // told apart in the audio by hark
+	SpeakersEngine      = "engine"      // told apart by the speech engine itself (a diarizing model or server)
 	SpeakersNone        = "none"        // not told apart: every segment's speaker is unknown
 )
 
@@ -63,6 +64,7 @@ const (
 const (
 	RoleFromMetadata = "metadata" // the upload named the worker's voice or channel
 	RoleFromLabel    = "label"    // the transcript calls the speaker "Worker", "Mum", …
+	RoleFromVoice    = "voice"    // the team's learned voice of the recording's worker
 	RoleFromWords    = "words"    // what the speaker says
 	RoleFromCoach    = "coach"    // a coach set it on the review page
 )
@@ -70,8 +72,8 @@ const (
 // SpeakerInfo says how a transcript's speakers were told apart and how
 // sure hark is of them and of their roles.
 type SpeakerInfo struct {
-	// Source is SpeakersChannels, SpeakersTranscript, SpeakersDiarization
-	// or SpeakersNone.
+	// Source is SpeakersChannels, SpeakersTranscript, SpeakersDiarization,
+	// SpeakersEngine or SpeakersNone.
 	Source string `json:"source"`
 	// Count is the number of speakers; Estimated says hark estimated it
 	// (no one said how many people speak), with Confidence 0–1.
@@ -92,8 +94,8 @@ type SpeakerRole struct {
 	// Confidence is 0–1: 1 for a role someone stated, less for one hark
 	// inferred.
 	Confidence float64 `json:"confidence"`
-	// Source is RoleFromMetadata, RoleFromLabel, RoleFromWords or
-	// RoleFromCoach.
+	// Source is RoleFromMetadata, RoleFromLabel, RoleFromVoice,
+	// RoleFromWords or RoleFromCoach.
 	Source string `json:"source"`
 }
 

@@ -104,7 +104,7 @@ func (p *Pipeline) IsCompanion(key string) bool {
 // IsCompanion reports whether key is a result hark wrote or a transcript
 // with one of the given extensions, rather than a recording.
 func IsCompanion(key string, sidecarExtensions []string) bool {
-	if strings.HasPrefix(key, hark.ResultsPrefix) || strings.HasPrefix(key, hark.CodebooksPrefix) {
+	if strings.HasPrefix(key, hark.ResultsPrefix) || strings.HasPrefix(key, hark.CodebooksPrefix) || strings.HasPrefix(key, hark.VoicesPrefix) {
 		return true
 	}
 	ext := strings.ToLower(path.Ext(key))
@@ -253,6 +253,34 @@ func (p *Pipeline) sidecarArrived(ctx context.Context, ev ingest.ObjectEvent) er
 	return nil
 }
 
+// maxVoiceBytes bounds a stored voice (about 8 KB as hark writes it).
+const maxVoiceBytes = 1 << 20
+
+// workerVoice returns the stored voice of the recording's worker in its
+// team, or nil when the team has not learned it (or the upload names no
+// worker).
+func (p *Pipeline) workerVoice(ctx context.Context, rec *hark.Recording) ([]byte, error) {
+	if rec.Team == "" || rec.Worker == "" {
+		return nil, nil
+	}
+	r, _, err := p.cfg.Store.Get(ctx, hark.VoiceKey(rec.Team, rec.Worker))
+	if hark.ErrorCode(err) == hark.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxVoiceBytes+1))
+	if err != nil {
+		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "read the voice of worker %s", rec.Worker)
+	}
+	if len(data) > maxVoiceBytes {
+		return nil, nil // not a voice hark wrote: ignore it rather than fail the recording
+	}
+	return data, nil
+}
+
 // transcript returns the recording's transcript: the one already stored by
 // an earlier attempt, or a new one from the engine, stored before returning.
 func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.Transcript, error) {
@@ -273,7 +301,11 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 		return nil, err
 	}
 	defer audio.Close()
-	out, err := p.cfg.Engine.Transcribe(ctx, hark.EngineInput{Recording: rec, Audio: audio, Sidecar: sidecar})
+	voice, err := p.workerVoice(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.cfg.Engine.Transcribe(ctx, hark.EngineInput{Recording: rec, Audio: audio, Sidecar: sidecar, WorkerVoice: voice})
 	if err != nil {
 		return nil, err
 	}

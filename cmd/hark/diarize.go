@@ -73,16 +73,28 @@ func fileID(path string) string {
 // diarizeFile decodes a local WAV to 16 kHz mono, as the transcribe stage
 // does, and diarizes it.
 func diarizeFile(ctx context.Context, path string, cfg diarize.Config) (*diarize.Diarization, error) {
+	var res *diarize.Diarization
+	err := decodeLocal(ctx, path, cfg, func(d *diarize.Diarizer) error {
+		var err error
+		res, err = d.Result()
+		return err
+	})
+	return res, err
+}
+
+// decodeLocal decodes a local WAV to 16 kHz mono into a new diarizer, as
+// the transcribe stage does, and hands it to done.
+func decodeLocal(ctx context.Context, path string, cfg diarize.Config, done func(*diarize.Diarizer) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, hark.Errorf(hark.EINVALID, "%s: cannot open it", path)
+		return hark.Errorf(hark.EINVALID, "%s: cannot open it", path)
 	}
 	defer f.Close()
 	d := diarize.New(cfg)
 	p, err := transcribe.Prepare(ctx, filepath.Base(path), f, transcribe.PrepareConfig{Listen: d.Write})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.Remove() // only the samples were wanted
-	return d.Result()
+	return done(d)
 }
