@@ -198,7 +198,7 @@ func (h *harness) startNATS() {
 // port and store directory.
 func (h *harness) restartNATS(down time.Duration) {
 	h.t.Helper()
-	h.nats.Close()
+	h.nats.Close(context.Background())
 	h.nats = nil
 	time.Sleep(down)
 	h.startNATS()
@@ -228,7 +228,7 @@ func (h *harness) startS3() {
 // and directory.
 func (h *harness) stopS3() {
 	h.t.Helper()
-	if err := h.s3.Close(); err != nil {
+	if err := h.s3.Close(context.Background()); err != nil {
 		h.t.Errorf("stop s3 server: %v", err)
 	}
 	h.s3 = nil
@@ -339,19 +339,19 @@ func (h *harness) close() {
 		h.idx.Close()
 	}
 	if h.q != nil {
-		h.q.Close()
+		h.q.Close(context.Background())
 	}
 	if h.proxy != nil {
 		h.proxy.Close()
 		h.proxyTransport.CloseIdleConnections()
 	}
 	if h.s3 != nil {
-		if err := h.s3.Close(); err != nil {
+		if err := h.s3.Close(context.Background()); err != nil {
 			h.t.Logf("stop s3 server: %v", err)
 		}
 	}
 	if h.nats != nil {
-		h.nats.Close()
+		h.nats.Close(context.Background())
 	}
 }
 

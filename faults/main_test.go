@@ -9,6 +9,10 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/harkworks/hark/s3server"
 )
 
 // Paths the tests use, absolute: the embedded S3 server changes the
@@ -20,9 +24,10 @@ var (
 	scriptsDir  string // scripts
 )
 
-// TestMain builds the hark binary once for every test, and refuses to run on
-// CI without PostgreSQL: CI must prove the team deployment on the database a
-// team runs, not silently on SQLite.
+// TestMain builds the hark binary once for every test, refuses to run on CI
+// without PostgreSQL (CI must prove the team deployment on the database a
+// team runs, not silently on SQLite), and fails the package if the tests
+// leave a goroutine behind.
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -59,5 +64,16 @@ func run(m *testing.M) int {
 	if testing.Verbose() {
 		fmt.Fprintf(os.Stderr, "faults: built %s in %s\n", harkBin, time.Since(start).Round(time.Millisecond))
 	}
-	return m.Run()
+	code := m.Run()
+	// The in-process servers must leave no goroutine behind, but for the
+	// two the S3 server's HTTP library keeps and no call stops (see
+	// s3server.DateUpdater).
+	if code != 0 {
+		return code
+	}
+	if err := goleak.Find(goleak.IgnoreAnyFunction(s3server.DateUpdater), goleak.IgnoreAnyFunction(s3server.IdleWorkerCleaner)); err != nil {
+		fmt.Fprintln(os.Stderr, "faults: goleak:", err)
+		return 1
+	}
+	return 0
 }

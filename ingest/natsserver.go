@@ -1,11 +1,15 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/harkworks/hark"
 )
 
 // NATSServerConfig configures the NATS server run in-process by `hark up`.
@@ -20,9 +24,16 @@ type NATSServerConfig struct {
 }
 
 // NATSServer is a NATS server with JetStream running in this process.
+// StartNATSServer starts it; Close, which keeps hark's lifecycle contract
+// (hark.Closer), stops it.
 type NATSServer struct {
 	srv *server.Server
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+var _ hark.Closer = (*NATSServer)(nil)
 
 // StartNATSServer starts a NATS server with JetStream on file storage that
 // fsyncs every write, and waits until it accepts connections.
@@ -64,8 +75,26 @@ func StartNATSServer(cfg NATSServerConfig) (*NATSServer, error) {
 // URL returns the address clients connect to.
 func (n *NATSServer) URL() string { return n.srv.ClientURL() }
 
-// Close shuts the server down and waits until it has stopped.
-func (n *NATSServer) Close() {
-	n.srv.Shutdown()
-	n.srv.WaitForShutdown()
+// Close shuts the server down and waits until it has stopped. When ctx
+// ends first it stops waiting and returns ctx.Err(); the server goes on
+// shutting down on its own. Close is safe to call more than once (a later
+// call returns the first call's result) and on a nil or zero NATSServer.
+func (n *NATSServer) Close(ctx context.Context) error {
+	if n == nil || n.srv == nil {
+		return nil
+	}
+	n.closeOnce.Do(func() {
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			n.srv.Shutdown()
+			n.srv.WaitForShutdown()
+		}()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			n.closeErr = fmt.Errorf("nats server: stop: %w", ctx.Err())
+		}
+	})
+	return n.closeErr
 }

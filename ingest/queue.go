@@ -68,6 +68,10 @@ type Queue struct {
 	depends func(context.Context) error
 	holdFor time.Duration
 	onHold  func(consumer string, delta int)
+
+	connClosed chan struct{} // closed when the connection has closed
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // ObserveHolds has fn told when a message starts (+1) and stops (-1)
@@ -92,14 +96,22 @@ func (q *Queue) HoldWhileDown(depends func(context.Context) error, max time.Dura
 	q.depends, q.holdFor = depends, max
 }
 
-var _ hark.Publisher = (*Queue)(nil)
+var (
+	_ hark.Publisher = (*Queue)(nil)
+	_ hark.Closer    = (*Queue)(nil)
+)
 
 // Connect connects to NATS. It reconnects forever after a lost connection.
 func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger
+	// nats.go may report a connection closed twice (a drain cut short
+	// closes it again): connClosed is closed once.
+	connClosed := make(chan struct{})
+	closed := sync.OnceFunc(func() { close(connClosed) })
 	opts := []nats.Option{
 		nats.Name("hark"),
+		nats.ClosedHandler(func(*nats.Conn) { closed() }),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -121,13 +133,30 @@ func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 		nc.Close()
 		return nil, hark.WrapError(hark.EINTERNAL, err, "jetstream")
 	}
-	return &Queue{cfg: cfg, nc: nc, js: js}, nil
+	return &Queue{cfg: cfg, nc: nc, js: js, connClosed: connClosed}, nil
 }
 
-// Close drains and closes the connection.
-func (q *Queue) Close() {
-	_ = q.nc.Drain()
-	q.nc.Close()
+// Close drains the connection (its subscriptions finish the messages they
+// hold, what was published is flushed) and closes it, waiting until it has
+// closed. When ctx ends first it closes the connection at once and returns
+// ctx.Err(). Close is safe to call more than once (a later call returns the
+// first call's result) and on a nil or zero Queue.
+func (q *Queue) Close(ctx context.Context) error {
+	if q == nil || q.nc == nil {
+		return nil
+	}
+	q.closeOnce.Do(func() {
+		if err := q.nc.Drain(); err != nil {
+			q.nc.Close() // closed already, or reconnecting: nothing to drain
+		}
+		select {
+		case <-q.connClosed:
+		case <-ctx.Done():
+			q.nc.Close()
+			q.closeErr = fmt.Errorf("nats connection: drain: %w", ctx.Err())
+		}
+	})
+	return q.closeErr
 }
 
 // Setup creates or updates the work stream and the stages' consumers. It is

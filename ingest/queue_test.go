@@ -101,12 +101,12 @@ func testQueue(t *testing.T, maxDeliver int) *Queue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ns.Close)
+	t.Cleanup(func() { ns.Close(context.Background()) })
 	q, err := Connect(context.Background(), QueueConfig{URL: ns.URL(), AckWait: 2 * time.Second, MaxDeliver: maxDeliver, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Close)
+	t.Cleanup(func() { q.Close(context.Background()) })
 	if _, err := q.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func setupUpload(t *testing.T) *uploadBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() { srv.Close(context.Background()) })
 	if b.store, err = NewStore(StoreConfig{Endpoint: srv.URL(), AccessKey: "hark-test", SecretKey: "hark-test-secret-key", Bucket: "recordings", Region: "us-east-1"}); err != nil {
 		t.Fatal(err)
 	}

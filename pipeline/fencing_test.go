@@ -155,12 +155,12 @@ func TestStalledAttemptIsFenced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ns.Close)
+	t.Cleanup(func() { ns.Close(context.Background()) })
 	q, err := ingest.Connect(ctx, ingest.QueueConfig{URL: ns.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Close)
+	t.Cleanup(func() { q.Close(context.Background()) })
 	if _, err := q.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func startStore(t *testing.T, dir string) (*ingest.Store, *index.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() { srv.Close(context.Background()) })
 	st, err := ingest.NewStore(ingest.StoreConfig{Endpoint: srv.URL(), AccessKey: "hark-test", SecretKey: "hark-test-secret-key", Bucket: "recordings", Region: "us-east-1"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package transcribe
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,6 +26,10 @@ type WorkDir struct {
 	root, dir string
 	lock      *os.File
 }
+
+// A work dir only releases what it holds, without waiting on anything: it
+// is an io.Closer, like the index, not a hark.Closer.
+var _ io.Closer = (*WorkDir)(nil)
 
 // OpenWorkDir makes root (0700) if it is missing, takes away group and
 // other access if it has any, removes what processes that are no longer

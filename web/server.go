@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/harkworks/hark"
@@ -57,16 +58,25 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Server serves the pages and the API.
+// Server serves the pages and the API. It keeps hark's lifecycle contract
+// (hark.Closer): Start listens, Close stops, and both are safe to call twice.
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	tmpl  map[string]*template.Template
-	srv   *http.Server
-	ln    net.Listener
-	done  chan error
 	codes map[string]hark.Code
+
+	mu     sync.Mutex // guards srv, ln, done and closed against Start and Close at once
+	srv    *http.Server
+	ln     net.Listener
+	done   chan error // Serve's result
+	closed bool
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+var _ hark.Closer = (*Server)(nil)
 
 // views are the pages; each is parsed with the layout once, at start.
 var views = []string{"recordings.html", "session.html", "sheet.html", "signin.html", "audit.html", "error.html"}
@@ -159,9 +169,20 @@ func (s *Server) Handler() http.Handler {
 	return securityHeaders(s.cfg.Auth.Middleware(mux))
 }
 
-// Start listens and serves in the background.
-func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+// Start listens on Config.Addr and serves in the background until Close;
+// ctx bounds the listening, not the serving. A second Start does nothing and
+// returns nil; Start after Close returns an error.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return errors.New("web server: start after close")
+	case s.srv != nil:
+		return nil
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("web server: listen on %s: %w", s.cfg.Addr, err)
 	}
@@ -175,13 +196,35 @@ func (s *Server) Start() error {
 // URL returns the address the server listens on.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 
-// Close shuts the server down gracefully.
+// Close stops the server gracefully: it stops listening and waits for the
+// requests in hand to finish. When ctx ends first, it closes the
+// connections still open and returns ctx.Err(). Close is safe to call more
+// than once (a later call returns the first call's result), without Start
+// and on a nil Server.
 func (s *Server) Close(ctx context.Context) error {
-	if s.srv == nil {
+	if s == nil {
 		return nil
 	}
-	err := s.srv.Shutdown(ctx)
-	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+	s.closeOnce.Do(func() { s.closeErr = s.shutdown(ctx) })
+	return s.closeErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	srv, done := s.srv, s.done
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	var err error
+	if serr := srv.Shutdown(ctx); serr != nil {
+		// ctx ended with requests still in hand: cut them off.
+		_ = srv.Close()
+		err = fmt.Errorf("web server: stop: %w", serr)
+	}
+	// Serve returns as soon as Shutdown has closed the listener.
+	if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
 	return err

@@ -126,13 +126,13 @@ func run(c config) (err error) {
 	if err != nil {
 		return err
 	}
-	defer nats.Close()
+	defer nats.Close(context.Background())
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q, err := ingest.Connect(ctx, ingest.QueueConfig{URL: nats.URL(), Token: token, Logger: quiet})
 	if err != nil {
 		return err
 	}
-	defer q.Close()
+	defer q.Close(context.Background())
 	if _, err := q.Setup(ctx); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func run(c config) (err error) {
 	if err != nil {
 		return err
 	}
-	defer s3.Close()
+	defer s3.Close(context.Background())
 	st, err := ingest.NewStore(ingest.StoreConfig{Endpoint: s3.URL(), AccessKey: ak, SecretKey: sk, Bucket: bucket, Region: "us-east-1", Logger: quiet})
 	if err != nil {
 		return err

@@ -87,12 +87,12 @@ func TestStoreCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ns.Close()
+	defer ns.Close(context.Background())
 	q, err := ingest.Connect(ctx, ingest.QueueConfig{URL: ns.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer q.Close()
+	defer q.Close(context.Background())
 	if _, err := q.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}

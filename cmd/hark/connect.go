@@ -92,7 +92,7 @@ type connected struct {
 
 // Close disconnects from the queue and closes the index.
 func (c *connected) Close() {
-	c.q.Close()
+	closeWithin(c.q, queueCloseTimeout)
 	c.idx.Close()
 }
 
@@ -104,7 +104,7 @@ func (c *conn) openAll(ctx context.Context, g *globals, db string) (*connected, 
 	}
 	idx, err := openIndex(ctx, g, db)
 	if err != nil {
-		q.Close()
+		closeWithin(q, queueCloseTimeout)
 		return nil, err
 	}
 	return &connected{store: store, q: q, idx: idx}, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -135,10 +136,34 @@ func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipe
 	return s
 }
 
-// stop stops fetching and waits for the work in hand to finish.
-func (s *stages) stop() {
+// stop stops fetching and waits for the work in hand to finish, for as
+// long as ctx allows; when ctx ends first it returns ctx.Err() and the work
+// in hand goes on (its messages are redelivered if it never finishes).
+func (s *stages) stop(ctx context.Context) error {
 	s.cancel()
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stages: the work in hand has not finished: %w", ctx.Err())
+	}
+}
+
+// queueCloseTimeout is how long a command waits for its NATS connection to
+// drain when it stops.
+const queueCloseTimeout = 10 * time.Second
+
+// closeWithin closes c from a defer, where no context is left (the
+// command's has ended): it gives c at most d to stop.
+func closeWithin(c hark.Closer, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return c.Close(ctx)
 }
 
 // notifier returns the S3 server's upload hook: it publishes the S3 event of

@@ -66,7 +66,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := srv.Start(); err != nil {
+			if err := srv.Start(ctx); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "serving on %s\n", srv.URL())

@@ -56,7 +56,7 @@ send MinIO's upload events to hark.`,
 			if err != nil {
 				return err
 			}
-			defer q.Close()
+			defer closeWithin(q, queueCloseTimeout)
 			did, err := q.Setup(ctx)
 			if err != nil {
 				return err

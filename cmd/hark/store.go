@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +43,7 @@ the NATS token from HARK_NATS_TOKEN.`,
 			if err != nil {
 				return err
 			}
-			defer q.Close()
+			defer closeWithin(q, queueCloseTimeout)
 			srv, err := s3server.Start(ctx, s3server.Config{Dir: root, Addr: addr, AccessKey: ak, SecretKey: sk,
 				Notify: notifier(q), Logf: func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) }})
 			if err != nil {
@@ -49,7 +51,9 @@ the NATS token from HARK_NATS_TOKEN.`,
 			}
 			fmt.Fprintf(g.stdout, "S3 store on %s over %s; upload events to %s\n", srv.URL(), root, natsURL)
 			<-ctx.Done()
-			return srv.Close()
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return srv.Close(sctx)
 		},
 	}
 	f := cmd.Flags()

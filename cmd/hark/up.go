@@ -100,8 +100,12 @@ type Up struct {
 	web    *web.Server
 	stages *stages
 	work   *transcribe.WorkDir
-	once   sync.Once
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+var _ hark.Closer = (*Up)(nil)
 
 // StartUp starts everything and returns when it is serving. Close stops it.
 func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
@@ -195,7 +199,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
 	}
-	if err := u.web.Start(); err != nil {
+	if err := u.web.Start(ctx); err != nil {
 		return nil, err
 	}
 	u.queue.HoldWhileDown(readiness(store.Ready, u.idx.Ready), cfg.HoldFor)
@@ -222,33 +226,39 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 func (u *Up) Index() hark.Index { return u.idx }
 
 // Close stops fetching work, lets the work in hand finish, and stops the
-// servers. It is safe to call more than once.
+// servers. When ctx ends before the work in hand has finished, Close stops
+// the servers anyway, without waiting for them either, and returns
+// ctx.Err(). It is safe to call more than once (a later call returns the
+// first call's result) and on a partly started Up.
 func (u *Up) Close(ctx context.Context) error {
+	u.closeOnce.Do(func() { u.closeErr = u.close(ctx) })
+	return u.closeErr
+}
+
+func (u *Up) close(ctx context.Context) error {
 	var errs []error
-	u.once.Do(func() {
-		if u.stages != nil {
-			u.stages.stop()
+	stopped := true
+	if u.stages != nil {
+		if err := u.stages.stop(ctx); err != nil {
+			errs = append(errs, err)
+			stopped = false
 		}
+	}
+	// The work in hand may still be writing decoded audio when it did not
+	// stop: its directory is left to the sweep of the next process.
+	if stopped {
 		if err := u.work.Close(); err != nil {
 			errs = append(errs, err)
 		}
-		if u.web != nil {
-			errs = append(errs, u.web.Close(ctx))
-		}
-		if u.queue != nil {
-			u.queue.Close()
-		}
-		if u.idx != nil {
-			errs = append(errs, u.idx.Close())
-		}
-		if u.s3 != nil {
-			errs = append(errs, u.s3.Close())
-		}
-		if u.nats != nil {
-			u.nats.Close()
-		}
+	}
+	errs = append(errs, u.web.Close(ctx), u.queue.Close(ctx))
+	if u.idx != nil {
+		errs = append(errs, u.idx.Close())
+	}
+	errs = append(errs, u.s3.Close(ctx), u.nats.Close(ctx))
+	if u.cfg.DataDir != "" {
 		_ = os.Remove(filepath.Join(u.cfg.DataDir, endpointsFile))
-	})
+	}
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,7 +82,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			if err != nil {
 				return err
 			}
-			defer q.Close()
+			defer closeWithin(q, queueCloseTimeout)
 			idx, err := openIndex(ctx, g, db)
 			if err != nil {
 				return err
@@ -101,11 +102,11 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			if err != nil {
 				return err
 			}
-			srv, err := serveOps(addr, m, readiness(q.Ready, store.Ready, idx.Ready))
+			srv, err := serveOps(ctx, addr, m, readiness(q.Ready, store.Ready, idx.Ready))
 			if err != nil {
 				return err
 			}
-			defer srv.Close()
+			defer closeWithin(srv, 5*time.Second)
 			// While the store or the index is down, keep messages instead
 			// of using up their deliveries.
 			q.HoldWhileDown(readiness(store.Ready, idx.Ready), holdFor)
@@ -113,8 +114,8 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			log.Info("worker started", "stages", names, "concurrency", concurrency, "http", addr)
 			<-ctx.Done()
 			log.Info("worker stopping: finishing the work in hand")
-			st.stop()
-			return nil
+			// The work in hand runs to its end, however long it takes.
+			return st.stop(context.Background())
 		},
 	}
 	c.flags(cmd)
@@ -131,11 +132,22 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 	return cmd
 }
 
-// opsServer serves /metrics, /healthz and /readyz for a worker.
-type opsServer struct{ srv *http.Server }
+// opsServer serves /metrics, /healthz and /readyz for a worker. serveOps
+// starts it; Close, which keeps hark's lifecycle contract (hark.Closer),
+// stops it.
+type opsServer struct {
+	srv *http.Server
 
-func serveOps(addr string, m *telemetry.Registry, ready func(context.Context) error) (*opsServer, error) {
-	ln, err := net.Listen("tcp", addr)
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ hark.Closer = (*opsServer)(nil)
+
+// serveOps listens on addr and serves in the background until Close.
+func serveOps(ctx context.Context, addr string, m *telemetry.Registry, ready func(context.Context) error) (*opsServer, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
@@ -148,10 +160,21 @@ func serveOps(addr string, m *telemetry.Registry, ready func(context.Context) er
 	return s, nil
 }
 
-func (s *opsServer) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = s.srv.Shutdown(ctx)
+// Close stops the server, waiting for the requests in hand to finish; when
+// ctx ends first it closes their connections and returns ctx.Err(). It is
+// safe to call more than once (a later call returns the first call's
+// result) and on a nil opsServer.
+func (s *opsServer) Close(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		if err := s.srv.Shutdown(ctx); err != nil {
+			_ = s.srv.Close()
+			s.closeErr = fmt.Errorf("ops server: stop: %w", err)
+		}
+	})
+	return s.closeErr
 }
 
 // faultDelay returns an engine wrapper that sleeps before every
