@@ -28,6 +28,7 @@ const (
 	MetaEngine        = "hark-engine"
 	MetaSidecar       = "hark-sidecar"
 	MetaBatch         = "hark-batch"
+	MetaSpeakers      = "hark-speakers" // how many people speak, when the uploader knows
 	// MetaSHA256 is the SHA-256 of the recording's file, by which Upload
 	// recognises a recording uploaded again.
 	MetaSHA256 = "hark-sha256"
@@ -44,6 +45,7 @@ type UploadMeta struct {
 	WorkerChannel string // the worker's microphone: left, right or a 1-based channel number
 	WorkerSpeaker string // the speaker name that is the worker in a sidecar transcript
 	Engine        string // the transcript engine asked for; empty: the deployment's
+	Speakers      string // how many people speak (1–10), when known; empty: estimated
 }
 
 // metadata returns the user metadata of a recording uploaded in batch with
@@ -53,6 +55,7 @@ func (m UploadMeta) metadata(batch, sum string) map[string]string {
 	for k, v := range map[string]string{
 		MetaWorker: m.Worker, MetaMeetingType: m.MeetingType, MetaRecordedOn: m.RecordedOn,
 		MetaWorkerChannel: m.WorkerChannel, MetaWorkerSpeaker: m.WorkerSpeaker, MetaEngine: m.Engine,
+		MetaSpeakers: m.Speakers,
 	} {
 		if v != "" {
 			meta[k] = v

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/s3server"
 )
@@ -51,14 +53,16 @@ func (b *uploadBundle) file(t *testing.T, name, data string) string {
 }
 
 // events takes the upload events published since the last call off the
-// queue.
+// queue. It waits a moment for them: a publish is acknowledged when the
+// stream has the message, a little before the consumer hands it out, so a
+// fetch that does not wait can miss it.
 func (b *uploadBundle) events(t *testing.T) []ObjectEvent {
 	t.Helper()
 	c, err := b.q.js.Consumer(b.ctx, b.q.cfg.Stream, ConsumerTranscribe)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := c.FetchNoWait(100)
+	msgs, err := c.Fetch(100, jetstream.FetchMaxWait(500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -569,12 +570,23 @@ func (p *Pipeline) newRecording(bucket string, info hark.ObjectInfo) *hark.Recor
 		WorkerChannel: m[ingest.MetaWorkerChannel],
 		WorkerSpeaker: m[ingest.MetaWorkerSpeaker],
 		Engine:        m[ingest.MetaEngine],
+		Speakers:      speakersMeta(m[ingest.MetaSpeakers]),
 		Sidecar:       m[ingest.MetaSidecar],
 		Batch:         m[ingest.MetaBatch],
 		Status:        hark.StatusUploaded,
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
+}
+
+// speakersMeta reads the number of speakers an upload gave: 1–10, else 0
+// (estimated).
+func speakersMeta(v string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 10 {
+		return 0
+	}
+	return n
 }
 
 // recordingFromEvent builds a recording from an event alone, for an object

@@ -156,8 +156,8 @@ median and slowest time of each, the way docs/benchmarks.md reports them.`,
 				}
 				slices.Sort(wall)
 				slices.Sort(cpu)
-				fmt.Fprintf(g.stdout, "%-36s %6d %12s %12s %12s\n", j.name, rows, wall[len(wall)/2].Round(time.Millisecond),
-					wall[len(wall)-1].Round(time.Millisecond), cpu[len(cpu)/2].Round(time.Millisecond))
+				fmt.Fprintf(g.stdout, "%-36s %6d %12s %12s %12s\n", j.name, rows, millis(wall[len(wall)/2]),
+					millis(wall[len(wall)-1]), millis(cpu[len(cpu)/2]))
 			}
 			return nil
 		},
@@ -177,4 +177,11 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// millis prints a duration in milliseconds with two decimals: a report on
+// a small index takes well under one, and rounding it to "0s" would say
+// nothing.
+func millis(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
 }

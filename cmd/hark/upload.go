@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,7 +42,7 @@ batch with ` + "`hark status --batch ID --watch`" + `.
 
 A manifest CSV (--manifest) gives metadata per file, with a header row naming
 any of: file, team, worker, meeting_type, recorded_on, worker_channel,
-worker_speaker, engine. Values in the manifest override the flags.`,
+worker_speaker, engine, speakers. Values in the manifest override the flags.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpload(cmd.Context(), g, &o, args)
@@ -56,6 +57,7 @@ worker_speaker, engine. Values in the manifest override the flags.`,
 	f.StringVar(&o.meta.WorkerChannel, "worker-channel", "", "which channel is the worker's microphone: left, right or a channel number")
 	f.StringVar(&o.meta.WorkerSpeaker, "worker-speaker", "", "speaker name that is the worker in the uploaded transcripts")
 	f.StringVar(&o.meta.Engine, "engine", "", "transcript engine for these recordings (default: the deployment's)")
+	f.StringVar(&o.meta.Speakers, "speakers", "", "how many people speak in each recording, 1–10, when known (default: hark estimates it)")
 	f.StringVar(&o.manifest, "manifest", "", "CSV file with metadata per recording")
 	f.StringVar(&o.prefix, "prefix", "", "key prefix in the bucket (default: the team)")
 	return cmd
@@ -153,12 +155,16 @@ func collectUploads(o *uploadOptions, args []string) ([]uploadItem, error) {
 			set(&it.meta.WorkerChannel, "worker_channel")
 			set(&it.meta.WorkerSpeaker, "worker_speaker")
 			set(&it.meta.Engine, "engine")
+			set(&it.meta.Speakers, "speakers")
 		}
 		if it.meta.Team == "" {
 			return nil, hark.Errorf(hark.EINVALID, "%s: no team: give --team or a team column in the manifest", p)
 		}
 		if !safeSegment.MatchString(it.meta.Team) {
 			return nil, hark.Errorf(hark.EINVALID, "%s: team %q: use letters, digits, spaces and . _ ( ) + & - only", p, it.meta.Team)
+		}
+		if n, err := strconv.Atoi(it.meta.Speakers); it.meta.Speakers != "" && (err != nil || n < 1 || n > 10) {
+			return nil, hark.Errorf(hark.EINVALID, "%s: speakers %q is not a number of people from 1 to 10", p, it.meta.Speakers)
 		}
 		if it.meta.RecordedOn != "" && !dateRe.MatchString(it.meta.RecordedOn) {
 			return nil, hark.Errorf(hark.EINVALID, "%s: recorded_on %q is not a date like 2026-11-26", p, it.meta.RecordedOn)
@@ -189,14 +195,14 @@ func readManifest(path string) (map[string]map[string]string, error) {
 	if len(rows) < 2 {
 		return nil, hark.Errorf(hark.EINVALID, "manifest %s: needs a header row and at least one recording", path)
 	}
-	known := map[string]bool{"file": true, "team": true, "worker": true, "meeting_type": true, "recorded_on": true, "worker_channel": true, "worker_speaker": true, "engine": true}
+	known := map[string]bool{"file": true, "team": true, "worker": true, "meeting_type": true, "recorded_on": true, "worker_channel": true, "worker_speaker": true, "engine": true, "speakers": true}
 	header := rows[0]
 	fileCol := -1
 	for i, h := range header {
 		h = strings.TrimSpace(strings.ToLower(h))
 		header[i] = h
 		if !known[h] {
-			return nil, hark.Errorf(hark.EINVALID, "manifest %s: unknown column %q (known: file, team, worker, meeting_type, recorded_on, worker_channel, worker_speaker, engine)", path, h)
+			return nil, hark.Errorf(hark.EINVALID, "manifest %s: unknown column %q (known: file, team, worker, meeting_type, recorded_on, worker_channel, worker_speaker, engine, speakers)", path, h)
 		}
 		if h == "file" {
 			fileCol = i
