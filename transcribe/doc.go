@@ -11,7 +11,11 @@
 // OpenAI's speech-to-text API, hosted or self-hosted (Whisper servers);
 // Sphinx runs CMU PocketSphinx offline. Both transcribe each channel on its
 // own when the upload says which channel is the worker's, and merge the
-// turns by time. A transcript uploaded next to the recording (WebVTT, SRT or
+// turns by time. In a one-microphone recording the speakers an engine gives
+// (a diarizing model, a WhisperX-based server) are kept, matched across
+// chunks by voice; else hark's own diarization (package diarize) tells them
+// apart, and a recognised segment is cut between words where its speaker
+// changes. A transcript uploaded next to the recording (WebVTT, SRT or
 // hark JSON) is used instead of recognition. Service picks the engine for
 // each recording; NewEngine and FromEnv build engines from configuration.
 //

@@ -69,6 +69,7 @@ func (c EngineConfig) withDefaults() EngineConfig {
 //	HARK_ENGINE                the default engine: openai, sphinx or sidecar (default: openai if configured, else sphinx if installed)
 //	HARK_OPENAI_BASE_URL       an OpenAI-compatible API, up to /v1 (default: OpenAI's, when a key is set)
 //	HARK_OPENAI_MODEL          the model (default whisper-1)
+//	HARK_OPENAI_RESPONSE_FORMAT verbose_json, diarized_json or json (default: diarized_json for a diarizing model, else verbose_json)
 //	HARK_OPENAI_API_KEY        the API key, or
 //	HARK_OPENAI_API_KEY_FILE   a file holding it (for Docker and Kubernetes secrets)
 //	HARK_OPENAI_LANGUAGE       the spoken language, ISO-639-1 (default: detected)
@@ -87,11 +88,12 @@ func FromEnv(getenv func(string) string) (EngineConfig, error) {
 	c := EngineConfig{
 		Name: get("HARK_ENGINE"),
 		OpenAI: OpenAIConfig{
-			BaseURL:  get("HARK_OPENAI_BASE_URL"),
-			Model:    get("HARK_OPENAI_MODEL"),
-			APIKey:   get("HARK_OPENAI_API_KEY"),
-			Language: get("HARK_OPENAI_LANGUAGE"),
-			Prompt:   get("HARK_OPENAI_PROMPT"),
+			BaseURL:        get("HARK_OPENAI_BASE_URL"),
+			Model:          get("HARK_OPENAI_MODEL"),
+			ResponseFormat: get("HARK_OPENAI_RESPONSE_FORMAT"),
+			APIKey:         get("HARK_OPENAI_API_KEY"),
+			Language:       get("HARK_OPENAI_LANGUAGE"),
+			Prompt:         get("HARK_OPENAI_PROMPT"),
 		},
 		Sphinx: SphinxConfig{
 			Program:  get("HARK_SPHINX_PROGRAM"),

@@ -3,12 +3,12 @@ package transcribe
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -31,8 +31,18 @@ type OpenAIConfig struct {
 	// BaseURL is the API's base URL, up to and including /v1; empty means
 	// OpenAI's hosted API.
 	BaseURL string
-	// Model is the speech-to-text model; empty means whisper-1.
+	// Model is the speech-to-text model; empty means whisper-1. A model
+	// whose name has "diarize" in it (OpenAI's gpt-4o-transcribe-diarize)
+	// tells the speakers apart itself: it is sent no prompt, and the audio
+	// is cut into chunks by the server too ("chunking_strategy": "auto").
 	Model string
+	// ResponseFormat is what the server is asked to answer with:
+	// FormatVerboseJSON (segments, and the words' times, which a
+	// WhisperX-style server gives speakers), FormatDiarizedJSON (segments
+	// with speakers, from a diarizing model) or FormatJSON (text only, one
+	// segment a chunk). Empty means diarized_json for a diarizing model,
+	// else verbose_json.
+	ResponseFormat string
 	// APIKey authenticates to the server. The hosted API needs one; many
 	// self-hosted servers do not. Read it from the environment or a file,
 	// never from a command-line flag.
@@ -42,7 +52,8 @@ type OpenAIConfig struct {
 	Language string
 	// Prompt is text that guides recognition: names, places, terms
 	// ("child protection plan", "core group"). It is sent with every chunk,
-	// followed by the previous chunk's last words.
+	// followed by the previous chunk's last words. Diarizing models take
+	// none.
 	Prompt string
 	// Concurrency is how many requests may be in flight for one recording;
 	// 0 means 4.
@@ -70,6 +81,11 @@ type OpenAIConfig struct {
 // a base URL or an API key is set.
 func (c OpenAIConfig) Configured() bool { return c.BaseURL != "" || c.APIKey != "" }
 
+// diarizing reports whether the model tells speakers apart itself, as
+// OpenAI's gpt-4o-transcribe-diarize does: such models take no prompt and
+// no timestamp granularities, and want a chunking strategy.
+func (c OpenAIConfig) diarizing() bool { return strings.Contains(strings.ToLower(c.Model), "diarize") }
+
 func (c OpenAIConfig) withDefaults() OpenAIConfig {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultOpenAIBaseURL
@@ -77,6 +93,13 @@ func (c OpenAIConfig) withDefaults() OpenAIConfig {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Model == "" {
 		c.Model = DefaultOpenAIModel
+	}
+	c.ResponseFormat = strings.ToLower(strings.TrimSpace(c.ResponseFormat))
+	if c.ResponseFormat == "" {
+		c.ResponseFormat = FormatVerboseJSON
+		if c.diarizing() {
+			c.ResponseFormat = FormatDiarizedJSON
+		}
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 4
@@ -115,6 +138,14 @@ func (c OpenAIConfig) validate() error {
 	if c.Language != "" && !languageCode.MatchString(c.Language) {
 		return hark.Errorf(hark.EINVALID, "openai engine: the language %q is not an ISO-639-1 code such as en or cy; fix HARK_OPENAI_LANGUAGE", c.Language)
 	}
+	switch c.ResponseFormat {
+	case FormatVerboseJSON, FormatDiarizedJSON, FormatJSON:
+	default:
+		return hark.Errorf(hark.EINVALID, "openai engine: the response format %q is not one hark reads; set HARK_OPENAI_RESPONSE_FORMAT to verbose_json, diarized_json or json", c.ResponseFormat)
+	}
+	if c.diarizing() && c.Prompt != "" {
+		return hark.Errorf(hark.EINVALID, "openai engine: the model %s tells speakers apart and takes no prompt; unset HARK_OPENAI_PROMPT or choose another HARK_OPENAI_MODEL", c.Model)
+	}
 	if c.Concurrency < 1 || c.MaxAttempts < 1 || c.RequestTimeout < 0 || c.MaxBackoff < 0 {
 		return hark.Errorf(hark.EINVALID, "openai engine: concurrency, attempts and timeouts must be positive")
 	}
@@ -145,14 +176,14 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	}
 	cc := openai.DefaultConfig(cfg.APIKey)
 	cc.BaseURL = cfg.BaseURL
-	cc.HTTPClient = retry.Doer{Client: cfg.HTTPClient}
+	cc.HTTPClient = keepBody{next: retry.Doer{Client: cfg.HTTPClient}}
 	e := &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(cc), sleep: retry.Sleep,
 		endpoint: retry.Endpoint{Server: "the speech-to-text server at " + cfg.BaseURL, BaseURL: cfg.BaseURL, Name: "transcription",
-			Path: "/audio/transcriptions", Model: cfg.Model, Answer: "OpenAI's verbose_json", Env: "HARK_OPENAI",
+			Path: "/audio/transcriptions", Model: cfg.Model, Answer: "OpenAI's " + cfg.ResponseFormat, Env: "HARK_OPENAI",
 			Timeout: cfg.RequestTimeout, Quote: 200}}
 	e.speech = speechEngine{
 		name: "openai", model: cfg.Model, rec: e, concurrency: cfg.Concurrency,
-		prompt: cfg.Prompt, carry: true, log: cfg.Logger,
+		prompt: cfg.Prompt, carry: !cfg.diarizing(), log: cfg.Logger,
 		prep: PrepareConfig{MaxChunkBytes: cfg.MaxChunkBytes, Dir: cfg.TempDir},
 	}
 	return e, nil
@@ -188,9 +219,9 @@ func (e *OpenAI) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Tra
 func (e *OpenAI) recognize(ctx context.Context, j chunkJob) (chunkResult, error) {
 	log := e.cfg.Logger.With("engine", "openai", "chunk", j.index+1, "track", j.track+1)
 	for attempt := 1; ; attempt++ {
-		resp, wait, err := e.send(ctx, j)
+		r, wait, err := e.send(ctx, j)
 		if err == nil {
-			return e.result(resp), nil
+			return r, nil
 		}
 		if ctx.Err() != nil {
 			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "transcribe %s: stopped", j.name)
@@ -213,28 +244,83 @@ func (e *OpenAI) recognize(ctx context.Context, j chunkJob) (chunkResult, error)
 	}
 }
 
-// send makes one request. It returns how long the server asked hark to wait
-// (Retry-After) along with a *retry.Error.
-func (e *OpenAI) send(ctx context.Context, j chunkJob) (openai.AudioResponse, time.Duration, error) {
+// send makes one request and reads its answer. It returns how long the
+// server asked hark to wait (Retry-After) along with a *retry.Error.
+func (e *OpenAI) send(ctx context.Context, j chunkJob) (chunkResult, time.Duration, error) {
 	sctx, slot := retry.WithSlot(ctx)
-	rctx, cancel := context.WithTimeout(sctx, e.cfg.RequestTimeout)
+	bctx, body := withBodySlot(sctx)
+	rctx, cancel := context.WithTimeout(bctx, e.cfg.RequestTimeout)
 	defer cancel()
 	req := openai.AudioRequest{
-		Model:                  e.cfg.Model,
-		FilePath:               j.Path,
-		Prompt:                 j.prompt,
-		Language:               e.cfg.Language,
-		Format:                 openai.AudioResponseFormatVerboseJSON,
-		TimestampGranularities: []openai.TranscriptionTimestampGranularity{openai.TranscriptionTimestampGranularityWord, openai.TranscriptionTimestampGranularitySegment},
+		Model:    e.cfg.Model,
+		FilePath: j.Path,
+		Prompt:   j.prompt,
+		Language: e.cfg.Language,
+		Format:   openai.AudioResponseFormat(e.cfg.ResponseFormat),
 	}
-	resp, err := e.client.CreateTranscription(rctx, req)
+	if e.cfg.ResponseFormat == FormatVerboseJSON {
+		req.TimestampGranularities = []openai.TranscriptionTimestampGranularity{openai.TranscriptionTimestampGranularityWord, openai.TranscriptionTimestampGranularitySegment}
+	}
+	if e.cfg.diarizing() {
+		req.ChunkingStrategy = "auto" // required above 30 s of audio
+	}
+	// go-openai reads only some of the answer (no speakers, and none of
+	// diarized_json): hark reads the body keepBody kept.
+	_, err := e.client.CreateTranscription(rctx, req)
 	if err == nil {
-		return resp, 0, nil
+		var r chunkResult
+		if r, err = parseTranscription(body.data, j.Duration); err == nil {
+			return r, 0, nil
+		}
 	}
 	if ctx.Err() != nil {
-		return resp, 0, ctx.Err()
+		return chunkResult{}, 0, ctx.Err()
 	}
-	return resp, slot.Wait, e.classify(j, err)
+	return chunkResult{}, slot.Wait, e.classify(j, err)
+}
+
+// maxAnswerBytes bounds the answer to one chunk hark reads: a 25 MB chunk's
+// transcript, every word timed, is a few megabytes.
+const maxAnswerBytes = 64 << 20
+
+// bodySlot receives the body of a successful answer to one request.
+type bodySlot struct{ data []byte }
+
+type bodySlotKey struct{}
+
+// withBodySlot returns a context whose requests, sent through keepBody,
+// keep their successful answer's body in the returned slot.
+func withBodySlot(ctx context.Context) (context.Context, *bodySlot) {
+	s := &bodySlot{}
+	return context.WithValue(ctx, bodySlotKey{}, s), s
+}
+
+// keepBody is the HTTP client go-openai sends through: it keeps a
+// successful answer's body in the slot of the request's context, and gives
+// go-openai an empty object to read instead, so that an answer go-openai's
+// types do not fit (a server's own fields, a segment id that is a string)
+// is hark's to judge. Failed answers go through untouched, for go-openai's
+// errors and retry.Endpoint.Classify.
+type keepBody struct{ next openai.HTTPDoer }
+
+// Do sends req and keeps the body of a 2xx answer.
+func (k keepBody) Do(req *http.Request) (*http.Response, error) {
+	resp, err := k.next.Do(req)
+	slot, ok := req.Context().Value(bodySlotKey{}).(*bodySlot)
+	if err != nil || !ok || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp, err
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, &url.Error{Op: "read", URL: req.URL.String(), Err: err}
+	}
+	if len(data) > maxAnswerBytes {
+		return nil, fmt.Errorf("the answer is larger than %d MB", maxAnswerBytes>>20)
+	}
+	slot.data = data
+	resp.Body = io.NopCloser(strings.NewReader("{}"))
+	return resp, nil
 }
 
 // classify turns a failed request into a hark error, or a *retry.Error
@@ -249,7 +335,7 @@ func (e *OpenAI) classify(j chunkJob, err error) error {
 	case f.Status == http.StatusRequestEntityTooLarge:
 		return hark.WrapError(hark.EINVALID, err, "%s refused %s (%.1f MB) as too large (%s): set HARK_OPENAI_MAX_CHUNK_MB below the server's limit", server, j.describe(), float64(j.Bytes)/1e6, what)
 	case configParam(f.Param, f.What):
-		return hark.WrapError(hark.EINVALID, err, "%s rejected hark's settings (%s): check HARK_OPENAI_MODEL, HARK_OPENAI_LANGUAGE and HARK_OPENAI_PROMPT", server, what)
+		return hark.WrapError(hark.EINVALID, err, "%s rejected hark's settings (%s): check HARK_OPENAI_MODEL, HARK_OPENAI_RESPONSE_FORMAT, HARK_OPENAI_LANGUAGE and HARK_OPENAI_PROMPT", server, what)
 	}
 	return hark.WrapError(hark.EINVALID, err, "%s rejected %s (%s)", server, j.describe(), what)
 }
@@ -258,41 +344,9 @@ func (e *OpenAI) classify(j chunkJob, err error) error {
 // than the audio.
 func configParam(param, msg string) bool {
 	switch param {
-	case "model", "language", "prompt", "response_format", "timestamp_granularities", "timestamp_granularities[]", "temperature":
+	case "model", "language", "prompt", "response_format", "timestamp_granularities", "timestamp_granularities[]", "chunking_strategy", "temperature":
 		return true
 	}
 	m := strings.ToLower(msg)
-	return strings.Contains(m, "model") || strings.Contains(m, "language") || strings.Contains(m, "response_format")
-}
-
-// result turns a verbose_json response into segments and, when the
-// server timed them, words. Segments Whisper itself marks as probably not
-// speech are dropped, with their words: they are where it invents text
-// over silence.
-func (e *OpenAI) result(resp openai.AudioResponse) chunkResult {
-	r := chunkResult{language: resp.Language}
-	var dropped []hark.Segment
-	for _, s := range resp.Segments {
-		text := strings.TrimSpace(s.Text)
-		if text == "" || s.NoSpeechProb > 0.6 && s.AvgLogprob < -1 {
-			dropped = append(dropped, hark.Segment{Start: s.Start, End: s.End})
-			continue
-		}
-		r.segments = append(r.segments, hark.Segment{
-			Start: s.Start, End: s.End, Text: text,
-			Confidence: clamp(math.Exp(s.AvgLogprob), 0, 1),
-		})
-	}
-	if len(resp.Segments) == 0 && strings.TrimSpace(resp.Text) != "" {
-		// A server that ignores verbose_json: one segment for the chunk.
-		end := resp.Duration
-		r.segments = []hark.Segment{{Start: 0, End: end, Text: strings.TrimSpace(resp.Text)}}
-	}
-	for _, w := range resp.Words {
-		word := spokenWord{Start: w.Start, End: w.End, Text: w.Word}
-		if !slices.ContainsFunc(dropped, func(s hark.Segment) bool { return s.Start <= word.mid() && word.mid() < s.End }) {
-			r.words = append(r.words, word)
-		}
-	}
-	return r
+	return strings.Contains(m, "model") || strings.Contains(m, "language") || strings.Contains(m, "response_format") || strings.Contains(m, "chunking_strategy")
 }

@@ -291,6 +291,15 @@ func TestOpenAIErrors(t *testing.T) {
 		}, hark.EINVALID, "refused hark's credentials (403 Forbidden", 1},
 		{"unknown model", OpenAIConfig{Model: "whisper-9"}, nil, hark.EINVALID, `or no model "whisper-9"`, 1},
 		{"bad language", OpenAIConfig{Language: "eng"}, nil, hark.EINVALID, "rejected hark's settings (400 Bad Request: Invalid language", 1},
+		{"diarized_json from whisper-1", OpenAIConfig{ResponseFormat: "diarized_json"}, nil, hark.EINVALID,
+			"rejected hark's settings (400 Bad Request: response_format 'diarized_json' is not compatible with model 'whisper-1'. Use 'json', 'text', 'srt', 'verbose_json' or 'vtt' instead.): check HARK_OPENAI_MODEL, HARK_OPENAI_RESPONSE_FORMAT", 1},
+		{"verbose_json from the diarizing model", OpenAIConfig{Model: "gpt-4o-transcribe-diarize", ResponseFormat: "verbose_json"}, nil, hark.EINVALID,
+			"(400 Bad Request: response_format 'verbose_json' is not compatible with model 'gpt-4o-transcribe-diarize'. Use 'json' or 'text' instead.)", 1},
+		{"not JSON", OpenAIConfig{MaxAttempts: 2}, func(n int, w http.ResponseWriter) bool {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html>Welcome to nginx!</html>"))
+			return true
+		}, hark.EUNAVAILABLE, "(an answer that is not OpenAI's verbose_json: is the server OpenAI-compatible?)", 2},
 		{"bad audio", OpenAIConfig{}, func(n int, w http.ResponseWriter) bool {
 			apiError(w, 400, "invalid_request_error", "", "Audio file might be corrupted or unsupported")
 			return true
@@ -397,6 +406,8 @@ func TestOpenAIConfig(t *testing.T) {
 		{OpenAIConfig{BaseURL: "whisper:8000"}, "not an http(s) URL"},
 		{OpenAIConfig{BaseURL: "http://whisper:8000/v1", Language: "English"}, "not an ISO-639-1 code"},
 		{OpenAIConfig{BaseURL: "http://whisper:8000/v1", MaxChunkBytes: 1000}, "too small"},
+		{OpenAIConfig{BaseURL: "http://whisper:8000/v1", ResponseFormat: "srt"}, "HARK_OPENAI_RESPONSE_FORMAT to verbose_json, diarized_json or json"},
+		{OpenAIConfig{BaseURL: "http://whisper:8000/v1", Model: "gpt-4o-transcribe-diarize", Prompt: "Core group."}, "takes no prompt; unset HARK_OPENAI_PROMPT"},
 	}
 	for _, tt := range tests {
 		_, err := NewOpenAI(tt.cfg)
@@ -406,6 +417,12 @@ func TestOpenAIConfig(t *testing.T) {
 	}
 	if _, err := NewOpenAI(OpenAIConfig{BaseURL: "http://whisper:8000/v1"}); err != nil {
 		t.Errorf("a self-hosted server without a key: %v", err)
+	}
+	for model, want := range map[string]string{"whisper-1": "verbose_json", "gpt-4o-transcribe-diarize": "diarized_json", "Systran/faster-whisper-small": "verbose_json"} {
+		e, err := NewOpenAI(OpenAIConfig{BaseURL: "http://whisper:8000/v1", Model: model})
+		if err != nil || e.cfg.ResponseFormat != want || e.speech.carry != (want != "diarized_json") {
+			t.Errorf("model %s: %v, format %q, carry %v; want %s", model, err, e.cfg.ResponseFormat, e.speech.carry, want)
+		}
 	}
 }
 
@@ -456,5 +473,42 @@ func TestStitchWords(t *testing.T) {
 		"11.00-11.30 and", "11.36-11.66 then", "11.72-12.02 the", "12.08-12.38 review", "19.50-20.00 bye"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("words %q,\nwant %q", got, want)
+	}
+}
+
+// TestOpenAITextOnly asks for json, as for a server or model without
+// verbose_json: each chunk is one segment over the chunk's time, and the
+// transcript keeps every word.
+func TestOpenAITextOnly(t *testing.T) {
+	for _, model := range []string{"whisper-1", "gpt-4o-transcribe"} {
+		t.Run(model, func(t *testing.T) {
+			f := newFakeWhisper(t)
+			e, _ := testOpenAI(t, f, OpenAIConfig{Model: model, ResponseFormat: "json"})
+			words := monologue(8) // two 6 s chunks
+			in := input("m.wav", "", wordsAudio(words, 1, 10))
+			in.Recording.Speakers = 1 // or the chunks are shared out between the tones diarization hears
+			tr, err := e.Transcribe(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want []string
+			for _, s := range tr.Segments {
+				got = append(got, s.Text)
+				if s.End-s.Start < 3 {
+					t.Errorf("segment %.2f–%.2f: want the chunk's time", s.Start, s.End)
+				}
+			}
+			for _, w := range words {
+				want = append(want, w.text())
+			}
+			if len(tr.Segments) != len(f.reqs()) || strings.Join(got, " ") != strings.Join(want, " ") || tr.Speakers.Count != 1 {
+				t.Errorf("segments %q from %d requests, want one a chunk saying %q", got, len(f.reqs()), want)
+			}
+			for _, r := range f.reqs() {
+				if r.ResponseFormat != "json" || r.Granularities != nil {
+					t.Errorf("request %+v", r)
+				}
+			}
+		})
 	}
 }

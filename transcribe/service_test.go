@@ -22,7 +22,7 @@ func TestFromEnv(t *testing.T) {
 	c, err := FromEnv(env(map[string]string{
 		"HARK_OPENAI_BASE_URL": "http://whisper:8000/v1", "HARK_OPENAI_MODEL": "Systran/faster-whisper-small",
 		"HARK_OPENAI_API_KEY_FILE": keyFile, "HARK_OPENAI_LANGUAGE": "en", "HARK_OPENAI_PROMPT": "Core group.",
-		"HARK_OPENAI_CONCURRENCY": "2", "HARK_OPENAI_TIMEOUT": "90s", "HARK_OPENAI_MAX_CHUNK_MB": "10",
+		"HARK_OPENAI_CONCURRENCY": "2", "HARK_OPENAI_TIMEOUT": "90s", "HARK_OPENAI_MAX_CHUNK_MB": "10", "HARK_OPENAI_RESPONSE_FORMAT": "json",
 		"HARK_SPHINX_MODEL_DIR": "/opt/model", "HARK_SPHINX_CONCURRENCY": "3", "HARK_ENGINE": "sphinx",
 	}))
 	if err != nil {
@@ -30,7 +30,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	o := c.OpenAI
 	if c.Name != "sphinx" || o.BaseURL != "http://whisper:8000/v1" || o.Model != "Systran/faster-whisper-small" || o.APIKey != "sk-from-file" ||
-		o.Language != "en" || o.Prompt != "Core group." || o.Concurrency != 2 || o.RequestTimeout.Seconds() != 90 || o.MaxChunkBytes != 10_000_000 ||
+		o.Language != "en" || o.Prompt != "Core group." || o.ResponseFormat != "json" || o.Concurrency != 2 || o.RequestTimeout.Seconds() != 90 || o.MaxChunkBytes != 10_000_000 ||
 		c.Sphinx.Program != DefaultSphinxProgram || c.Sphinx.ModelDir != "/opt/model" || c.Sphinx.Concurrency != 3 {
 		t.Errorf("config %+v", c)
 	}

@@ -27,10 +27,13 @@ const minSplitWords = 2
 const wordSlack = 0.3
 
 // spokenWord is one recognised word and its times: from the chunk's start
-// in a chunkResult, from the recording's start once stitched.
+// in a chunkResult, from the recording's start once stitched. Speaker is
+// the speaker the engine gave it, if any: its label in a chunkResult, an
+// engineKey once stitched.
 type spokenWord struct {
 	Start, End float64
 	Text       string
+	Speaker    string
 }
 
 func (w spokenWord) mid() float64 { return (w.Start + w.End) / 2 }
@@ -60,15 +63,18 @@ func (r run) join(o run) run {
 	return r
 }
 
-// assignSpeakers names the speaker of each recognised segment from the
-// diarized turns. With the engine's word times (words, stitched) each word
-// is the speaker's who talks at its midpoint, and a segment whose words
-// change speaker is cut between them. Without words a segment is the
-// speaker's who talks most in its time, cut where the speaker changes, its
-// words shared out in proportion to the time on each side. Either way a
-// stretch of one speaker shorter than minSplitSeconds (or, of words, fewer
-// than minSplitWords) goes to the speaker beside it.
-func assignSpeakers(segs []hark.Segment, words []spokenWord, turns []diarize.Turn) []hark.Segment {
+// assignSpeakers names the speaker of each recognised segment. Where the
+// engine labelled a segment or its words (engineKeys), names says whose
+// they are, and a segment whose words the engine gave to more than one
+// speaker is cut between them. Elsewhere the diarized turns decide: with
+// the engine's word times (words, stitched) each word is the speaker's who
+// talks at its midpoint, and a segment whose words change speaker is cut
+// between them; without words a segment is the speaker's who talks most in
+// its time, cut where the speaker changes, its words shared out in
+// proportion to the time on each side. Either way a stretch of one speaker
+// shorter than minSplitSeconds (or, of words, fewer than minSplitWords)
+// goes to the speaker beside it.
+func assignSpeakers(segs []hark.Segment, words []spokenWord, turns []diarize.Turn, names map[string]string) []hark.Segment {
 	byTurn := func(w spokenWord) string {
 		if sp := speakerAt(turns, w.mid()); sp != "" {
 			return speakerName(sp)
@@ -78,6 +84,21 @@ func assignSpeakers(segs []hark.Segment, words []spokenWord, turns []diarize.Tur
 	owned := wordsOf(segs, words)
 	var out []hark.Segment
 	for i, s := range segs {
+		if s.Speaker != "" || slices.ContainsFunc(owned[i], func(w spokenWord) bool { return w.Speaker != "" }) {
+			s.Speaker = names[s.Speaker]
+			byEngine := func(w spokenWord) string {
+				if w.Speaker != "" {
+					return names[w.Speaker]
+				}
+				return s.Speaker
+			}
+			if runs := wordRuns(owned[i], byEngine); runs != nil {
+				out = append(out, cutAtWords(s, owned[i], runs)...)
+			} else {
+				out = append(out, s)
+			}
+			continue
+		}
 		if runs := wordRuns(owned[i], byTurn); runs != nil {
 			out = append(out, cutAtWords(s, owned[i], runs)...)
 			continue
@@ -88,6 +109,94 @@ func assignSpeakers(segs []hark.Segment, words []spokenWord, turns []diarize.Tur
 		out[i].Index = i
 	}
 	return out
+}
+
+// engineSpeakers names the speakers the engine gave (the engineKeys of
+// segs and words); it returns nil when the engine gave none. A label of
+// the one chunk an engine labelled names its speaker as it is. Labels are
+// the server's per request, so with more chunks each chunk's label becomes
+// the speaker of hark's diarization (turns) it overlaps most, matched by
+// voice (byVoice); when diarization found no one (problem says why) each
+// chunk's labels are named apart. The info's Confidence is the share of the
+// labelled talk in which hark's diarization hears the speaker the label was
+// matched to; Count and Estimated are left to the caller.
+func engineSpeakers(segs []hark.Segment, words []spokenWord, turns []diarize.Turn, problem string) (names map[string]string, byVoice bool, info *hark.SpeakerInfo) {
+	// The labelled talk: the words', when the engine labelled words.
+	var talk []run
+	for _, w := range words {
+		if w.Speaker != "" {
+			talk = append(talk, run{start: w.Start, end: w.End, speaker: w.Speaker})
+		}
+	}
+	if len(talk) == 0 {
+		for _, s := range segs {
+			if s.Speaker != "" {
+				talk = append(talk, run{start: s.Start, end: s.End, speaker: s.Speaker})
+			}
+		}
+	}
+	if len(talk) == 0 {
+		return nil, false, nil
+	}
+	heard := map[string]map[string]float64{} // key → hark's speaker → seconds together
+	chunks := map[int]bool{}
+	for _, r := range talk {
+		c, _ := splitEngineKey(r.speaker)
+		chunks[c] = true
+		if heard[r.speaker] == nil {
+			heard[r.speaker] = map[string]float64{}
+		}
+		for i := sort.Search(len(turns), func(i int) bool { return turns[i].End > r.start }); i < len(turns) && turns[i].Start < r.end; i++ {
+			heard[r.speaker][turns[i].Speaker] += min(turns[i].End, r.end) - max(turns[i].Start, r.start)
+		}
+	}
+	byVoice = len(chunks) > 1 && len(turns) > 0
+	names = map[string]string{}
+	info = &hark.SpeakerInfo{Source: hark.SpeakersEngine, Confidence: 1}
+	var total, agreed float64
+	apart := 0 // labels named by their chunk
+	for key, by := range heard {
+		c, label := splitEngineKey(key)
+		best, most := "", 0.0
+		for sp, d := range by {
+			total += d
+			if d > most || d == most && sp < best {
+				best, most = sp, d
+			}
+		}
+		agreed += most
+		switch {
+		case len(chunks) == 1:
+			names[key] = engineName(label)
+		case byVoice && best != "":
+			names[key] = speakerName(best)
+		default:
+			names[key] = fmt.Sprintf("%s (part %d)", engineName(label), c+1)
+			apart++
+		}
+	}
+	if total > 0 {
+		info.Confidence = agreed / total
+	}
+	switch {
+	case len(chunks) > 1 && !byVoice:
+		info.Confidence = 0
+		info.Problem = fmt.Sprintf("the speech engine told the speakers apart in each of the recording's %d parts, but hark could not match them from one part to the next (%s): each part's speakers are named apart", len(chunks), problem)
+	case apart > 0:
+		info.Problem = fmt.Sprintf("%d of the speakers the engine found in parts of the recording could not be matched to the others by voice (hark heard no one where they speak): they are named by part", apart)
+	}
+	return names, byVoice, info
+}
+
+// countSpeakers is how many speakers the segments name.
+func countSpeakers(segs []hark.Segment) int {
+	seen := map[string]bool{}
+	for _, s := range segs {
+		if s.Speaker != "" {
+			seen[s.Speaker] = true
+		}
+	}
+	return len(seen)
 }
 
 // cutInProportion names the speaker of a segment without word times: the
@@ -326,19 +435,59 @@ func speakerRuns(turns []diarize.Turn, start, end float64) []run {
 	return runs
 }
 
+// nameSpeakers names the speakers of a downmix's segments: those the
+// engine gave, matched across chunks by voice through hark's diarization,
+// or else those hark's diarization found (given is how many people speak,
+// when the upload says). Whatever fails, even with a panic, the segments
+// are kept, with speakers unknown and the reason in the SpeakerInfo.
+func nameSpeakers(segs []hark.Segment, words []spokenWord, dz *diarize.Diarizer, given int, log *slog.Logger) (out []hark.Segment, info *hark.SpeakerInfo) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("naming the speakers failed", "panic", fmt.Sprint(r))
+			for i := range segs {
+				segs[i].Speaker = "" // an engine's label, not a name
+			}
+			out, info = segs, &hark.SpeakerInfo{Source: hark.SpeakersNone, Problem: "naming the speakers failed (an internal error); the speakers are unknown"}
+		}
+	}()
+	res, problem := diarizeSafely(dz, log)
+	if res != nil && res.Speakers == 0 {
+		res, problem = nil, "no speech was found to tell speakers apart in"
+	}
+	var turns []diarize.Turn
+	if res != nil {
+		turns = res.Turns
+	}
+	if names, byVoice, info := engineSpeakers(segs, words, turns, problem); names != nil {
+		if !byVoice {
+			turns = nil // what the engine did not label stays unknown rather than named another way
+		}
+		out = assignSpeakers(segs, words, turns, names)
+		info.Count, info.Estimated = countSpeakers(out), given == 0
+		log.Info("kept the engine's speakers", "speakers", info.Count, "confidence", info.Confidence, "problem", info.Problem)
+		return out, info
+	}
+	if res == nil {
+		return segs, &hark.SpeakerInfo{Source: hark.SpeakersNone, Problem: problem + "; the speakers are unknown"}
+	}
+	log.Info("told speakers apart", "speakers", res.Speakers, "estimated", res.Estimated, "confidence", res.Confidence)
+	return assignSpeakers(segs, words, turns, nil), &hark.SpeakerInfo{Source: hark.SpeakersDiarization, Count: res.Speakers,
+		Estimated: res.Estimated, Confidence: res.Confidence}
+}
+
 // diarizeSafely returns d's result, or the reason it has none: a failure
 // of diarization (even a panic) must never lose the transcript.
 func diarizeSafely(d *diarize.Diarizer, log *slog.Logger) (res *diarize.Diarization, problem string) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("diarization failed", "panic", fmt.Sprint(r))
-			res, problem = nil, "telling the speakers apart failed (an internal error); the speakers are unknown"
+			res, problem = nil, "telling the speakers apart failed (an internal error)"
 		}
 	}()
 	res, err := d.Result()
 	if err != nil {
 		log.Warn("diarization failed", "err", err)
-		return nil, "telling the speakers apart failed: " + hark.ErrorMessage(err) + "; the speakers are unknown"
+		return nil, "telling the speakers apart failed: " + hark.ErrorMessage(err)
 	}
 	return res, ""
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestAssignSpeakers(t *testing.T) {
 		{Start: 6, End: 12, Text: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"}, // S1 6–8, S2 from 8 (the pause goes to the next speaker)
 		{Start: 20, End: 21, Text: "after every turn"},
 	}
-	got := assignSpeakers(segs, nil, turns)
+	got := assignSpeakers(segs, nil, turns, nil)
 	want := []hark.Segment{
 		{Index: 0, Start: 0.5, End: 3.5, Speaker: "Speaker 1", Text: "one two three"},
 		{Index: 1, Start: 3.8, End: 7.9, Speaker: "Speaker 1", Text: "a b c d"},
@@ -124,7 +125,7 @@ func TestAssignSpeakersByWords(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// A word of a segment the engine dropped, far from this one, is no one's.
 			words := append(tt.words, spokenWord{Start: 30, End: 30.5, Text: "thanks"})
-			got := assignSpeakers([]hark.Segment{tt.seg}, words, turns)
+			got := assignSpeakers([]hark.Segment{tt.seg}, words, turns, nil)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
@@ -301,61 +302,220 @@ func TestEngineDiarizesMono(t *testing.T) {
 	}
 }
 
-// TestEngineCutsAtWords sends a mono meeting of two voices (low tones and
-// high ones) to the openai engine; where one speaker runs straight on from
-// the other, the fake puts both in one segment, and the engine must cut it
-// at the word where the speaker changes. The first speaker's words are
-// long and the second's short, so a cut in proportion to time would give
-// the first speaker words of the second.
-func TestEngineCutsAtWords(t *testing.T) {
-	var (
-		words []word
-		want  []string // "speaker: text" for each segment
-		at    = 0.5
-	)
-	turn := func(speaker int, n int, length, gapAfter float64) {
-		var text []string
-		for i := range n {
-			freq := []float64{300, 2000}[speaker] + float64(i)*100
-			words = append(words, word{0, at, at + length, freq})
-			text = append(text, words[len(words)-1].text())
-			at += length + 0.15
-		}
-		at += gapAfter - 0.15
-		want = append(want, fmt.Sprintf("Speaker %d: %s", speaker+1, strings.Join(text, " ")))
+// dialogue is a mono meeting of two voices as the fake tells them apart:
+// one speaker's words are low tones (from 300 Hz), the other's high ones
+// (from 2 kHz).
+type dialogue struct {
+	words []word
+	turns []string // "Speaker <voice+1>: text" for each turn
+	at    float64
+}
+
+// turn adds n words of voice, each length seconds with 0.15 s between,
+// and a pause after.
+func (d *dialogue) turn(voice, n int, length, pauseAfter float64) {
+	if d.at == 0 {
+		d.at = 0.5
 	}
-	turn(0, 5, 0.6, 1)
-	turn(1, 6, 0.5, 1)
-	turn(0, 3, 1.0, 0.15) // straight on into the other's turn: one segment
-	turn(1, 6, 0.3, 1)
-	turn(0, 5, 0.6, 1)
-	turn(1, 4, 0.5, 0.15) // and back
-	turn(0, 4, 0.6, 1)
-	f := newFakeWhisper(t)
-	e, _ := testOpenAI(t, f, OpenAIConfig{MaxChunkBytes: DefaultMaxChunkBytes})
-	in := input("m.wav", "", wordsAudio(words, 1, at))
+	var text []string
+	for i := range n {
+		w := word{0, d.at, d.at + length, []float64{300, 2000}[voice] + float64(i)*100}
+		d.words = append(d.words, w)
+		text = append(text, w.text())
+		d.at += length + 0.15
+	}
+	d.at += pauseAfter - 0.15
+	d.turns = append(d.turns, fmt.Sprintf("Speaker %d: %s", voice+1, strings.Join(text, " ")))
+}
+
+func (d *dialogue) input() hark.EngineInput {
+	in := input("m.wav", "", wordsAudio(d.words, 1, d.at+0.5))
 	in.Recording.Speakers = 2
-	tr, err := e.Transcribe(context.Background(), in)
+	return in
+}
+
+// voiceOf is who says a word the fake named: "w3." is a low tone's.
+func voiceOf(text string) int {
+	if n, _ := strconv.Atoi(strings.Trim(text, "w.")); n >= 10 {
+		return 1
+	}
+	return 0
+}
+
+// checkVoices checks that every word is in the transcript once, in order,
+// that no segment mixes the voices, and that each voice has a speaker of
+// its own throughout.
+func checkVoices(t *testing.T, segs []hark.Segment, d *dialogue) {
+	t.Helper()
+	checkAllWords(t, segs, d)
+	speaker := map[int]string{}
+	for _, s := range segs {
+		tokens := strings.Fields(s.Text)
+		v := voiceOf(tokens[0])
+		if slices.ContainsFunc(tokens, func(tok string) bool { return voiceOf(tok) != v }) {
+			t.Errorf("segment %d (%s) mixes the voices: %q", s.Index, s.Speaker, s.Text)
+		}
+		if speaker[v] == "" {
+			speaker[v] = s.Speaker
+		}
+		if s.Speaker == "" || s.Speaker != speaker[v] || speaker[1-v] == s.Speaker {
+			t.Errorf("segment %d %q: speaker %q, but voice %d is %q and voice %d %q", s.Index, s.Text, s.Speaker, v, speaker[v], 1-v, speaker[1-v])
+		}
+	}
+}
+
+// TestEngineCutsAtWords sends a mono meeting of two voices to the openai
+// engine; where one speaker runs straight on from the other, the fake puts
+// both in one segment, and the engine must cut it at the word where the
+// speaker changes. The first speaker's words are long and the second's
+// short, so a cut in proportion to time would give the first speaker words
+// of the second. A server that gives no word times still gives every word,
+// shared in proportion.
+func TestEngineCutsAtWords(t *testing.T) {
+	var d dialogue
+	d.turn(0, 5, 0.6, 1)
+	d.turn(1, 6, 0.5, 1)
+	d.turn(0, 3, 1.0, 0.15) // straight on into the other's turn: one segment
+	d.turn(1, 6, 0.3, 1)
+	d.turn(0, 5, 0.6, 1)
+	d.turn(1, 4, 0.5, 0.15) // and back
+	d.turn(0, 4, 0.6, 1)
+	for _, noWords := range []bool{false, true} {
+		t.Run(fmt.Sprint("no words ", noWords), func(t *testing.T) {
+			f := newFakeWhisper(t)
+			f.noWords = noWords
+			e, _ := testOpenAI(t, f, OpenAIConfig{MaxChunkBytes: DefaultMaxChunkBytes})
+			tr, err := e.Transcribe(context.Background(), d.input())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Speakers == nil || tr.Speakers.Source != hark.SpeakersDiarization || tr.Speakers.Count != 2 {
+				t.Fatalf("speakers %+v", tr.Speakers)
+			}
+			if len(f.reqs()) != 1 || !slices.Contains(f.reqs()[0].Granularities, "word") {
+				t.Errorf("requests %+v, want one asking for word times", f.reqs())
+			}
+			if noWords {
+				checkAllWords(t, tr.Segments, &d)
+				return
+			}
+			var got []string
+			for _, s := range tr.Segments {
+				got = append(got, s.Speaker+": "+s.Text)
+			}
+			if strings.Join(got, "\n") != strings.Join(d.turns, "\n") {
+				t.Errorf("segments\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(d.turns, "\n"))
+			}
+			// The pieces of a cut segment end and start with their words.
+			for i, s := range tr.Segments {
+				if i > 0 && s.Start < tr.Segments[i-1].End {
+					t.Errorf("segment %d starts at %.2f, before the one before ends (%.2f)", i, s.Start, tr.Segments[i-1].End)
+				}
+			}
+		})
+	}
+}
+
+// checkAllWords checks that every word is in the transcript once, in
+// order.
+func checkAllWords(t *testing.T, segs []hark.Segment, d *dialogue) {
+	t.Helper()
+	var got, want []string
+	for _, s := range segs {
+		got = append(got, s.Text)
+	}
+	for _, w := range d.words {
+		want = append(want, w.text())
+	}
+	if strings.Join(strings.Fields(strings.Join(got, " ")), " ") != strings.Join(want, " ") {
+		t.Errorf("words %q, want %q", strings.Join(got, " "), strings.Join(want, " "))
+	}
+}
+
+// TestEngineSpeakers keeps the speakers a diarizing engine gives: OpenAI's
+// gpt-4o-transcribe-diarize (diarized_json) and a WhisperX-based server
+// (speakers on verbose_json's segments and words). Labels are per request,
+// so across chunks they are matched by voice through hark's diarization;
+// within one chunk they are the engine's own.
+func TestEngineSpeakers(t *testing.T) {
+	var d dialogue
+	for i := range 16 {
+		pause := 0.8
+		if i%3 == 2 {
+			pause = 0.15 // straight on into the other's turn
+		}
+		d.turn(i%2, 2+(i*5)%4, 0.5-0.05*float64(i%2), pause)
+	}
+	if d.at < 35 {
+		t.Fatalf("the meeting is %.1f s long; it should be over 30 s", d.at)
+	}
+	tests := []struct {
+		name     string
+		whisperx bool
+		cfg      OpenAIConfig
+		names    [2]string // each voice's speaker; "" for any
+	}{
+		{"diarized_json in chunks", false, OpenAIConfig{Model: "gpt-4o-transcribe-diarize"}, [2]string{}},
+		{"diarized_json in one chunk", false, OpenAIConfig{Model: "gpt-4o-transcribe-diarize", MaxChunkBytes: DefaultMaxChunkBytes}, [2]string{"Speaker A", "Speaker B"}},
+		{"WhisperX in chunks", true, OpenAIConfig{Model: "large-v3"}, [2]string{}},
+		{"WhisperX in one chunk", true, OpenAIConfig{Model: "large-v3", MaxChunkBytes: DefaultMaxChunkBytes}, [2]string{"Speaker 1", "Speaker 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeWhisper(t)
+			f.whisperx = tt.whisperx
+			e, _ := testOpenAI(t, f, tt.cfg)
+			tr, err := e.Transcribe(context.Background(), d.input())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := tr.Speakers
+			if sp == nil || sp.Source != hark.SpeakersEngine || sp.Count != 2 || sp.Problem != "" || sp.Confidence < 0.9 {
+				t.Fatalf("speakers %+v, want two from the engine", sp)
+			}
+			checkVoices(t, tr.Segments, &d)
+			for _, s := range tr.Segments {
+				if v := voiceOf(strings.Fields(s.Text)[0]); tt.names[v] != "" && s.Speaker != tt.names[v] {
+					t.Errorf("segment %d %q: speaker %q, want %q", s.Index, s.Text, s.Speaker, tt.names[v])
+				}
+			}
+			reqs := f.reqs()
+			relabelled := false // a chunk whose first voice is the high one: its "A" is the other chunks' "B"
+			for _, r := range reqs {
+				relabelled = relabelled || len(r.Voices) > 0 && r.Voices[0] == 1
+				switch {
+				case tt.whisperx && (r.ResponseFormat != "verbose_json" || r.ChunkingStrategy != ""):
+					t.Errorf("request %+v, want verbose_json", r)
+				case !tt.whisperx && (r.ResponseFormat != "diarized_json" || r.ChunkingStrategy != "auto" || r.Prompt != "" || r.Granularities != nil):
+					t.Errorf("request %+v, want diarized_json, chunking_strategy auto, no prompt and no granularities", r)
+				}
+			}
+			if len(reqs) > 1 && !relabelled {
+				t.Errorf("no chunk starts with the other voice: the test does not show labels matched across chunks")
+			}
+		})
+	}
+}
+
+// Channels come before an engine's speakers: a stereo recording with the
+// worker's channel named has Worker and Parent, whatever a WhisperX server
+// says.
+func TestEngineSpeakersAfterChannels(t *testing.T) {
+	f := newFakeWhisper(t)
+	f.whisperx = true
+	words := []word{{0, 0.5, 1.5, 400}, {1, 2.0, 3.0, 2500}, {0, 3.5, 4.5, 600}}
+	e, _ := testOpenAI(t, f, OpenAIConfig{})
+	tr, err := e.Transcribe(context.Background(), input("m.wav", "left", wordsAudio(words, 2, 5)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Speakers == nil || tr.Speakers.Source != hark.SpeakersDiarization || tr.Speakers.Count != 2 {
-		t.Fatalf("speakers %+v", tr.Speakers)
+	checkWords(t, tr.Segments, words)
+	if tr.Speakers.Source != hark.SpeakersChannels {
+		t.Errorf("speakers %+v, want channels", tr.Speakers)
 	}
-	var got []string
-	for _, s := range tr.Segments {
-		got = append(got, s.Speaker+": "+s.Text)
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("segments\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	// The pieces of a cut segment end and start with their words.
 	for i, s := range tr.Segments {
-		if i > 0 && s.Start < tr.Segments[i-1].End {
-			t.Errorf("segment %d starts at %.2f, before the one before ends (%.2f)", i, s.Start, tr.Segments[i-1].End)
+		if want := []string{"Worker", "Parent"}[words[i].channel]; s.Speaker != want {
+			t.Errorf("segment %d: speaker %q, want %q", i, s.Speaker, want)
 		}
-	}
-	if len(f.reqs()) != 1 || !slices.Contains(f.reqs()[0].Granularities, "word") {
-		t.Errorf("requests %+v, want one asking for word times", f.reqs())
 	}
 }

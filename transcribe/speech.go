@@ -40,7 +40,7 @@ func (j chunkJob) describe() string {
 
 // chunkResult is what a recognizer made of a chunk.
 type chunkResult struct {
-	segments []hark.Segment // times from the chunk's start; Speaker and Role unset
+	segments []hark.Segment // times from the chunk's start; Speaker the engine's label, if any; Role unset
 	words    []spokenWord   // the words' times, from the chunk's start, when the engine gives them
 	language string
 	prompt   string // the prompt the chunk was recognised with
@@ -162,7 +162,10 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 				bleed++
 				continue
 			}
-			s.Speaker, s.Role = speaker, role
+			if tr.Channel != 0 { // a channel's speaker is the channel's, whatever the engine said
+				s.Speaker = speaker
+			}
+			s.Role = role
 			t.Segments = append(t.Segments, s)
 		}
 		for _, r := range results[i] {
@@ -177,19 +180,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 		t.Segments[i].Index = i
 	}
 	if len(p.Tracks) == 1 && p.Tracks[0].Channel == 0 {
-		t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersNone}
-		res, problem := diarizeSafely(dz, log)
-		switch {
-		case res == nil:
-			t.Speakers.Problem = problem
-		case res.Speakers == 0:
-			t.Speakers.Problem = "no speech was found to tell speakers apart in"
-		default:
-			t.Segments = assignSpeakers(t.Segments, words, res.Turns)
-			t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersDiarization, Count: res.Speakers,
-				Estimated: res.Estimated, Confidence: res.Confidence}
-			log.Info("told speakers apart", "speakers", res.Speakers, "estimated", res.Estimated, "confidence", res.Confidence)
-		}
+		t.Segments, t.Speakers = nameSpeakers(t.Segments, words, dz, in.Recording.Speakers, log)
 	} else {
 		t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersChannels, Count: len(p.Tracks), Confidence: 1}
 	}
@@ -235,7 +226,8 @@ func splitRuns(jobs []chunkJob, n int) [][]chunkJob {
 
 // stitch puts a track's chunk results back on the recording's time line:
 // it adds each chunk's offset to its segments and words, keeps them inside
-// their chunk, and drops the words a chunk's first segment repeats from the
+// their chunk, makes the speakers the engine labelled the chunk's
+// (engineKey), and drops the words a chunk's first segment repeats from the
 // end of its prompt (a recogniser given the previous chunk's last words
 // sometimes says them again).
 func stitch(chunks []Chunk, results []chunkResult) ([]hark.Segment, []spokenWord) {
@@ -264,6 +256,7 @@ func stitch(chunks []Chunk, results []chunkResult) ([]hark.Segment, []spokenWord
 			if s.End < s.Start {
 				s.End = s.Start
 			}
+			s.Speaker = engineKey(i, s.Speaker)
 			out = append(out, s)
 		}
 		for _, w := range r.words {
@@ -275,6 +268,7 @@ func stitch(chunks []Chunk, results []chunkResult) ([]hark.Segment, []spokenWord
 				continue
 			}
 			w.Start, w.End = at(w.Start), at(max(w.End, w.Start))
+			w.Speaker = engineKey(i, w.Speaker)
 			words = append(words, w)
 		}
 	}

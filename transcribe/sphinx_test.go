@@ -42,7 +42,8 @@ one two three four
 	if got[1].Text != "so" || got[1].Start != 19.44 || got[1].End != 19.67 {
 		t.Errorf("segment 1: %+v", got[1])
 	}
-	want := []spokenWord{{2.91, 3.14, "what"}, {3.18, 3.34, "would"}, {3.35, 3.5, "you"}, {3.51, 3.65, "like"}, {19.44, 19.67, "so"}}
+	want := []spokenWord{{Start: 2.91, End: 3.14, Text: "what"}, {Start: 3.18, End: 3.34, Text: "would"}, {Start: 3.35, End: 3.5, Text: "you"},
+		{Start: 3.51, End: 3.65, Text: "like"}, {Start: 19.44, End: 19.67, Text: "so"}}
 	if fmt.Sprint(words) != fmt.Sprint(want) {
 		t.Errorf("words %v, want %v", words, want)
 	}
