@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -199,4 +200,15 @@ func WriteRTTM(w io.Writer, file string, turns []Turn) error {
 // valid UTF-8 and without white space.
 func isField(s string) bool {
 	return s != "" && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsSpace)
+}
+
+// ReadRTTMFile reads the RTTM file at path (ReadRTTM); a file that cannot
+// be opened is EINVALID, naming it.
+func ReadRTTMFile(path string) (map[string][]Turn, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, hark.Errorf(hark.EINVALID, "%s: cannot open it", path)
+	}
+	defer f.Close()
+	return ReadRTTM(f)
 }

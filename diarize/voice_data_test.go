@@ -53,12 +53,7 @@ func loadRolePlay(t *testing.T) []rolePlay {
 			t.Fatal(err)
 		}
 		p.Remove()
-		rf, err := os.Open(filepath.Join(dir, name+".rttm"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		refs, err := diarize.ReadRTTM(rf)
-		rf.Close()
+		refs, err := diarize.ReadRTTMFile(filepath.Join(dir, name+".rttm"))
 		if err != nil {
 			t.Fatal(err)
 		}

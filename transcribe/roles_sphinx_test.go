@@ -58,12 +58,7 @@ func TestWorkerFoundOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rf, err := os.Open(filepath.Join(dir, meeting+".rttm"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		refs, err := diarize.ReadRTTM(rf)
-		rf.Close()
+		refs, err := diarize.ReadRTTMFile(filepath.Join(dir, meeting+".rttm"))
 		if err != nil {
 			t.Fatal(err)
 		}

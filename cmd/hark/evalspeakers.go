@@ -50,7 +50,7 @@ the reference has, to measure the rest apart from the estimate.`,
 			if format != "text" && format != "json" {
 				return hark.Errorf(hark.EINVALID, "--format %q: use text or json", format)
 			}
-			refs, err := readRTTMFile(ref)
+			refs, err := diarize.ReadRTTMFile(ref)
 			if err != nil {
 				return err
 			}
@@ -135,15 +135,6 @@ the reference has, to measure the rest apart from the estimate.`,
 func speakerEval(file string, collar float64, r diarize.Result, ref, hyp int) SpeakerEval {
 	return SpeakerEval{File: file, Collar: collar, RefSpeakers: ref, HypSpeakers: hyp, Scored: r.Scored,
 		Miss: r.Miss, FalseAlarm: r.FalseAlarm, Confusion: r.Confusion, DER: r.DER()}
-}
-
-func readRTTMFile(path string) (map[string][]diarize.Turn, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, hark.Errorf(hark.EINVALID, "%s: cannot open it", path)
-	}
-	defer f.Close()
-	return diarize.ReadRTTM(f)
 }
 
 // countSpeakers is how many speakers turns name.

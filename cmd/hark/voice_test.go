@@ -22,12 +22,7 @@ func workerClip(t *testing.T, meeting, worker string, seconds float64) string {
 		t.Fatal(err)
 	}
 	pcm := data[44:] // 16 kHz mono 16-bit, a plain 44-byte header (testdata/speakers/README.md)
-	rf, err := os.Open(filepath.Join(dir, meeting+".rttm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	refs, err := diarize.ReadRTTM(rf)
-	rf.Close()
+	refs, err := diarize.ReadRTTMFile(filepath.Join(dir, meeting+".rttm"))
 	if err != nil {
 		t.Fatal(err)
 	}
