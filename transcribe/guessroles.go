@@ -166,6 +166,10 @@ func settleRoles(t *hark.Transcript, workerSpeaker string) {
 	}
 	set := map[string]hark.SpeakerRole{}
 	var order []string
+	for _, r := range t.Speakers.Roles { // found before: by voice
+		set[r.Speaker] = r
+		order = append(order, r.Speaker)
+	}
 	note := func(speaker string, role hark.Role, source string, conf float64) {
 		if speaker == "" || role == "" || role == hark.RoleUnknown {
 			return
@@ -176,7 +180,9 @@ func settleRoles(t *hark.Transcript, workerSpeaker string) {
 		set[speaker] = hark.SpeakerRole{Speaker: speaker, Role: role, Confidence: conf, Source: source}
 	}
 	for _, s := range t.Segments {
-		note(s.Speaker, s.Role, hark.RoleFromMetadata, 1) // from channels
+		if _, ok := set[s.Speaker]; !ok {
+			note(s.Speaker, s.Role, hark.RoleFromMetadata, 1) // from channels
+		}
 	}
 	assignMissingRoles(t.Segments, workerSpeaker)
 	named := strings.ToLower(strings.TrimSpace(workerSpeaker))
@@ -193,7 +199,7 @@ func settleRoles(t *hark.Transcript, workerSpeaker string) {
 	for _, r := range guessRoles(t.Segments) {
 		note(r.Speaker, r.Role, r.Source, r.Confidence)
 	}
-	t.Speakers.Roles = t.Speakers.Roles[:0]
+	t.Speakers.Roles = nil
 	for _, n := range order {
 		t.Speakers.Roles = append(t.Speakers.Roles, set[n])
 	}

@@ -438,9 +438,11 @@ func speakerRuns(turns []diarize.Turn, start, end float64) []run {
 // nameSpeakers names the speakers of a downmix's segments: those the
 // engine gave, matched across chunks by voice through hark's diarization,
 // or else those hark's diarization found (given is how many people speak,
-// when the upload says). Whatever fails, even with a panic, the segments
-// are kept, with speakers unknown and the reason in the SpeakerInfo.
-func nameSpeakers(segs []hark.Segment, words []spokenWord, dz *diarize.Diarizer, given int, log *slog.Logger) (out []hark.Segment, info *hark.SpeakerInfo) {
+// when the upload says), the worker among them told by voice when the team
+// has learned it (workerVoice, as stored). Whatever fails, even with a
+// panic, the segments are kept, with speakers unknown and the reason in
+// the SpeakerInfo.
+func nameSpeakers(segs []hark.Segment, words []spokenWord, dz *diarize.Diarizer, given int, workerVoice []byte, log *slog.Logger) (out []hark.Segment, info *hark.SpeakerInfo) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("naming the speakers failed", "panic", fmt.Sprint(r))
@@ -471,8 +473,12 @@ func nameSpeakers(segs []hark.Segment, words []spokenWord, dz *diarize.Diarizer,
 		return segs, &hark.SpeakerInfo{Source: hark.SpeakersNone, Problem: problem + "; the speakers are unknown"}
 	}
 	log.Info("told speakers apart", "speakers", res.Speakers, "estimated", res.Estimated, "confidence", res.Confidence)
-	return assignSpeakers(segs, words, turns, nil), &hark.SpeakerInfo{Source: hark.SpeakersDiarization, Count: res.Speakers,
-		Estimated: res.Estimated, Confidence: res.Confidence}
+	out = assignSpeakers(segs, words, turns, nil)
+	info = &hark.SpeakerInfo{Source: hark.SpeakersDiarization, Count: res.Speakers, Estimated: res.Estimated, Confidence: res.Confidence}
+	if role, ok := workerByVoice(out, res, workerVoice, log); ok {
+		info.Roles = []hark.SpeakerRole{role}
+	}
+	return out, info
 }
 
 // diarizeSafely returns d's result, or the reason it has none: a failure

@@ -261,12 +261,7 @@ func TestEngineDiarizesMono(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rf, err := os.Open(filepath.Join(dir, "home-visit.rttm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	refs, err := diarize.ReadRTTM(rf)
-	rf.Close()
+	refs, err := diarize.ReadRTTMFile(filepath.Join(dir, "home-visit.rttm"))
 	if err != nil {
 		t.Fatal(err)
 	}

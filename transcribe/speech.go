@@ -79,7 +79,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 	prep.Split = worker > 0
 	// The downmix (or a mono recording) is also heard by the diarizer, in
 	// the same pass, to tell its speakers apart.
-	dz := diarize.New(diarize.Config{Speakers: in.Recording.Speakers})
+	dz := diarize.New(diarize.Config{Speakers: in.Recording.Speakers, Dir: prep.Dir})
 	prep.Listen = dz.Write
 	p, err := Prepare(ctx, name, in.Audio, prep)
 	if err != nil {
@@ -180,7 +180,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 		t.Segments[i].Index = i
 	}
 	if len(p.Tracks) == 1 && p.Tracks[0].Channel == 0 {
-		t.Segments, t.Speakers = nameSpeakers(t.Segments, words, dz, in.Recording.Speakers, log)
+		t.Segments, t.Speakers = nameSpeakers(t.Segments, words, dz, in.Recording.Speakers, in.WorkerVoice, log)
 	} else {
 		t.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersChannels, Count: len(p.Tracks), Confidence: 1}
 	}

@@ -210,12 +210,12 @@ func TestAssignEngineSpeakers(t *testing.T) {
 func TestNameSpeakersWithoutDiarization(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 	segs := []hark.Segment{{Start: 1, End: 2, Speaker: "0/A", Text: "Hello."}, {Start: 8, End: 9, Speaker: "1/A", Text: "Hi."}}
-	got, info := nameSpeakers(segs, nil, nil, 0, quiet) // a nil diarizer panics
+	got, info := nameSpeakers(segs, nil, nil, 0, nil, quiet) // a nil diarizer panics
 	if got[0].Speaker != "Speaker A (part 1)" || got[1].Speaker != "Speaker A (part 2)" || info.Source != hark.SpeakersEngine || info.Count != 2 ||
 		!strings.Contains(info.Problem, "could not match them from one part to the next (telling the speakers apart failed (an internal error))") {
 		t.Errorf("segments %+v, speakers %+v", got, info)
 	}
-	got, info = nameSpeakers([]hark.Segment{{Start: 1, End: 2, Text: "Hello."}}, nil, nil, 0, quiet)
+	got, info = nameSpeakers([]hark.Segment{{Start: 1, End: 2, Text: "Hello."}}, nil, nil, 0, nil, quiet)
 	if len(got) != 1 || got[0].Speaker != "" || info.Source != hark.SpeakersNone ||
 		info.Problem != "telling the speakers apart failed (an internal error); the speakers are unknown" {
 		t.Errorf("segments %+v, speakers %+v", got, info)
