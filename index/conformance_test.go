@@ -485,6 +485,8 @@ func testPutTranscriptReplaces(t *testing.T, db *DB) {
 	}
 	second := transcript(r.ID, "uno", "dos")
 	second.Engine, second.Model = "whisper", "small"
+	second.Speakers = &hark.SpeakerInfo{Source: hark.SpeakersDiarization, Count: 2, Estimated: true, Confidence: 0.8,
+		Roles: []hark.SpeakerRole{{Speaker: "Speaker 1", Role: hark.RoleWorker, Confidence: 0.7, Source: hark.RoleFromWords}}}
 	if err := db.PutTranscript(ctx, second); err != nil {
 		t.Fatal(err)
 	}

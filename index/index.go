@@ -279,6 +279,7 @@ WHERE recording_id IN (`+strings.Join(ph, ", ")+`) GROUP BY recording_id, code, 
 type transcriptHeader struct {
 	Engine, Model, Language string
 	Audio                   hark.AudioInfo
+	Speakers                *hark.SpeakerInfo `json:",omitempty"`
 }
 
 // annotationsHeader is what the index keeps of annotations besides the tags.
@@ -301,7 +302,7 @@ func (d *DB) PutTranscript(ctx context.Context, t *hark.Transcript) error {
 		seen[s.Index] = true
 		rows[i] = []any{t.RecordingID, s.Index, s.Start, s.End, s.Speaker, string(s.Role), s.Text, s.Confidence}
 	}
-	doc, err := json.Marshal(transcriptHeader{t.Engine, t.Model, t.Language, t.Audio})
+	doc, err := json.Marshal(transcriptHeader{t.Engine, t.Model, t.Language, t.Audio, t.Speakers})
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode transcript %s", t.RecordingID)
 	}
@@ -455,7 +456,7 @@ func readTranscript(ctx context.Context, tx *sql.Tx, id, doc string) (*hark.Tran
 		return nil, hark.WrapError(hark.EINTERNAL, err, "decode transcript %s", id)
 	}
 	t := &hark.Transcript{Schema: hark.SchemaVersion, RecordingID: id, Engine: h.Engine, Model: h.Model,
-		Language: h.Language, Audio: h.Audio, Segments: []hark.Segment{}}
+		Language: h.Language, Audio: h.Audio, Speakers: h.Speakers, Segments: []hark.Segment{}}
 	rows, err := tx.QueryContext(ctx, `SELECT idx, start_s, end_s, speaker, role, text, confidence FROM segments
 WHERE recording_id = $1 ORDER BY idx`, params(id)...)
 	if err != nil {

@@ -513,7 +513,7 @@ func (d *DB) ImportSessions(ctx context.Context, sessions []ImportSession) error
 		}
 		var tdoc, adoc []byte
 		if t := s.Transcript; t != nil {
-			if tdoc, err = json.Marshal(transcriptHeader{t.Engine, t.Model, t.Language, t.Audio}); err != nil {
+			if tdoc, err = json.Marshal(transcriptHeader{t.Engine, t.Model, t.Language, t.Audio, t.Speakers}); err != nil {
 				return hark.WrapError(hark.EINTERNAL, err, "encode transcript %s", r.ID)
 			}
 			for _, sg := range t.Segments {

@@ -35,8 +35,9 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return strconv.FormatFloat(*x, 'f', 2, 64)
 		},
-		"percent": func(x float64) string { return strconv.FormatFloat(100*x, 'f', 0, 64) + "%" },
-		"seconds": func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) },
+		"percent":    func(x float64) string { return strconv.FormatFloat(100*x, 'f', 0, 64) + "%" },
+		"rolesource": roleSource,
+		"seconds":    func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) },
 		"basename": func(key string) string {
 			if i := strings.LastIndex(key, "/"); i >= 0 {
 				return key[i+1:]

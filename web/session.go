@@ -63,6 +63,81 @@ type view struct {
 	Timeline  []mark
 	CanReview bool
 	Duration  float64
+	// Speakers says how the speakers were told apart and their roles,
+	// when the transcript says; WorkerDoubt, when set, is why the coach
+	// should check which speaker is the worker before trusting the
+	// worker's tags.
+	Speakers    *speakersView
+	WorkerDoubt string
+}
+
+// speakersView is the transcript's SpeakerInfo, in words for the page.
+type speakersView struct {
+	How   string
+	Roles []hark.SpeakerRole
+}
+
+// workerDoubtBelow is the confidence under which the page says the worker
+// may be the wrong speaker.
+const workerDoubtBelow = 0.7
+
+// speakersOf puts the transcript's SpeakerInfo in words, and says whether
+// the worker is in doubt.
+func speakersOf(info *hark.SpeakerInfo) (*speakersView, string) {
+	if info == nil {
+		return nil, ""
+	}
+	v := &speakersView{Roles: info.Roles}
+	switch info.Source {
+	case hark.SpeakersChannels:
+		v.How = "One microphone a speaker: the worker's channel was named at upload."
+	case hark.SpeakersTranscript:
+		v.How = "From the transcript uploaded with the recording."
+	case hark.SpeakersEngine:
+		v.How = fmt.Sprintf("From the speech engine: %d speakers.", info.Count)
+	case hark.SpeakersDiarization:
+		if info.Estimated {
+			v.How = fmt.Sprintf("Told apart in the audio by hark: %d speakers (an estimate, %.0f%% sure).", info.Count, 100*info.Confidence)
+		} else {
+			v.How = fmt.Sprintf("Told apart in the audio by hark: %d speakers, as the upload said.", info.Count)
+		}
+	default:
+		v.How = "The speakers were not told apart."
+	}
+	if info.Problem != "" {
+		v.How += " " + info.Problem + "."
+	}
+	var worker *hark.SpeakerRole
+	for i := range info.Roles {
+		if info.Roles[i].Role == hark.RoleWorker {
+			worker = &info.Roles[i]
+		}
+	}
+	switch {
+	case worker == nil && len(info.Roles) > 0:
+		return v, "No speaker was taken for the worker, so there are no worker tags. Upload the recording again with --worker-speaker naming the worker's voice."
+	case worker != nil && worker.Confidence < workerDoubtBelow:
+		return v, fmt.Sprintf("hark is not sure %s is the worker (%.0f%%, %s). Check a few turns before relying on the worker's tags; if it is wrong, upload the recording again with --worker-speaker naming the right voice.",
+			worker.Speaker, 100*worker.Confidence, roleSource(worker.Source))
+	}
+	return v, ""
+}
+
+// roleSource says in words where a role came from.
+func roleSource(source string) string {
+	switch source {
+	case hark.RoleFromMetadata:
+		return "named at upload"
+	case hark.RoleFromLabel:
+		return "named in the transcript"
+	case hark.RoleFromVoice:
+		return "by the worker's learned voice"
+	case hark.RoleFromWords:
+		return "guessed from what each speaker says"
+	case hark.RoleFromCoach:
+		return "set by a coach"
+	}
+	return source
 }
 
 type codeCount struct {
@@ -92,6 +167,7 @@ func (s *Server) prepare(sess *hark.Session, u *hark.User) *view {
 	if v.Duration == 0 {
 		v.Duration = sess.Transcript.Duration()
 	}
+	v.Speakers, v.WorkerDoubt = speakersOf(sess.Transcript.Speakers)
 	bySeg := map[int][]hark.Tag{}
 	counts := map[string]int{}
 	if sess.Annotations != nil {
