@@ -39,8 +39,9 @@ type StoreConfig struct {
 
 // Store is the object store holding recordings and their results.
 type Store struct {
-	client *minio.Client
-	cfg    StoreConfig
+	client    *minio.Client
+	transport *http.Transport
+	cfg       StoreConfig
 	// unconditional is set once the store has answered a conditional
 	// write with NotImplemented: Create is then an ordinary Put.
 	unconditional atomic.Bool
@@ -63,15 +64,29 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, hark.Errorf(hark.EINVALID, "object store endpoint %q is not an http(s) URL", cfg.Endpoint)
 	}
+	transport, err := minio.DefaultTransport(u.Scheme == "https")
+	if err != nil {
+		return nil, hark.WrapError(hark.EINVALID, err, "object store client for %s", cfg.Endpoint)
+	}
 	client, err := minio.New(u.Host, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: u.Scheme == "https",
-		Region: cfg.Region,
+		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:    u.Scheme == "https",
+		Region:    cfg.Region,
+		Transport: transport,
 	})
 	if err != nil {
 		return nil, hark.WrapError(hark.EINVALID, err, "object store client for %s", cfg.Endpoint)
 	}
-	return &Store{client: client, cfg: cfg}, nil
+	return &Store{client: client, transport: transport, cfg: cfg}, nil
+}
+
+var _ hark.Closer = (*Store)(nil)
+
+// Close lets go of the connections the store keeps open between requests.
+// The store can still be used after it; it is safe to call more than once.
+func (s *Store) Close(context.Context) error {
+	s.transport.CloseIdleConnections()
+	return nil
 }
 
 // Bucket returns the bucket the store reads and writes.

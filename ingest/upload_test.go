@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,4 +212,22 @@ func TestUpload(t *testing.T) {
 			t.Errorf("events %+v, want none: the store announces its uploads", evs)
 		}
 	})
+}
+
+// Closing a store lets go of its idle connections; it stays usable, and a
+// second Close is harmless.
+func TestStoreClose(t *testing.T) {
+	b := setupUpload(t)
+	if _, err := b.store.Put(b.ctx, "a.txt", strings.NewReader("a"), 1, "text/plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := b.store.Close(b.ctx); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	if _, err := b.store.Stat(b.ctx, "a.txt"); err != nil {
+		t.Fatalf("the store after Close: %v", err)
+	}
+	b.store.Close(b.ctx)
 }

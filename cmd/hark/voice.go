@@ -99,6 +99,7 @@ func newVoiceEnrolCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer store.Close(ctx)
 			key := hark.VoiceKey(v.team, v.worker)
 			if _, err := store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "application/json", nil); err != nil {
 				return err
@@ -139,6 +140,7 @@ func newVoiceListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer store.Close(cmd.Context())
 			prefix := hark.VoicesPrefix
 			if v.team != "" {
 				prefix = hark.VoiceKey(v.team, "x")
@@ -176,6 +178,7 @@ func newVoiceForgetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer store.Close(ctx)
 			key := hark.VoiceKey(v.team, v.worker)
 			if _, err := store.Stat(ctx, key); err != nil {
 				if hark.ErrorCode(err) == hark.ENOTFOUND {

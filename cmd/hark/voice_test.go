@@ -60,6 +60,7 @@ func TestVoiceCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer store.Close(t.Context())
 	rd, _, err := store.Get(t.Context(), hark.VoiceKey("North", "w-104"))
 	if err != nil {
 		t.Fatalf("the voice is not where the transcribe stage looks: %v", err)
