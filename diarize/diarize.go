@@ -24,7 +24,7 @@ type Config struct {
 	// default.
 
 	// VADShare places the speech threshold between the recording's noise
-	// floor (0) and its speech level (1); default 0.3.
+	// floor (0) and its speech level (1); default 0.2.
 	VADShare float64
 	// SegmentSeconds is the length of the pieces speech is cut into
 	// before clustering; default 1.5.
@@ -45,7 +45,7 @@ func (c Config) withDefaults() Config {
 		c.MaxSpeakers = 5
 	}
 	if c.VADShare == 0 {
-		c.VADShare = 0.3
+		c.VADShare = 0.2
 	}
 	if c.SegmentSeconds == 0 {
 		c.SegmentSeconds = 1.5
@@ -86,7 +86,8 @@ type Diarization struct {
 // Diarizer finds who speaks when in a stream of 16 kHz mono samples: it
 // frames them as they come (MFCC every 10 ms), then, at Result, finds the
 // speech (an energy threshold between the recording's noise floor and its
-// speech level), cuts it into short pieces, clusters the pieces into
+// speech level, and a pitch in enough of each second), cuts it into short
+// pieces, clusters the pieces into
 // speakers (agglomerative, by the Bayesian information criterion between
 // full-covariance Gaussians) and resegments (a Gaussian mixture per speaker
 // and a Viterbi pass that pays for each change of speaker). Memory grows
@@ -125,6 +126,7 @@ func (d *Diarizer) Result() (*Diarization, error) {
 	defer d.f.ceps.close()
 	cfg := d.cfg
 	speech := speechFrames(d.f.energy, cfg.VADShare)
+	dropUnvoiced(speech, d.f.pitch)
 	regions := runs(speech)
 	res := &Diarization{Speakers: 0, Confidence: 1}
 	var speechFrames int
@@ -224,6 +226,43 @@ func (d *Diarizer) Result() (*Diarization, error) {
 	}
 	return res, nil
 }
+
+// dropUnvoiced clears the stretches of speech (a second at a time, within
+// each run) in which hardly any frame has a pitch: loud sounds that are not
+// a voice (a door, a chair, paper, traffic).
+func dropUnvoiced(speech []bool, pitch []float32) {
+	for _, r := range runs(speech) {
+		for s := r[0]; s < r[1]; s += voicedWindow {
+			e := min(r[1], s+voicedWindow)
+			if r[1]-e < voicedWindow/2 {
+				e = r[1]
+			}
+			voiced := 0
+			for f := s; f < e; f++ {
+				if pitch[f] != 0 {
+					voiced++
+				}
+			}
+			if float64(voiced) < minVoicedShare*float64(e-s) {
+				for f := s; f < e; f++ {
+					speech[f] = false
+				}
+			}
+			if e == r[1] {
+				break
+			}
+		}
+	}
+}
+
+// voicedWindow is the stretch (1 s) over which voicing is judged.
+const voicedWindow = 100
+
+// minVoicedShare is the least share of a second's frames that must have a
+// pitch for it to count as speech. Tuned on both development sets: it takes
+// the AMI excerpts' false alarm from 30 % to 6 % and changes the role-play
+// meetings' DER by 0.3 points.
+const minVoicedShare = 0.4
 
 // voices learns each speaker's voice from the frames labelled theirs;
 // turns name the labels.

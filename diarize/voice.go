@@ -130,6 +130,7 @@ func (d *Diarizer) Voice() (Voice, error) {
 	d.done = true
 	defer d.f.ceps.close()
 	speech := speechFrames(d.f.energy, d.cfg.VADShare)
+	dropUnvoiced(speech, d.f.pitch)
 	regions := runs(speech)
 	var n int
 	for _, r := range regions {
