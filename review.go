@@ -2,6 +2,7 @@ package hark
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -36,8 +37,12 @@ type ReviewDoc struct {
 	Decisions []Decision  `json:"decisions"`
 	Added     []Tag       `json:"added"`
 	Notes     []Note      `json:"notes"`
-	UpdatedBy string      `json:"updated_by,omitempty"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	// Corrections are the coaches' changes to who speaks, in the order
+	// they were made; the machine's transcript is kept as it was, and
+	// Correct applies them to it.
+	Corrections []Correction `json:"corrections,omitempty"`
+	UpdatedBy   string       `json:"updated_by,omitempty"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 }
 
 // Decision is a coach's judgement of one machine tag.
@@ -92,4 +97,133 @@ func (d *ReviewDoc) Apply(machine []Tag) []Tag {
 		out = append(out, t)
 	}
 	return append(out, d.Added...)
+}
+
+// The corrections a coach can make to a session's speakers.
+const (
+	// CorrectRole gives Speaker the role Role, in every turn.
+	CorrectRole = "speaker-role"
+	// CorrectName renames Speaker to Name, in every turn. Naming a
+	// speaker after another one makes them one speaker (the diarizer had
+	// split one person in two).
+	CorrectName = "speaker-name"
+)
+
+// MaxSpeakerName is the longest speaker name a coach can give.
+const MaxSpeakerName = 60
+
+// Correction is one change a coach made to who speaks in a session.
+type Correction struct {
+	Kind    string    `json:"kind"` // CorrectRole or CorrectName
+	Speaker string    `json:"speaker"`
+	Role    Role      `json:"role,omitempty"`
+	Name    string    `json:"name,omitempty"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+// Check reports why c cannot be made to t, or nil: the speaker must speak
+// in t, a role must be one of the roles, a name must be short and not
+// empty.
+func (c Correction) Check(t *Transcript) error {
+	found := false
+	for _, s := range t.Segments {
+		found = found || s.Speaker == c.Speaker
+	}
+	if !found {
+		return Errorf(EINVALID, "no one called %q speaks in this session (it may have been corrected meanwhile): reload the page", c.Speaker)
+	}
+	switch c.Kind {
+	case CorrectRole:
+		if _, ok := ParseRole(string(c.Role)); !ok {
+			return Errorf(EINVALID, "%q is not a role: use worker, parent, child, other or unknown", c.Role)
+		}
+	case CorrectName:
+		if n := strings.TrimSpace(c.Name); n == "" || len(n) > MaxSpeakerName {
+			return Errorf(EINVALID, "a speaker's name must be 1 to %d characters", MaxSpeakerName)
+		}
+	default:
+		return Errorf(EINVALID, "%q is not a correction: use %s or %s", c.Kind, CorrectRole, CorrectName)
+	}
+	return nil
+}
+
+// Correct returns t with the review's corrections made, in order, to a
+// copy (t is not changed), or t itself when there are none. A correction
+// that no longer fits (its speaker is gone after a new transcription) is
+// passed over. The roles the coaches set are recorded in the copy's
+// SpeakerInfo, with RoleFromCoach.
+func (d *ReviewDoc) Correct(t *Transcript) *Transcript {
+	if d == nil || len(d.Corrections) == 0 || t == nil {
+		return t
+	}
+	c := *t
+	c.Segments = append([]Segment(nil), t.Segments...)
+	info := SpeakerInfo{Source: SpeakersNone}
+	if t.Speakers != nil {
+		info = *t.Speakers
+	}
+	info.Roles = append([]SpeakerRole(nil), info.Roles...)
+	for _, k := range d.Corrections {
+		if k.Check(&c) != nil {
+			continue
+		}
+		switch k.Kind {
+		case CorrectRole:
+			for i := range c.Segments {
+				if c.Segments[i].Speaker == k.Speaker {
+					c.Segments[i].Role = k.Role
+				}
+			}
+			info.Roles = setRole(info.Roles, SpeakerRole{Speaker: k.Speaker, Role: k.Role, Confidence: 1, Source: RoleFromCoach})
+		case CorrectName:
+			name := strings.TrimSpace(k.Name)
+			var role *Role
+			for i := range c.Segments {
+				if c.Segments[i].Speaker == name {
+					r := c.Segments[i].Role
+					role = &r // joining a speaker: take their role
+				}
+			}
+			for i := range c.Segments {
+				if c.Segments[i].Speaker == k.Speaker {
+					c.Segments[i].Speaker = name
+					if role != nil {
+						c.Segments[i].Role = *role
+					}
+				}
+			}
+			var roles []SpeakerRole
+			for _, r := range info.Roles {
+				if r.Speaker == k.Speaker {
+					if role != nil {
+						continue // the speaker joined another, whose role stands
+					}
+					r.Speaker = name
+				}
+				roles = append(roles, r)
+			}
+			info.Roles = roles
+		}
+	}
+	count := map[string]bool{}
+	for _, s := range c.Segments {
+		if s.Speaker != "" {
+			count[s.Speaker] = true
+		}
+	}
+	info.Count = len(count)
+	c.Speakers = &info
+	return &c
+}
+
+// setRole puts r in roles, in place of the speaker's role if they had one.
+func setRole(roles []SpeakerRole, r SpeakerRole) []SpeakerRole {
+	for i := range roles {
+		if roles[i].Speaker == r.Speaker {
+			roles[i] = r
+			return roles
+		}
+	}
+	return append(roles, r)
 }

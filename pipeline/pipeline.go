@@ -396,15 +396,35 @@ func (p *Pipeline) Reannotate(ctx context.Context, f hark.RecordingFilter, codeb
 		if r.Status != hark.StatusReady && !(r.Status == hark.StatusFailed && r.Stage == hark.StageAnnotate) {
 			continue
 		}
-		data, _ := json.Marshal(TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: r.ID, Force: true, Codebook: codebookKey})
-		msgID := fmt.Sprintf("reannotate:%s:%s:%d", r.ID, codebookKey, p.cfg.Now().UnixNano())
-		if err := p.cfg.Publisher.Publish(ctx, hark.SubjectTranscribed, msgID, data); err != nil {
+		if err := p.reannotate(ctx, r.ID, codebookKey); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, nil
 }
+
+// reannotate sends one recording back through the annotate stage.
+func (p *Pipeline) reannotate(ctx context.Context, id, codebookKey string) error {
+	return publishReannotate(ctx, p.cfg.Publisher, id, codebookKey, p.cfg.Now())
+}
+
+func publishReannotate(ctx context.Context, pub hark.Publisher, id, codebookKey string, now time.Time) error {
+	data, _ := json.Marshal(TranscribedMessage{Schema: hark.SchemaVersion, RecordingID: id, Force: true, Codebook: codebookKey})
+	msgID := fmt.Sprintf("reannotate:%s:%s:%d", id, codebookKey, now.UnixNano())
+	return pub.Publish(ctx, hark.SubjectTranscribed, msgID, data)
+}
+
+// Retag sends a ready recording back through the annotate stage with the
+// workers' own codebook, by pub: after a coach corrected who speaks in it,
+// so that the worker's codes go with the worker's turns. The web server
+// calls it, with or without a Pipeline of its own.
+func Retag(ctx context.Context, pub hark.Publisher, id string) error {
+	return publishReannotate(ctx, pub, id, "", time.Now())
+}
+
+// Retag is Retag through the pipeline's publisher.
+func (p *Pipeline) Retag(ctx context.Context, id string) error { return p.reannotate(ctx, id, "") }
 
 // Annotate handles one message from hark.transcripts.ready.
 func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
@@ -442,6 +462,19 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 			return p.fail(ctx, rec, hark.StageAnnotate, hark.ENOTFOUND, "the transcript is missing from the object store; run `hark retry "+rec.ID+"` to transcribe again")
 		}
 		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
+	}
+	// Tag the transcript as the coaches corrected it (who speaks, in which
+	// role), and index it so: the machine's stays as it is in the store.
+	corrected, err := p.corrected(ctx, rec, &t)
+	if err != nil {
+		return p.retryOrFail(ctx, d, rec, hark.StageAnnotate, err)
+	}
+	if corrected != &t {
+		corrected.Lease = rec.Lease
+		if err := p.cfg.Index.PutTranscript(ctx, corrected); err != nil {
+			return dropIfConflict(err)
+		}
+		t = *corrected
 	}
 	tagger, err := p.tagger(ctx, m.Codebook)
 	if err != nil {
@@ -484,6 +517,20 @@ func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
 	log.Info("ready", "tags", len(a.Tags), "codebook_version", a.CodebookVersion)
 	p.observe(hark.StageAnnotate, hark.StatusReady, "")
 	return nil
+}
+
+// corrected returns t with the coaches' corrections of who speaks (the
+// review stored next to the recording) made, or t itself when there are
+// none.
+func (p *Pipeline) corrected(ctx context.Context, rec *hark.Recording, t *hark.Transcript) (*hark.Transcript, error) {
+	var r hark.ReviewDoc
+	switch err := p.state.getJSON(ctx, hark.ReviewKey(rec.ID), &r); {
+	case hark.ErrorCode(err) == hark.ENOTFOUND:
+		return t, nil
+	case err != nil:
+		return nil, err
+	}
+	return r.Correct(t), nil
 }
 
 // tagger returns the tagger for a message: the worker's own, or one built

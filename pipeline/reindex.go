@@ -26,7 +26,12 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 		var t hark.Transcript
 		switch err := p.state.getJSON(ctx, hark.TranscriptKey(rec.ID), &t); {
 		case err == nil:
-			if err := p.cfg.Index.PutTranscript(ctx, &t); err != nil {
+			// As the coaches corrected it, as the annotate stage indexes it.
+			corrected, err := p.corrected(ctx, &rec, &t)
+			if err != nil {
+				return err
+			}
+			if err := p.cfg.Index.PutTranscript(ctx, corrected); err != nil {
 				return err
 			}
 		case hark.ErrorCode(err) != hark.ENOTFOUND:

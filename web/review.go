@@ -20,8 +20,12 @@ type ReviewRequest struct {
 	Version int `json:"version"`
 	// Action is one of: accept, reject, reset (back to pending), recode,
 	// add (a tag on a selection), remove (a coach's tag), moment (choose a
-	// tag or note for the reflection sheet), note, delete-note, state.
+	// tag or note for the reflection sheet), note, delete-note, state,
+	// speaker-role (Speaker's role is Role) and speaker-name (Speaker is
+	// called Text; another speaker's name makes them one).
 	Action  string           `json:"action"`
+	Speaker string           `json:"speaker,omitempty"`
+	Role    hark.Role        `json:"role,omitempty"`
 	Key     string           `json:"key,omitempty"`
 	Code    string           `json:"code,omitempty"`
 	Segment int              `json:"segment"`
@@ -39,6 +43,9 @@ type ReviewResponse struct {
 	Tags     []hark.Tag      `json:"tags"`
 	Review   *hark.ReviewDoc `json:"review"`
 	Progress progress        `json:"progress"`
+	// Retagging says a correction of who speaks sent the session to be
+	// tagged again: the tags follow in a moment.
+	Retagging bool `json:"retagging,omitempty"`
 	// Warning is set when the change is saved in the index but could not yet
 	// be written next to the recording in the object store.
 	Warning string `json:"warning,omitempty"`
@@ -66,7 +73,17 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, u *hark.Us
 		s.apiError(w, r, hark.Errorf(hark.ECONFLICT, "someone else changed this session's review (now version %d, your page shows %d): reload the page and redo your change", doc.Version, req.Version))
 		return
 	}
-	if err := s.apply(sess, doc, &req, u); err != nil {
+	base := sess.Transcript // the machine's, when the store has it
+	if req.Action == hark.CorrectRole || req.Action == hark.CorrectName {
+		if base, err = s.machineTranscript(r.Context(), sess); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if err := s.correct(base, doc, &req, u); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	} else if err := s.apply(sess, doc, &req, u); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -81,11 +98,14 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, u *hark.Us
 		s.apiError(w, r, err)
 		return
 	}
-	s.audit(r.Context(), u, "review", sess.Recording.ID, req.Action+" "+req.Key+req.NoteID)
+	s.audit(r.Context(), u, "review", sess.Recording.ID, strings.TrimSpace(req.Action+" "+req.Key+req.NoteID+req.Speaker))
 	resp := ReviewResponse{Version: doc.Version, Review: doc}
 	if err := s.storeReview(r.Context(), doc); err != nil {
 		s.log.Warn("review not yet in the object store", "recording", doc.RecordingID, "err", err)
 		resp.Warning = "saved, but not yet copied next to the recording in the object store; an admin can run `hark reindex` later"
+	}
+	if req.Action == hark.CorrectRole || req.Action == hark.CorrectName {
+		resp.Retagging, resp.Warning = s.afterCorrection(r.Context(), base, doc, resp.Warning)
 	}
 	if updated, err := s.cfg.Index.Session(r.Context(), sess.Recording.ID); err == nil && updated.Annotations != nil {
 		resp.Tags = updated.Annotations.Tags
@@ -196,6 +216,62 @@ func (s *Server) apply(sess *hark.Session, doc *hark.ReviewDoc, req *ReviewReque
 		return hark.Errorf(hark.EINVALID, "review state %q: use in_progress or complete", req.State)
 	}
 	return hark.Errorf(hark.EINVALID, "unknown review action %q", req.Action)
+}
+
+// correct adds a coach's correction of who speaks to doc, checked against
+// the transcript as the corrections so far leave it.
+func (s *Server) correct(base *hark.Transcript, doc *hark.ReviewDoc, req *ReviewRequest, u *hark.User) error {
+	if base == nil {
+		return hark.Errorf(hark.EINVALID, "this session has no transcript yet")
+	}
+	c := hark.Correction{Kind: req.Action, Speaker: req.Speaker, Role: req.Role, Name: strings.TrimSpace(req.Text), By: u.Name, At: s.cfg.Now()}
+	if err := c.Check(doc.Correct(base)); err != nil {
+		return err
+	}
+	doc.Corrections = append(doc.Corrections, c)
+	return nil
+}
+
+// machineTranscript is the session's transcript as the machine made it:
+// the copy in the object store (the index holds it as corrected), or the
+// index's when there is no store.
+func (s *Server) machineTranscript(ctx context.Context, sess *hark.Session) (*hark.Transcript, error) {
+	if s.cfg.Store == nil {
+		return sess.Transcript, nil
+	}
+	rd, _, err := s.cfg.Store.Get(ctx, hark.TranscriptKey(sess.Recording.ID))
+	if hark.ErrorCode(err) == hark.ENOTFOUND {
+		return sess.Transcript, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	var t hark.Transcript
+	if err := json.NewDecoder(rd).Decode(&t); err != nil {
+		return nil, hark.WrapError(hark.EINTERNAL, err, "read the transcript of %s", sess.Recording.ID)
+	}
+	return &t, nil
+}
+
+// afterCorrection shows the corrected transcript at once and sends the
+// session to be tagged again (worker codes go with the worker's turns),
+// and says whether it did and what went wrong.
+func (s *Server) afterCorrection(ctx context.Context, base *hark.Transcript, doc *hark.ReviewDoc, warning string) (bool, string) {
+	corrected := *doc.Correct(base)
+	corrected.Lease = 0
+	if err := s.cfg.Index.PutTranscript(ctx, &corrected); err != nil {
+		s.log.Warn("corrected transcript not yet in the index", "recording", doc.RecordingID, "err", err)
+		return false, "saved, but the page may show the old speakers until the session is tagged again"
+	}
+	if s.cfg.Retag == nil {
+		return false, strings.TrimSpace(warning + " The tags follow the correction when the session is next tagged (`hark reannotate`).")
+	}
+	if err := s.cfg.Retag(ctx, doc.RecordingID); err != nil {
+		s.log.Warn("could not send the session to be tagged again", "recording", doc.RecordingID, "err", err)
+		return false, strings.TrimSpace(warning + " Saved, but the session could not be sent to be tagged again: an admin can run `hark reannotate`.")
+	}
+	return true, warning
 }
 
 func removeDecision(ds []hark.Decision, key string) []hark.Decision {

@@ -50,6 +50,10 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Routes, when set, adds more routes (the reports) to the server's mux.
 	Routes func(mux *http.ServeMux)
+	// Retag, when set, sends a recording to be tagged again (after a
+	// coach corrected who speaks in it); without it the tags follow at the
+	// next re-annotation.
+	Retag func(ctx context.Context, recordingID string) error
 	// MinCell is the reports' suppression threshold (default
 	// report.DefaultMinCell): /api/status withholds tag counts over fewer
 	// ready recordings than this.

@@ -34,6 +34,7 @@ type testBundle struct {
 	recA   string // team north
 	recB   string // team south
 	codeOK string
+	retags *[]string // recordings sent to be tagged again
 }
 
 func setup(t *testing.T) *testBundle {
@@ -53,11 +54,13 @@ func setup(t *testing.T) *testBundle {
 		t.Fatal(err)
 	}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "# no team data\n") })
-	s, err := New(Config{Index: idx, Accounts: idx, Auth: a, Codebook: cb, Routes: rep.Routes, Metrics: metrics})
+	retags := &[]string{}
+	retag := func(_ context.Context, id string) error { *retags = append(*retags, id); return nil }
+	s, err := New(Config{Index: idx, Accounts: idx, Auth: a, Codebook: cb, Routes: rep.Routes, Metrics: metrics, Retag: retag})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &testBundle{t: t, server: s, rep: rep, idx: idx, auth: a, codeOK: cb.Codes[0].ID}
+	b := &testBundle{t: t, server: s, rep: rep, idx: idx, auth: a, codeOK: cb.Codes[0].ID, retags: retags}
 	b.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(b.srv.Close)
 	b.recA = b.seed("north", "north/visit.wav")

@@ -69,6 +69,8 @@ type view struct {
 	// worker's tags.
 	Speakers    *speakersView
 	WorkerDoubt string
+	// Roles are the roles a coach can give a speaker.
+	Roles []hark.Role
 }
 
 // speakersView is the transcript's SpeakerInfo, in words for the page.
@@ -115,9 +117,9 @@ func speakersOf(info *hark.SpeakerInfo) (*speakersView, string) {
 	}
 	switch {
 	case worker == nil && len(info.Roles) > 0:
-		return v, "No speaker was taken for the worker, so there are no worker tags. Upload the recording again with --worker-speaker naming the worker's voice."
+		return v, "No speaker was taken for the worker, so there are no worker tags. A coach can give the worker's role to the right speaker under Speakers."
 	case worker != nil && worker.Confidence < workerDoubtBelow:
-		return v, fmt.Sprintf("hark is not sure %s is the worker (%.0f%%, %s). Check a few turns before relying on the worker's tags; if it is wrong, upload the recording again with --worker-speaker naming the right voice.",
+		return v, fmt.Sprintf("hark is not sure %s is the worker (%.0f%%, %s). Check a few turns before relying on the worker's tags; if it is wrong, a coach can give the worker's role to the right speaker under Speakers.",
 			worker.Speaker, 100*worker.Confidence, roleSource(worker.Source))
 	}
 	return v, ""
@@ -160,7 +162,8 @@ type mark struct {
 }
 
 func (s *Server) prepare(sess *hark.Session, u *hark.User) *view {
-	v := &view{Session: sess, Codes: s.codeList(), CanReview: u.CanReview(sess.Recording.Team), Duration: sess.Recording.DurationSeconds}
+	v := &view{Session: sess, Codes: s.codeList(), CanReview: u.CanReview(sess.Recording.Team), Duration: sess.Recording.DurationSeconds,
+		Roles: []hark.Role{hark.RoleWorker, hark.RoleParent, hark.RoleChild, hark.RoleOther, hark.RoleUnknown}}
 	if sess.Transcript == nil {
 		return v
 	}

@@ -125,6 +125,7 @@ func TestStoreCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close(context.Background())
 	if _, err := st.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}

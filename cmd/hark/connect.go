@@ -90,9 +90,10 @@ type connected struct {
 	idx   *index.DB
 }
 
-// Close disconnects from the queue and closes the index.
+// Close disconnects from the queue and the store and closes the index.
 func (c *connected) Close() {
 	closeWithin(c.q, queueCloseTimeout)
+	closeWithin(c.store, queueCloseTimeout)
 	c.idx.Close()
 }
 

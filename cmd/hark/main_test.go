@@ -408,6 +408,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer store.Close(context.Background())
 		if _, err := store.Stat(ctx, hark.AnnotationsVersionKey(s.Recording.ID, s.Annotations.Codebook, oldVersion)); err != nil {
 			t.Errorf("the old version's annotations are gone: %v", err)
 		}
@@ -526,6 +527,7 @@ func TestRestartMidBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer store.Close(context.Background())
 	const batch = "restart-batch"
 	for _, p := range paths {
 		key := "Team R/" + filepath.Base(p)

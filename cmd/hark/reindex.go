@@ -31,6 +31,7 @@ moved to another database.`,
 			if err != nil {
 				return err
 			}
+			defer closeWithin(store, queueCloseTimeout)
 			idx, err := openIndex(ctx, g, db)
 			if err != nil {
 				return err

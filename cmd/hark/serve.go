@@ -10,6 +10,7 @@ import (
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/pipeline"
 	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/telemetry"
 	"github.com/harkworks/hark/web"
@@ -47,6 +48,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			if sc, _, err := c.resolve(g); err == nil {
 				if st, err := ingest.NewStore(sc); err == nil {
 					store = st
+					defer closeWithin(st, queueCloseTimeout)
 				}
 			} else {
 				log.Warn("no object store configured: audio is unavailable", "hint", "give --s3 or HARK_S3_URL")
@@ -59,8 +61,19 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// With NATS, a coach's correction of who speaks sends the
+			// session to the annotate workers at once.
+			var retag func(context.Context, string) error
+			if _, qc, err := c.resolve(g); err == nil && qc.URL != "" {
+				if q, err := ingest.Connect(ctx, qc); err == nil {
+					defer closeWithin(q, queueCloseTimeout)
+					retag = func(ctx context.Context, id string) error { return pipeline.Retag(ctx, q, id) }
+				} else {
+					log.Warn("no NATS: sessions are tagged again after a correction only by hark reannotate", "err", err)
+				}
+			}
 			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
-				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell),
+				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: retag,
 				Auth:    signIn,
 				Metrics: telemetry.New().Handler(), Ready: idx.Ready})
 			if err != nil {

@@ -35,6 +35,7 @@ send MinIO's upload events to hark.`,
 			if err != nil {
 				return err
 			}
+			defer closeWithin(store, queueCloseTimeout)
 			created, err := store.EnsureBucket(ctx)
 			if err != nil {
 				return err

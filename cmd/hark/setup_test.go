@@ -58,6 +58,7 @@ func TestSetupIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer store.Close(context.Background())
 	var left []string
 	if err := store.List(context.Background(), "", func(info hark.ObjectInfo) error { left = append(left, info.Key); return nil }); err != nil {
 		t.Fatal(err)

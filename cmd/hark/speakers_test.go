@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/web"
 )
 
 // hark upload --speakers: the number of people reaches the recording (for
@@ -31,4 +37,97 @@ func TestUploadSpeakers(t *testing.T) {
 			t.Errorf("--speakers %s: %v", bad, err)
 		}
 	}
+}
+
+// A coach gives the worker's role to the other speaker of a meeting whose
+// roles came out the wrong way round: the annotate stage tags the session
+// again, so the worker's codes (the threats of escalation) now sit on that
+// speaker's turns, and the machine's transcript stays as it was.
+func TestSpeakerCorrectionRetags(t *testing.T) {
+	b := startUp(t, t.TempDir())
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "visit.wav")
+	copyFile(t, filepath.Join(meetingsDir, "authoritarian.wav"), wav)
+	// The transcript with its voices swapped: the worker labelled Parent.
+	vtt, err := os.ReadFile(filepath.Join(meetingsDir, "authoritarian.vtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := strings.NewReplacer("<v Worker>", "<v Parent>", "<v Parent>", "<v Worker>").Replace(string(vtt))
+	if err := os.WriteFile(filepath.Join(dir, "visit.vtt"), []byte(swapped), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	batch, err := b.upload(uploadMeta{Team: "North"}, "", wav)
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	b.waitBatch(batch, 1)
+	before := b.session("North/visit.wav")
+	threatsOn := func(s *hark.Session) map[string]int {
+		out := map[string]int{}
+		for _, tag := range s.Annotations.Tags {
+			if tag.Code == "threat_of_escalation" {
+				out[s.Transcript.Segments[tag.Segment].Speaker]++
+			}
+		}
+		return out
+	}
+	if n := threatsOn(before); n["Parent"] != 0 {
+		t.Fatalf("before the correction the threats are on %v: the test proves nothing", n)
+	}
+
+	coach := b.client("coach", hark.RoleCoach, "North")
+	version := 0
+	for _, change := range []map[string]any{
+		{"action": hark.CorrectRole, "speaker": "Parent", "role": "worker"},
+		{"action": hark.CorrectRole, "speaker": "Worker", "role": "parent"},
+	} {
+		change["version"] = version
+		st, out := postReview(t, coach, b.up.Endpoints.HTTP, before.Recording.ID, change)
+		if st != http.StatusOK || !out.Retagging {
+			t.Fatalf("%v: %d %+v", change, st, out)
+		}
+		version = out.Version
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		after := b.session("North/visit.wav")
+		if n := threatsOn(after); n["Parent"] > 0 && n["Worker"] == 0 {
+			for _, s := range after.Transcript.Segments {
+				if s.Speaker == "Parent" && s.Role != hark.RoleWorker {
+					t.Errorf("segment %d of Parent has role %s", s.Index, s.Role)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the threats are still on %v after the correction", threatsOn(after))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// postReview posts one review change as the signed-in client c, with its
+// session's CSRF token, and returns the status and the answer.
+func postReview(t *testing.T, c *http.Client, base, id string, change map[string]any) (int, web.ReviewResponse) {
+	t.Helper()
+	var me struct{ CSRF string }
+	resp, err := c.Get(base + "/api/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	data, _ := json.Marshal(change)
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/recordings/"+id+"/review", bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", me.CSRF)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out web.ReviewResponse
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
 }

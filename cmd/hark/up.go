@@ -100,6 +100,7 @@ type Up struct {
 	web    *web.Server
 	stages *stages
 	work   *transcribe.WorkDir
+	store  *ingest.Store // the stages' and the web server's client of s3
 
 	closeOnce sync.Once
 	closeErr  error
@@ -171,6 +172,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err != nil {
 		return nil, err
 	}
+	u.store = store
 	if _, err := store.EnsureBucket(ctx); err != nil {
 		return nil, err
 	}
@@ -194,7 +196,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 		return nil, err
 	}
 	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
-		MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell),
+		MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: p.Retag,
 		Auth:    signIn,
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
@@ -254,6 +256,10 @@ func (u *Up) close(ctx context.Context) error {
 	errs = append(errs, u.web.Close(ctx), u.queue.Close(ctx))
 	if u.idx != nil {
 		errs = append(errs, u.idx.Close())
+	}
+	if u.store != nil {
+		// Its idle connections would keep the S3 server serving them.
+		errs = append(errs, u.store.Close(ctx))
 	}
 	errs = append(errs, u.s3.Close(ctx), u.nats.Close(ctx))
 	if u.cfg.DataDir != "" {

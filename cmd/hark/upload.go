@@ -84,6 +84,7 @@ func runUpload(ctx context.Context, g *globals, o *uploadOptions, args []string)
 		return err
 	}
 	defer closeWithin(q, queueCloseTimeout)
+	defer closeWithin(store, queueCloseTimeout)
 	batch := "b" + time.Now().UTC().Format("20060102-150405") + "-" + randomHex(3)
 	fmt.Fprintf(g.stdout, "batch %s: %d recording(s)\n", batch, len(items))
 	var failed int

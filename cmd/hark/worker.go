@@ -78,6 +78,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			if err != nil {
 				return err
 			}
+			defer closeWithin(store, queueCloseTimeout)
 			q, err := ingest.Connect(ctx, qc)
 			if err != nil {
 				return err

@@ -220,6 +220,17 @@
   document.addEventListener("change", (ev) => {
     const s = ev.target.closest("select[data-act=recode]");
     if (s) send({ action: "recode", key: s.closest(".chip").dataset.key, code: s.value });
+    // A coach sets a speaker's role: every turn of theirs changes, and the
+    // session is tagged again, so the page reloads to show it.
+    const r = ev.target.closest("select.speaker-role");
+    if (r) send({ action: "speaker-role", speaker: r.dataset.speaker, role: r.value }).then((ok) => { if (ok) setTimeout(() => location.reload(), 1500); });
+  });
+  document.addEventListener("submit", (ev) => {
+    const f = ev.target.closest("form.speaker-name");
+    if (!f) return;
+    ev.preventDefault();
+    const name = f.querySelector("input").value.trim();
+    if (name) send({ action: "speaker-name", speaker: f.dataset.speaker, text: name }).then((ok) => { if (ok) setTimeout(() => location.reload(), 1500); });
   });
   document.addEventListener("focusin", (ev) => {
     const c = ev.target.closest(".chip[data-key]");
