@@ -42,9 +42,11 @@ func TestUploadSpeakers(t *testing.T) {
 // A coach gives the worker's role to the other speaker of a meeting whose
 // roles came out the wrong way round: the annotate stage tags the session
 // again, so the worker's codes (the threats of escalation) now sit on that
-// speaker's turns, and the machine's transcript stays as it was.
+// speaker's turns, and the machine's transcript stays as it was. An index
+// rebuilt from the store has the corrected speakers too.
 func TestSpeakerCorrectionRetags(t *testing.T) {
-	b := startUp(t, t.TempDir())
+	data := t.TempDir()
+	b := startUp(t, data)
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "visit.wav")
 	copyFile(t, filepath.Join(meetingsDir, "authoritarian.wav"), wav)
@@ -104,6 +106,23 @@ func TestSpeakerCorrectionRetags(t *testing.T) {
 			t.Fatalf("the threats are still on %v after the correction", threatsOn(after))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The index is lost and rebuilt from the store: the corrections are
+	// made again to the machine's transcript, which the store kept.
+	snapshot := rebuildable(t, b)
+	b.close()
+	for _, f := range []string{"index.db", "index.db-wal", "index.db-shm"} {
+		if err := os.Remove(filepath.Join(data, f)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	b = startUp(t, data)
+	if out, err := runHark(t, data, "", "reindex"); err != nil {
+		t.Fatalf("reindex: %v\n%s", err, out)
+	}
+	if again := rebuildable(t, b); again != snapshot {
+		t.Errorf("the rebuilt index differs.\nbefore: %s\nafter:  %s", snapshot, again)
 	}
 }
 
