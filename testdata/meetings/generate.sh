@@ -32,7 +32,7 @@ SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 RATE=16000            # output sample rate (Hz)
 SPEED=160             # espeak-ng speed (words per minute)
 WORKER_VOICE="en-gb"
-PARENT_VOICE="en-gb+f3"
+PARENT_VOICE="en+f3"
 GAP_SAMPLES=6400      # 0.4 s at 16 kHz
 
 for tool in espeak-ng sox soxi; do
