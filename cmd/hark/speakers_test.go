@@ -110,6 +110,18 @@ func TestSpeakerCorrectionRetags(t *testing.T) {
 
 	// The index is lost and rebuilt from the store: the corrections are
 	// made again to the machine's transcript, which the store kept.
+	// Both corrections sent the session to be tagged again: wait until the
+	// second has been done too, so the snapshot is the last word.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if idle, err := b.up.Idle(t.Context()); err == nil && idle {
+			if s := b.session("North/visit.wav"); s.Recording.Status == hark.StatusReady {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session was not tagged again within 30 s")
+		}
+	}
 	snapshot := rebuildable(t, b)
 	b.close()
 	for _, f := range []string{"index.db", "index.db-wal", "index.db-shm"} {
