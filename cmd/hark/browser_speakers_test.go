@@ -1,9 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,18 +17,7 @@ import (
 func TestBrowserSpeakerCorrections(t *testing.T) {
 	exe := chromiumPath(t)
 	b := startUp(t, t.TempDir())
-	dir := t.TempDir()
-	wav := filepath.Join(dir, "visit.wav")
-	copyFile(t, filepath.Join(meetingsDir, "authoritarian.wav"), wav)
-	vtt, err := os.ReadFile(filepath.Join(meetingsDir, "authoritarian.vtt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	swapped := strings.NewReplacer("<v Worker>", "<v Parent>", "<v Parent>", "<v Worker>").Replace(string(vtt))
-	if err := os.WriteFile(filepath.Join(dir, "visit.vtt"), []byte(swapped), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	batch, err := b.upload(uploadMeta{Team: "North"}, "", wav)
+	batch, err := b.upload(uploadMeta{Team: "North"}, "", swappedMeeting(t))
 	if err != nil {
 		t.Fatalf("upload: %v\n%s", err, b.out)
 	}

@@ -47,18 +47,7 @@ func TestUploadSpeakers(t *testing.T) {
 func TestSpeakerCorrectionRetags(t *testing.T) {
 	data := t.TempDir()
 	b := startUp(t, data)
-	dir := t.TempDir()
-	wav := filepath.Join(dir, "visit.wav")
-	copyFile(t, filepath.Join(meetingsDir, "authoritarian.wav"), wav)
-	// The transcript with its voices swapped: the worker labelled Parent.
-	vtt, err := os.ReadFile(filepath.Join(meetingsDir, "authoritarian.vtt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	swapped := strings.NewReplacer("<v Worker>", "<v Parent>", "<v Parent>", "<v Worker>").Replace(string(vtt))
-	if err := os.WriteFile(filepath.Join(dir, "visit.vtt"), []byte(swapped), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	wav := swappedMeeting(t)
 	batch, err := b.upload(uploadMeta{Team: "North"}, "", wav)
 	if err != nil {
 		t.Fatalf("upload: %v\n%s", err, b.out)
@@ -161,4 +150,23 @@ func postReview(t *testing.T, c *http.Client, base, id string, change map[string
 	var out web.ReviewResponse
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+// swappedMeeting writes the authoritarian meeting as visit.wav with its
+// transcript's voices swapped (the worker labelled Parent), and returns the
+// WAV's path.
+func swappedMeeting(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "visit.wav")
+	copyFile(t, filepath.Join(meetingsDir, "authoritarian.wav"), wav)
+	vtt, err := os.ReadFile(filepath.Join(meetingsDir, "authoritarian.vtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := strings.NewReplacer("<v Worker>", "<v Parent>", "<v Parent>", "<v Worker>").Replace(string(vtt))
+	if err := os.WriteFile(filepath.Join(dir, "visit.vtt"), []byte(swapped), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return wav
 }
