@@ -21,8 +21,12 @@ type ReviewRequest struct {
 	// Action is one of: accept, reject, reset (back to pending), recode,
 	// add (a tag on a selection), remove (a coach's tag), moment (choose a
 	// tag or note for the reflection sheet), note, delete-note, state,
-	// speaker-role (Speaker's role is Role) and speaker-name (Speaker is
-	// called Text; another speaker's name makes them one).
+	// and the corrections of who speaks and what was said: speaker-role
+	// (Speaker's role is Role), speaker-name (Speaker is called Text;
+	// another speaker's name makes them one), turn-speaker (turn Segment,
+	// or its words from byte Start on, go to the speaker Speaker, an
+	// existing one or a new one with Role), turn-merge (turn Segment and
+	// the next become one) and turn-text (turn Segment says Text).
 	Action  string           `json:"action"`
 	Speaker string           `json:"speaker,omitempty"`
 	Role    hark.Role        `json:"role,omitempty"`
@@ -52,62 +56,76 @@ type ReviewResponse struct {
 }
 
 func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, u *hark.User) {
-	sess, err := s.visibleSession(r, u)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if !u.CanReview(sess.Recording.Team) {
-		s.apiError(w, r, hark.Errorf(hark.EINVALID, "your role (%s) cannot change reviews", u.Role))
-		return
-	}
 	var req ReviewRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		// The session first: a change to one the user cannot see is "not
+		// found", whatever its body.
+		if _, err := s.visibleSession(r, u); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
 		s.apiError(w, r, hark.Errorf(hark.EINVALID, "the change is not valid JSON (or is larger than 64 KiB)"))
 		return
 	}
-	doc := sess.Review
-	if doc.Version != req.Version {
-		s.apiError(w, r, hark.Errorf(hark.ECONFLICT, "someone else changed this session's review (now version %d, your page shows %d): reload the page and redo your change", doc.Version, req.Version))
-		return
-	}
-	base := sess.Transcript // the machine's, when the store has it
-	if req.Action == hark.CorrectRole || req.Action == hark.CorrectName {
-		if base, err = s.machineTranscript(r.Context(), sess); err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		if err := s.correct(base, doc, &req, u); err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-	} else if err := s.apply(sess, doc, &req, u); err != nil {
+	resp, err := s.Change(r.Context(), u, r.PathValue("id"), req)
+	if err != nil {
 		s.apiError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// Change makes one change to the review of recording id as u, as the
+// review page and the JSON API do (hark correct calls it too): checked
+// against the session and its version, saved in the index and next to the
+// recording, audited, and, for a correction of who speaks or what was
+// said, the corrected transcript shown at once and the session sent to be
+// tagged again.
+func (s *Server) Change(ctx context.Context, u *hark.User, id string, req ReviewRequest) (ReviewResponse, error) {
+	sess, err := s.sessionFor(ctx, id, u)
+	if err != nil {
+		return ReviewResponse{}, err
+	}
+	if !u.CanReview(sess.Recording.Team) {
+		return ReviewResponse{}, hark.Errorf(hark.EINVALID, "your role (%s) cannot change reviews", u.Role)
+	}
+	doc := sess.Review
+	if doc.Version != req.Version {
+		return ReviewResponse{}, hark.Errorf(hark.ECONFLICT, "someone else changed this session's review (now version %d, your page shows %d): reload the page and redo your change", doc.Version, req.Version)
+	}
+	base := sess.Transcript // the machine's, when the store has it
+	if hark.IsCorrection(req.Action) {
+		if base, err = s.machineTranscript(ctx, sess); err != nil {
+			return ReviewResponse{}, err
+		}
+		if err := s.correct(base, doc, &req, u); err != nil {
+			return ReviewResponse{}, err
+		}
+	} else if err := s.apply(sess, doc, &req, u); err != nil {
+		return ReviewResponse{}, err
 	}
 	doc.UpdatedBy, doc.UpdatedAt = u.Name, s.cfg.Now()
 	if doc.State == hark.ReviewNone {
 		doc.State = hark.ReviewInProgress
 	}
-	if err := s.cfg.Index.PutReview(r.Context(), doc, req.Version); err != nil {
+	if err := s.cfg.Index.PutReview(ctx, doc, req.Version); err != nil {
 		if hark.ErrorCode(err) == hark.ECONFLICT {
 			err = hark.Errorf(hark.ECONFLICT, "someone else changed this session's review a moment ago: reload the page and redo your change")
 		}
-		s.apiError(w, r, err)
-		return
+		return ReviewResponse{}, err
 	}
-	s.audit(r.Context(), u, "review", sess.Recording.ID, strings.TrimSpace(req.Action+" "+req.Key+req.NoteID+req.Speaker))
+	s.audit(ctx, u, "review", sess.Recording.ID, auditDetail(&req))
 	resp := ReviewResponse{Version: doc.Version, Review: doc}
-	if err := s.storeReview(r.Context(), doc); err != nil {
+	if err := s.storeReview(ctx, doc); err != nil {
 		s.log.Warn("review not yet in the object store", "recording", doc.RecordingID, "err", err)
 		resp.Warning = "saved, but not yet copied next to the recording in the object store; an admin can run `hark reindex` later"
 	}
-	if req.Action == hark.CorrectRole || req.Action == hark.CorrectName {
-		resp.Retagging, resp.Warning = s.afterCorrection(r.Context(), base, doc, resp.Warning)
+	if hark.IsCorrection(req.Action) {
+		resp.Retagging, resp.Warning = s.afterCorrection(ctx, base, doc, resp.Warning)
 	}
-	if updated, err := s.cfg.Index.Session(r.Context(), sess.Recording.ID); err == nil && updated.Annotations != nil {
+	if updated, err := s.cfg.Index.Session(ctx, sess.Recording.ID); err == nil && updated.Annotations != nil {
 		resp.Tags = updated.Annotations.Tags
 		for _, t := range resp.Tags {
 			resp.Progress.Total++
@@ -116,7 +134,7 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, u *hark.Us
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
 }
 
 // apply makes the requested change to doc, checking it against the session.
@@ -218,18 +236,34 @@ func (s *Server) apply(sess *hark.Session, doc *hark.ReviewDoc, req *ReviewReque
 	return hark.Errorf(hark.EINVALID, "unknown review action %q", req.Action)
 }
 
-// correct adds a coach's correction of who speaks to doc, checked against
-// the transcript as the corrections so far leave it.
+// correct adds a coach's correction of who speaks or of what was said to
+// doc, checked against the transcript as the corrections so far leave it.
 func (s *Server) correct(base *hark.Transcript, doc *hark.ReviewDoc, req *ReviewRequest, u *hark.User) error {
-	if base == nil {
-		return hark.Errorf(hark.EINVALID, "this session has no transcript yet")
+	c := hark.Correction{Kind: req.Action, By: u.Name, At: s.cfg.Now()}
+	switch req.Action {
+	case hark.CorrectRole:
+		c.Speaker, c.Role = req.Speaker, req.Role
+	case hark.CorrectName:
+		c.Speaker, c.Name = req.Speaker, req.Text
+	case hark.CorrectMove:
+		c.Turn, c.Word, c.Name, c.Role = req.Segment, req.Start, req.Speaker, req.Role
+	case hark.CorrectMerge:
+		c.Turn = req.Segment
+	case hark.CorrectText:
+		c.Turn, c.Text = req.Segment, req.Text
 	}
-	c := hark.Correction{Kind: req.Action, Speaker: req.Speaker, Role: req.Role, Name: strings.TrimSpace(req.Text), By: u.Name, At: s.cfg.Now()}
-	if err := c.Check(doc.Correct(base)); err != nil {
-		return err
+	return doc.AddCorrection(base, c)
+}
+
+// auditDetail says what a review change was about, never its words: the
+// audit log is read by admins, and a turn's text or a note is the
+// family's.
+func auditDetail(req *ReviewRequest) string {
+	switch req.Action {
+	case hark.CorrectMove, hark.CorrectMerge, hark.CorrectText:
+		return req.Action + " turn " + itoa(req.Segment)
 	}
-	doc.Corrections = append(doc.Corrections, c)
-	return nil
+	return strings.TrimSpace(req.Action + " " + req.Key + req.NoteID + req.Speaker)
 }
 
 // machineTranscript is the session's transcript as the machine made it:
@@ -358,10 +392,14 @@ func (s *Server) note(sess *hark.Session, doc *hark.ReviewDoc, req *ReviewReques
 }
 
 func segment(sess *hark.Session, i int) (hark.Segment, error) {
-	if sess.Transcript == nil || i < 0 || i >= len(sess.Transcript.Segments) {
-		return hark.Segment{}, hark.Errorf(hark.EINVALID, "there is no turn %d in this session", i)
+	if sess.Transcript != nil {
+		for _, sg := range sess.Transcript.Segments {
+			if sg.Index == i {
+				return sg, nil
+			}
+		}
 	}
-	return sess.Transcript.Segments[i], nil
+	return hark.Segment{}, hark.Errorf(hark.EINVALID, "there is no turn %d in this session", i)
 }
 
 // storeReview writes the review next to the recording in the object store,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -17,12 +18,16 @@ import (
 // visibleSession loads a session the user may read, and answers ENOTFOUND
 // for one of a team they may not see, exactly as for one that does not exist.
 func (s *Server) visibleSession(r *http.Request, u *hark.User) (*hark.Session, error) {
-	id := r.PathValue("id")
+	return s.sessionFor(r.Context(), r.PathValue("id"), u)
+}
+
+// sessionFor is the session of recording id, if u may read it.
+func (s *Server) sessionFor(ctx context.Context, id string, u *hark.User) (*hark.Session, error) {
 	notFound := hark.Errorf(hark.ENOTFOUND, "recording %q not found", id)
 	if !hark.ValidRecordingID(id) {
 		return nil, notFound
 	}
-	sess, err := s.cfg.Index.Session(r.Context(), id)
+	sess, err := s.cfg.Index.Session(ctx, id)
 	if hark.ErrorCode(err) == hark.ENOTFOUND {
 		return nil, notFound
 	}
@@ -71,6 +76,9 @@ type view struct {
 	WorkerDoubt string
 	// Roles are the roles a coach can give a speaker.
 	Roles []hark.Role
+	// SpeakerNames are the speakers of the transcript, in the order they
+	// first speak: the speakers a coach can give a turn to.
+	SpeakerNames []string
 }
 
 // speakersView is the transcript's SpeakerInfo, in words for the page.
@@ -195,7 +203,12 @@ func (s *Server) prepare(sess *hark.Session, u *hark.User) *view {
 			}
 		}
 	}
+	seen := map[string]bool{}
 	for _, sg := range sess.Transcript.Segments {
+		if sg.Speaker != "" && !seen[sg.Speaker] {
+			seen[sg.Speaker] = true
+			v.SpeakerNames = append(v.SpeakerNames, sg.Speaker)
+		}
 		tags := bySeg[sg.Index]
 		v.Turns = append(v.Turns, turn{Segment: sg, Tags: tags, Notes: notes[sg.Index]})
 		for _, t := range tags {

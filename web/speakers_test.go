@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -129,5 +130,96 @@ func TestSpeakerCorrections(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("%d speaker corrections audited, want 3", n)
+	}
+}
+
+// A coach corrects turns: gives the end of one to another speaker, merges
+// two, edits one's words. Each is versioned, audited without the words,
+// shows at once and sends the session to be tagged again; a decision on
+// a moved turn follows it; a change on a turn the page no longer shows is
+// refused.
+func TestTurnCorrections(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	coach := b.client("coach", hark.RoleCoach, "north")
+	version := func() int {
+		sess, err := b.idx.Session(ctx, b.recA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sess.Review.Version
+	}
+	post := func(change map[string]any) (int, map[string]any) {
+		t.Helper()
+		change["version"] = version()
+		return coach.review(b.recA, change)
+	}
+	threat := hark.TagKey(2, 0, 40, "threat_of_escalation")
+	if st, body := post(map[string]any{"action": "reject", "key": threat}); st != http.StatusOK {
+		t.Fatalf("reject: %d %v", st, body)
+	}
+	text := "The mornings — café trips make us late."
+	word := strings.Index(text, "café")
+	if st, body := post(map[string]any{"action": hark.CorrectMove, "segment": 1, "start": word, "speaker": "Grandma", "role": "parent"}); st != http.StatusOK || body["retagging"] != true {
+		t.Fatalf("turn-speaker: %d %v", st, body)
+	}
+	sess, _ := b.idx.Session(ctx, b.recA)
+	got := []string{}
+	for _, s := range sess.Transcript.Segments {
+		got = append(got, fmt.Sprintf("%d %s/%s %s", s.Index, s.Speaker, s.Role, s.Text))
+	}
+	want := []string{"0 Worker/worker What would you like to talk about today?", "1 Parent/parent The mornings —",
+		"2 Grandma/parent café trips make us late.", "3 Worker/worker If you don't engage we will go to court."}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after the split:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := sess.Review.Decisions; len(d) != 1 || d[0].Key != hark.TagKey(3, 0, 40, "threat_of_escalation") || d[0].Review != hark.ReviewRejected {
+		t.Errorf("the rejection did not follow its turn: %+v", d)
+	}
+
+	if st, body := post(map[string]any{"action": hark.CorrectMerge, "segment": 1}); st != http.StatusOK {
+		t.Fatalf("turn-merge: %d %v", st, body)
+	}
+	if st, body := post(map[string]any{"action": hark.CorrectText, "segment": 1, "text": "The mornings: school runs make us late."}); st != http.StatusOK {
+		t.Fatalf("turn-text: %d %v", st, body)
+	}
+	sess, _ = b.idx.Session(ctx, b.recA)
+	if n := len(sess.Transcript.Segments); n != 3 || sess.Transcript.Segments[1].Text != "The mornings: school runs make us late." ||
+		sess.Transcript.Segments[1].Speaker != "Parent" {
+		t.Errorf("after merging and editing: %+v", sess.Transcript.Segments)
+	}
+	if d := sess.Review.Decisions; len(d) != 1 || d[0].Key != threat {
+		t.Errorf("the rejection did not follow its turn back: %+v", d)
+	}
+	if len(*b.retags) != 3 {
+		t.Errorf("sent to be tagged again %d times, want 3", len(*b.retags))
+	}
+
+	for _, bad := range []map[string]any{
+		{"action": hark.CorrectMerge, "segment": 2},                                   // the last turn
+		{"action": hark.CorrectMerge, "segment": 9},                                   // no such turn
+		{"action": hark.CorrectText, "segment": 0, "text": " "},                       // empty
+		{"action": hark.CorrectMove, "segment": 0, "start": 500, "speaker": "Parent"}, // outside the turn
+		{"action": hark.CorrectMove, "segment": 0, "speaker": "Worker"},               // already theirs
+	} {
+		if st, body := post(bad); st != http.StatusBadRequest || body["message"] == "" {
+			t.Errorf("%v: %d %v, want 400 with a message", bad, st, body)
+		}
+	}
+	entries, err := b.idx.AuditLog(ctx, hark.AuditFilter{RecordingID: b.recA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var turns []string
+	for _, e := range entries {
+		if strings.Contains(e.Detail, "school") || strings.Contains(e.Detail, "mornings") {
+			t.Errorf("the audit log has the turn's words: %q", e.Detail)
+		}
+		if e.Action == "review" && strings.HasPrefix(e.Detail, "turn-") {
+			turns = append(turns, e.Detail)
+		}
+	}
+	if len(turns) != 3 {
+		t.Errorf("turn corrections audited: %q, want 3", turns)
 	}
 }

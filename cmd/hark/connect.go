@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/index"
@@ -21,8 +22,12 @@ type conn struct {
 	storeOnly bool
 }
 
-func (c *conn) flags(cmd *cobra.Command) {
-	f := cmd.Flags()
+func (c *conn) flags(cmd *cobra.Command) { c.flagsOn(cmd.Flags()) }
+
+// persistentFlags gives cmd and its subcommands the flags.
+func (c *conn) persistentFlags(cmd *cobra.Command) { c.flagsOn(cmd.PersistentFlags()) }
+
+func (c *conn) flagsOn(f *pflag.FlagSet) {
 	f.StringVar(&c.s3URL, "s3", env("HARK_S3_URL", ""), "object store URL (default: the running `hark up`)")
 	f.StringVar(&c.natsURL, "nats", env("HARK_NATS_URL", ""), "NATS URL (default: the running `hark up`)")
 	f.StringVar(&c.bucket, "bucket", env("HARK_BUCKET", ""), "bucket holding recordings (default: recordings)")

@@ -99,11 +99,18 @@ func TestSpeakerCorrectionRetags(t *testing.T) {
 
 	// The index is lost and rebuilt from the store: the corrections are
 	// made again to the machine's transcript, which the store kept.
-	// Both corrections sent the session to be tagged again: wait until the
-	// second has been done too, so the snapshot is the last word.
+	reindexKeeps(t, b, data, "North/visit.wav")
+}
+
+// reindexKeeps waits until the pipeline is idle and the recording ready
+// (every correction sent the session to be tagged again: the snapshot must
+// be the last word), loses the index, rebuilds it from the store, and
+// checks that it holds the same.
+func reindexKeeps(t *testing.T, b *testBundle, data, key string) {
+	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		if idle, err := b.up.Idle(t.Context()); err == nil && idle {
-			if s := b.session("North/visit.wav"); s.Recording.Status == hark.StatusReady {
+			if s := b.session(key); s.Recording.Status == hark.StatusReady {
 				break
 			}
 		}
@@ -156,6 +163,12 @@ func postReview(t *testing.T, c *http.Client, base, id string, change map[string
 // transcript's voices swapped (the worker labelled Parent), and returns the
 // WAV's path.
 func swappedMeeting(t *testing.T) string {
+	return editedMeeting(t, strings.NewReplacer("<v Worker>", "<v Parent>", "<v Parent>", "<v Worker>").Replace)
+}
+
+// editedMeeting writes the authoritarian meeting as visit.wav with its
+// transcript changed by edit, and returns the WAV's path.
+func editedMeeting(t *testing.T, edit func(vtt string) string) string {
 	t.Helper()
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "visit.wav")
@@ -164,8 +177,11 @@ func swappedMeeting(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	swapped := strings.NewReplacer("<v Worker>", "<v Parent>", "<v Parent>", "<v Worker>").Replace(string(vtt))
-	if err := os.WriteFile(filepath.Join(dir, "visit.vtt"), []byte(swapped), 0o600); err != nil {
+	edited := edit(string(vtt))
+	if edited == string(vtt) {
+		t.Fatal("the testdata meeting changed: the edit found nothing to change")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "visit.vtt"), []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return wav

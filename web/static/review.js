@@ -1,6 +1,7 @@
 // The coach's review page: synced audio, tag chips with accept / reject /
 // change code / choose for the reflection sheet, tags on selected words,
-// notes, a code filter, keyboard shortcuts. Hand-written, no framework.
+// notes, corrections of who says what, a code filter, keyboard shortcuts.
+// Hand-written, no framework.
 (() => {
   "use strict";
   const root = document.getElementById("session");
@@ -296,6 +297,92 @@
   };
   noteDialog && document.getElementById("note-cancel").addEventListener("click", () => { noteDialog.hidden = true; });
 
+  // --- correcting a turn: who says it, its words, merging ----------------------------
+  // Turn corrections change the transcript itself: once one is saved the
+  // page reloads to show it (and the session is tagged again).
+  const turnBox = document.getElementById("turn-dialog");
+  let turnAt = null; // { segment, word } of the open box: word is a byte offset, 0 for the whole turn
+  const reloadSoon = (ok) => { if (ok) setTimeout(() => location.reload(), 1500); };
+  // The turn, and where in its text, of the selection or the caret a click leaves.
+  const caretInTurn = () => {
+    const sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0) return null;
+    const range = sel.getRangeAt(0);
+    const n = range.startContainer;
+    const e = n.nodeType === Node.ELEMENT_NODE ? n : n.parentElement;
+    const p = e && e.closest(".text");
+    if (!p) return null;
+    const pre = document.createRange();
+    pre.selectNodeContents(p);
+    pre.setEnd(range.startContainer, range.startOffset);
+    return { segment: Number(p.closest(".turn").dataset.index), index: pre.toString().length };
+  };
+  // The turn the keys act on: where the coach clicked, else the chosen
+  // tag's, else the one playing.
+  const keyTurn = () => {
+    const c = caretInTurn();
+    if (c) return c;
+    const t = tags.find((x) => x.key === selected);
+    if (t) return { segment: t.segment, index: 0 };
+    if (current) return { segment: Number(current.dataset.index), index: 0 };
+    return null;
+  };
+  const openTurn = (at, focus) => {
+    if (!turnBox || !canReview || !at) return;
+    const li = document.getElementById("t" + at.segment);
+    const text = li.querySelector(".text").dataset.text;
+    let i = Math.min(at.index, text.length);
+    while (i > 0 && !/\s/.test(text[i - 1])) i--; // back to the start of the word
+    const whole = text.slice(0, i).trim() === "";
+    turnAt = { segment: at.segment, word: whole ? 0 : indexToByte(text, i) };
+    document.getElementById("turn-at").textContent = li.querySelector(".time").textContent;
+    const from = document.getElementById("turn-part-from");
+    from.hidden = whole;
+    document.getElementById("turn-word").textContent = whole ? "" : text.slice(i).split(/\s+/).slice(0, 3).join(" ") + "…";
+    turnBox.querySelector(`input[name="turn-part"][value="${whole ? "whole" : "from"}"]`).checked = true;
+    const speaker = li.querySelector(".speaker").firstChild.textContent.trim();
+    const sel = document.getElementById("turn-speaker");
+    const other = Array.from(sel.options).find((o) => o.value && o.value !== speaker);
+    sel.value = other ? other.value : "";
+    document.getElementById("turn-new").hidden = sel.value !== "";
+    document.getElementById("turn-text").value = text;
+    document.getElementById("turn-merge").disabled = !li.nextElementSibling;
+    turnBox.hidden = false;
+    (focus === "text" ? document.getElementById("turn-text") : sel).focus();
+  };
+  const closeTurn = () => { if (turnBox) turnBox.hidden = true; turnAt = null; };
+  const merge = (segment) => send({ action: "turn-merge", segment }).then(reloadSoon);
+  document.addEventListener("click", (ev) => {
+    const b = ev.target.closest("button.turn-edit");
+    if (!b) return;
+    const c = caretInTurn();
+    openTurn(c && c.segment === Number(b.dataset.turn) ? c : { segment: Number(b.dataset.turn), index: 0 });
+  });
+  if (turnBox) {
+    const sel = document.getElementById("turn-speaker");
+    sel.addEventListener("change", () => {
+      document.getElementById("turn-new").hidden = sel.value !== "";
+      if (!sel.value) document.getElementById("turn-new-name").focus();
+    });
+    document.getElementById("turn-move").addEventListener("click", () => {
+      if (!turnAt) return;
+      const part = turnBox.querySelector('input[name="turn-part"]:checked').value;
+      const change = { action: "turn-speaker", segment: turnAt.segment, start: part === "from" ? turnAt.word : 0, speaker: sel.value };
+      if (!sel.value) {
+        change.speaker = document.getElementById("turn-new-name").value.trim();
+        change.role = document.getElementById("turn-new-role").value;
+        if (!change.speaker) { say("Give the new speaker a name.", true); return; }
+      }
+      send(change).then(reloadSoon);
+    });
+    document.getElementById("turn-save-text").addEventListener("click", () => {
+      if (turnAt) send({ action: "turn-text", segment: turnAt.segment, text: document.getElementById("turn-text").value }).then(reloadSoon);
+    });
+    document.getElementById("turn-merge").addEventListener("click", () => { if (turnAt) merge(turnAt.segment); });
+    document.getElementById("turn-cancel").addEventListener("click", closeTurn);
+    turnBox.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { ev.preventDefault(); closeTurn(); } });
+  }
+
   // --- review state and help -----------------------------------------------------
   const complete = document.getElementById("complete");
   complete && complete.addEventListener("click", async () => {
@@ -322,7 +409,7 @@
   };
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    if (ev.target.closest("input, textarea, select, dialog")) return;
+    if (ev.target.closest("input, textarea, select, dialog, .floating")) return;
     const t = tags.find((x) => x.key === selected);
     switch (ev.key) {
       case "j": focusChip(1); break;
@@ -334,6 +421,9 @@
       case "p": if (t) seek(document.querySelector(`#t${t.segment}`).dataset.start); break;
       case "n": if (t && canReview) openNote(t.segment); else return; break;
       case "t": offerAdd(); break;
+      case "e": if (canReview) openTurn(keyTurn()); else return; break;
+      case "w": if (canReview) openTurn(keyTurn(), "text"); else return; break;
+      case "+": { const k = canReview && keyTurn(); if (k && document.getElementById("t" + k.segment).nextElementSibling) merge(k.segment); else return; break; }
       case " ": if (audio) { audio.paused ? audio.play() : audio.pause(); } break;
       case "?": help.showModal(); break;
       default: return;
