@@ -326,6 +326,11 @@ func TestReviewChanges(t *testing.T) {
 	if !strings.HasPrefix(vtt, "WEBVTT") || !regexp.MustCompile(`<v Worker>If you don't engage we will go to court\. \[directive\]`).MatchString(vtt) {
 		t.Errorf("VTT export:\n%s", vtt)
 	}
+	_, srt := c.get("/recordings/" + b.recA + "/export/srt")
+	if !strings.HasPrefix(srt, "1\r\n00:00:00,000 --> 00:00:04,000\r\nWorker: What would you like to talk about today?") ||
+		!regexp.MustCompile(`\r\n3\r\n00:00:09,000 --> 00:00:15,000\r\nWorker: If you don't engage we will go to court\. \[directive\]\r\n$`).MatchString(srt) {
+		t.Errorf("SRT export:\n%q", srt)
+	}
 }
 
 func TestSignInWithPassword(t *testing.T) {

@@ -346,8 +346,11 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u *hark.Us
 	case "vtt":
 		attach(".vtt", "text/vtt; charset=utf-8")
 		s.writeVTT(w, sess)
+	case "srt":
+		attach(".srt", "application/x-subrip; charset=utf-8")
+		s.writeSRT(w, sess)
 	default:
-		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q: use json, csv or vtt", format))
+		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q: use json, csv, vtt or srt", format))
 		return
 	}
 	s.audit(r.Context(), u, "export", sess.Recording.ID, format)
@@ -386,10 +389,9 @@ func (s *Server) writeTagsCSV(w io.Writer, sess *hark.Session) error {
 	return cw.Error()
 }
 
-// writeVTT writes the transcript as WebVTT, each cue's accepted or pending
-// tags after its text in square brackets.
-func (s *Server) writeVTT(w io.Writer, sess *hark.Session) {
-	fmt.Fprintln(w, "WEBVTT")
+// cues calls cue for each turn of the transcript, numbered from 1, with
+// the codes of its accepted or pending tags.
+func cues(sess *hark.Session, cue func(n int, sg hark.Segment, codes []string)) {
 	if sess.Transcript == nil {
 		return
 	}
@@ -401,19 +403,51 @@ func (s *Server) writeVTT(w io.Writer, sess *hark.Session) {
 			}
 		}
 	}
+	for i, sg := range sess.Transcript.Segments {
+		cue(i+1, sg, bySeg[sg.Index])
+	}
+}
+
+// tagged is a cue's text with its codes after it in square brackets.
+func tagged(text string, codes []string) string {
+	if len(codes) > 0 {
+		text += " [" + strings.Join(codes, ", ") + "]"
+	}
+	return text
+}
+
+// writeVTT writes the transcript as WebVTT, each cue's accepted or pending
+// tags after its text in square brackets, its speaker as the cue's voice.
+func (s *Server) writeVTT(w io.Writer, sess *hark.Session) {
+	fmt.Fprintln(w, "WEBVTT")
 	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	for _, sg := range sess.Transcript.Segments {
-		fmt.Fprintf(w, "\n%d\n%s --> %s\n", sg.Index+1, vttTime(sg.Start), vttTime(sg.End))
-		text := esc.Replace(sg.Text)
-		if codes := bySeg[sg.Index]; len(codes) > 0 {
-			text += " [" + strings.Join(codes, ", ") + "]"
-		}
+	cues(sess, func(n int, sg hark.Segment, codes []string) {
+		fmt.Fprintf(w, "\n%d\n%s --> %s\n", n, vttTime(sg.Start), vttTime(sg.End))
+		text := tagged(esc.Replace(sg.Text), codes)
 		if sg.Speaker != "" {
 			fmt.Fprintf(w, "<v %s>%s\n", esc.Replace(sg.Speaker), text)
 		} else {
 			fmt.Fprintln(w, text)
 		}
-	}
+	})
+}
+
+// writeSRT writes the transcript as SubRip subtitles: each cue "Speaker:
+// text [codes]", the tags as in WebVTT.
+func (s *Server) writeSRT(w io.Writer, sess *hark.Session) {
+	first := true
+	cues(sess, func(n int, sg hark.Segment, codes []string) {
+		if !first {
+			fmt.Fprint(w, "\r\n")
+		}
+		first = false
+		srt := func(x float64) string { return strings.Replace(vttTime(x), ".", ",", 1) }
+		text := tagged(strings.ReplaceAll(sg.Text, "\n", " "), codes)
+		if sg.Speaker != "" {
+			text = sg.Speaker + ": " + text
+		}
+		fmt.Fprintf(w, "%d\r\n%s --> %s\r\n%s\r\n", n, srt(sg.Start), srt(sg.End), text)
+	})
 }
 
 func vttTime(secs float64) string {
