@@ -21,9 +21,12 @@ type Codebook struct {
 
 // Code is one practice marker a tagger looks for.
 type Code struct {
-	ID         string   `json:"id" yaml:"id"`
-	Label      string   `json:"label" yaml:"label"`
-	Definition string   `json:"definition" yaml:"definition"`
+	ID         string `json:"id" yaml:"id"`
+	Label      string `json:"label" yaml:"label"`
+	Definition string `json:"definition" yaml:"definition"`
+	// Boundaries is the coding guide's word on where the code ends and
+	// its neighbours begin, for coders and taggers.
+	Boundaries string   `json:"boundaries,omitempty" yaml:"boundaries"`
 	Role       string   `json:"role" yaml:"role"` // worker, parent or any
 	Polarity   Polarity `json:"polarity" yaml:"polarity"`
 	Cues       []string `json:"cues,omitempty" yaml:"cues"`
