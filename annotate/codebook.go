@@ -330,7 +330,7 @@ func (p *cbParser) code(n *yaml.Node, pos int, seen map[string]int) (hark.Code, 
 	var cueLines []int
 	var roleLine, polarityLine int
 	var posLines, negLines []int
-	p.fields(n, what, []string{"id", "label", "definition", "role", "polarity", "cues", "examples"}, func(key string, v *yaml.Node) {
+	p.fields(n, what, []string{"id", "label", "definition", "boundaries", "role", "polarity", "cues", "examples"}, func(key string, v *yaml.Node) {
 		switch key {
 		case "id":
 			id := p.text(v, what+": id")
@@ -349,6 +349,8 @@ func (p *cbParser) code(n *yaml.Node, pos int, seen map[string]int) (hark.Code, 
 			c.Label = strings.TrimSpace(p.text(v, what+": label"))
 		case "definition":
 			c.Definition = strings.TrimSpace(p.text(v, what+": definition"))
+		case "boundaries":
+			c.Boundaries = strings.TrimSpace(p.text(v, what+": boundaries"))
 		case "role":
 			c.Role = p.text(v, what+": role")
 			roleLine = v.Line

@@ -20,8 +20,8 @@ var stableCodes = []string{
 
 func TestDefaultCodebook(t *testing.T) {
 	cb := DefaultCodebook()
-	if cb.ID != "hark-practice" || cb.Version != "2026.11.2" {
-		t.Errorf("id %q version %q; want hark-practice 2026.11.2", cb.ID, cb.Version)
+	if cb.ID != "hark-practice" || cb.Version != "2026.12.1" {
+		t.Errorf("id %q version %q; want hark-practice 2026.12.1", cb.ID, cb.Version)
 	}
 	for _, id := range stableCodes {
 		c := cb.Code(id)
@@ -134,7 +134,7 @@ func TestParseCodebookErrors(t *testing.T) {
 		{"unknown top field", "id: x\nversion: 1\ncodez: []\n",
 			[]string{`c.yaml:3: codebook: unknown field "codez" (known fields: id, version, description, codes)`}},
 		{"unknown code field", full("    cue: hello"),
-			[]string{`c.yaml:9: code "greeting": unknown field "cue" (known fields: id, label, definition, role, polarity, cues, examples)`}},
+			[]string{`c.yaml:9: code "greeting": unknown field "cue" (known fields: id, label, definition, boundaries, role, polarity, cues, examples)`}},
 		{"unknown examples field", full("    examples:", "      positives: []"),
 			[]string{`c.yaml:10: code "greeting": examples: unknown field "positives" (known fields: positive, negative)`}},
 		{"duplicate field", full("    role: parent"),
