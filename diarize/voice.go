@@ -123,7 +123,13 @@ func MatchVoice(known Voice, speakers map[string]Voice) (string, float64) {
 // speaking (an enrolment clip): the Gaussian of its speech frames. It
 // takes the place of Result, and is EINVALID when there are fewer than
 // MinEnrolSeconds of speech.
-func (d *Diarizer) Voice() (Voice, error) {
+func (d *Diarizer) Voice() (Voice, error) { return d.VoiceIn(nil) }
+
+// VoiceIn learns the voice of the speech within spans (start and end in
+// seconds: the turns a coach confirmed are one person's), or of all the
+// speech when spans is nil. It takes the place of Result, and is EINVALID
+// when there are fewer than MinEnrolSeconds of speech in the spans.
+func (d *Diarizer) VoiceIn(spans [][2]float64) (Voice, error) {
 	if d.done {
 		return Voice{}, hark.Errorf(hark.EINTERNAL, "diarize: the diarizer was used already")
 	}
@@ -131,13 +137,29 @@ func (d *Diarizer) Voice() (Voice, error) {
 	defer d.f.ceps.close()
 	speech := speechFrames(d.f.energy, d.cfg.VADShare)
 	dropUnvoiced(speech, d.f.pitch)
+	if spans != nil {
+		in := make([]bool, len(speech))
+		for _, sp := range spans {
+			a, b := max(0, int(sp[0]*FrameRate)), min(len(in), int(sp[1]*FrameRate))
+			for i := a; i < b; i++ {
+				in[i] = true
+			}
+		}
+		for i := range speech {
+			speech[i] = speech[i] && in[i]
+		}
+	}
 	regions := runs(speech)
 	var n int
 	for _, r := range regions {
 		n += r[1] - r[0]
 	}
 	if s := float64(n) / FrameRate; s < MinEnrolSeconds {
-		return Voice{}, hark.Errorf(hark.EINVALID, "the clip has %.1f s of speech; a voice is learned from at least %.0f s of one person speaking alone", s, MinEnrolSeconds)
+		what := "the clip has"
+		if spans != nil {
+			what = "the turns have"
+		}
+		return Voice{}, hark.Errorf(hark.EINVALID, "%s %.1f s of speech; a voice is learned from at least %.0f s of one person speaking alone", what, s, MinEnrolSeconds)
 	}
 	d.f.fillPitch()
 	x := d.f.ceps
@@ -150,4 +172,40 @@ func (d *Diarizer) Voice() (Voice, error) {
 		return Voice{}, hark.WrapError(hark.EUNAVAILABLE, err, "diarize")
 	}
 	return voiceOf(g, m, sd), nil
+}
+
+// Merge is the voice learned from all the speech the voices were learned
+// from: their Gaussians pooled, each weighted by its seconds.
+func Merge(vs ...Voice) Voice {
+	out := Voice{Mean: make([]float64, Dims), Cov: make([]float64, Dims*Dims)}
+	for _, v := range vs {
+		if v.valid() {
+			out.Seconds += v.Seconds
+		}
+	}
+	if out.Seconds == 0 {
+		return Voice{}
+	}
+	for _, v := range vs {
+		if !v.valid() {
+			continue
+		}
+		w := v.Seconds / out.Seconds
+		for i := range Dims {
+			out.Mean[i] += w * v.Mean[i]
+		}
+	}
+	for _, v := range vs {
+		if !v.valid() {
+			continue
+		}
+		w := v.Seconds / out.Seconds
+		for i := range Dims {
+			for j := range Dims {
+				di, dj := v.Mean[i]-out.Mean[i], v.Mean[j]-out.Mean[j]
+				out.Cov[i*Dims+j] += w * (v.Cov[i*Dims+j] + di*dj)
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package diarize
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/harkworks/hark"
@@ -77,5 +78,49 @@ func TestVoiceTooShort(t *testing.T) {
 	}
 	if _, err := d.Voice(); err == nil {
 		t.Fatal("Voice twice: no error")
+	}
+}
+
+// VoiceIn learns only the voice of the turns given: in a meeting of two
+// voices, the turns of one give that voice, not a blend; Merge pools two
+// learnings of one voice into one as near it.
+func TestVoiceIn(t *testing.T) {
+	x, ref := meeting([]voice{low, high}, [][2]float64{{0, 4}, {1, 5}, {0, 4}, {1, 5}, {0, 4}, {1, 5}}, 0.5, 31)
+	var spans [][2]float64
+	for _, r := range ref {
+		if r.Speaker == "B" {
+			spans = append(spans, [2]float64{r.Start, r.End})
+		}
+	}
+	d := New(Config{})
+	d.Write(x)
+	got, err := d.VoiceIn(spans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	highV, _ := enrol(t, high, 16, 32)
+	lowV, _ := enrol(t, low, 16, 33)
+	d = New(Config{})
+	d.Write(x)
+	blend, err := d.Voice() // the whole meeting
+	if err != nil {
+		t.Fatal(err)
+	}
+	dh, dl, db := got.Distance(highV), got.Distance(lowV), blend.Distance(highV)
+	if dh > dl/5 || dh > db/2 {
+		t.Errorf("the high voice's turns: distance %.3f to the high voice, %.3f to the low; the whole meeting's %.3f to the high", dh, dl, db)
+	}
+	if got.Seconds > 16 || got.Seconds < MinEnrolSeconds {
+		t.Errorf("learned from %.1f s; the high voice speaks 15 s", got.Seconds)
+	}
+	again, _ := enrol(t, high, 16, 34)
+	m := Merge(got, again)
+	if m.Seconds != got.Seconds+again.Seconds || m.Distance(highV) >= dh || Merge(m).Distance(m) > 1e-9 {
+		t.Errorf("merged: %.1f s, distance %.3f", m.Seconds, m.Distance(highV))
+	}
+	d = New(Config{})
+	d.Write(x)
+	if _, err := d.VoiceIn([][2]float64{{0, 3}}); hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), "the turns have") {
+		t.Errorf("3 s of turns: %v", err)
 	}
 }

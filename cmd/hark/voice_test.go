@@ -10,6 +10,7 @@ import (
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/diarize"
 	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/transcribe"
 )
 
 // workerClip writes a WAV of the worker's own turns in a role-play meeting,
@@ -103,5 +104,98 @@ func TestVoiceCommands(t *testing.T) {
 	joined := strings.Join(actions, "; ")
 	if !strings.Contains(joined, "voice-enrol North/w-104") || !strings.Contains(joined, "voice-forget North/w-104") {
 		t.Errorf("audit log: %s", joined)
+	}
+}
+
+// hark voice learn: a worker's voice learned from their turns in a session
+// a coach corrected (the transcript had the voices the wrong way round),
+// and refused before the coach has; the learned voice tells the worker
+// apart in another of their meetings, by voice alone.
+func TestVoiceLearnedFromCorrectedSession(t *testing.T) {
+	b := startUp(t, t.TempDir())
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		return runHark(t, b.dataDir, "", args...)
+	}
+	batch, err := b.upload(uploadMeta{Team: "North", Worker: "w-1"}, "", swappedMeeting(t))
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	b.waitBatch(batch, 1)
+	id := b.session("North/visit.wav").Recording.ID
+	if _, err := run("voice", "learn", "--team", "North", "--worker", "w-1", id); hark.ErrorCode(err) != hark.EINVALID ||
+		!strings.Contains(hark.ErrorMessage(err), "no coach has confirmed who the worker is") {
+		t.Fatalf("before the correction: %v", err)
+	}
+	for _, args := range [][]string{{"user", "add", "sam", "--role", "coach", "--team", "North"},
+		{"correct", "role", id, "Parent", "worker", "--as", "sam"}, {"correct", "role", id, "Worker", "parent", "--as", "sam"}} {
+		if out, err := run(args...); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--team", "South", "--worker", "w-1", id}, "team North's, not South's"},
+		{[]string{"--team", "North", "--worker", "w-2", id}, `worker "w-1"'s, not w-2's`},
+		{[]string{"--team", "North", "--worker", "w-1", "rec_nonesuch"}, "not found"},
+	} {
+		if _, err := run(append([]string{"voice", "learn"}, bad.args...)...); err == nil || !strings.Contains(hark.ErrorMessage(err), bad.want) {
+			t.Errorf("%v: %v, want %q", bad.args, err, bad.want)
+		}
+	}
+	out, err := run("voice", "learn", "--team", "North", "--worker", "w-1", id)
+	if err != nil || !strings.Contains(out, "learned the voice of worker w-1 in team North") {
+		t.Fatalf("learn: %v\n%s", err, out)
+	}
+	store, err := ingest.NewStore(ingest.StoreConfig{Endpoint: b.up.Endpoints.S3, AccessKey: b.up.Secrets.S3AccessKey, SecretKey: b.up.Secrets.S3SecretKey, Bucket: "recordings"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(t.Context())
+	learned, err := storedVoice(t.Context(), store, hark.VoiceKey("North", "w-1"))
+	if err != nil || learned == nil {
+		t.Fatalf("the learned voice is not stored: %v", err)
+	}
+
+	// Another meeting of the same worker, one microphone: the voice picks
+	// out the speaker whose time is the worker's.
+	var res *diarize.Diarization
+	if err := decodeLocal(t.Context(), filepath.Join(meetingsDir, "partnership.wav"), diarize.Config{}, func(d *diarize.Diarizer) error {
+		var err error
+		res, err = d.Result()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	who, conf := diarize.MatchVoice(*learned, res.Voices)
+	if who == "" {
+		t.Fatalf("the learned voice matches no speaker of the other meeting: %v", res.Voices)
+	}
+	vtt, err := os.ReadFile(filepath.Join(meetingsDir, "partnership.vtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cues, err := transcribe.ParseVTT("partnership.vtt", vtt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asWorker, asParent float64
+	for _, turn := range res.Turns {
+		if turn.Speaker != who {
+			continue
+		}
+		for _, c := range cues {
+			o := max(0, min(turn.End, c.End)-max(turn.Start, c.Start))
+			if c.Speaker == "Worker" {
+				asWorker += o
+			} else {
+				asParent += o
+			}
+		}
+	}
+	if asWorker < 3*asParent || conf < 0.3 {
+		t.Errorf("the voice matched %s (%.2f sure), who speaks %.1f s in the worker's turns and %.1f s in the parent's", who, conf, asWorker, asParent)
 	}
 }
