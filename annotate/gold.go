@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -302,4 +303,56 @@ func scoreTurns(ctx context.Context, tg hark.Tagger, data []LabelledTranscript, 
 		}
 	}
 	return scores, tn, nil
+}
+
+// CoderAgreement measures how two coders who coded the same turns agree,
+// per code in codes: the first coder's codes stand where a tagger's
+// reference would (Gold, FalseNegatives: the first only), the second's
+// where the tagger's would (Tagged, FalsePositives: the second only), and
+// Cohen's kappa between them. The two sets must hold the same transcripts
+// with the same turns; a difference is an EINVALID error naming it.
+func CoderAgreement(first, second []LabelledTranscript, codes []string) ([]Agreement, error) {
+	byID := make(map[string]LabelledTranscript, len(second))
+	for _, lt := range second {
+		byID[lt.Transcript.RecordingID] = lt
+	}
+	if len(first) != len(second) {
+		return nil, hark.Errorf(hark.EINVALID, "the first coding has %d transcripts and the second %d: both coders must code the same transcripts", len(first), len(second))
+	}
+	counts := make([]Agreement, len(codes))
+	for k, c := range codes {
+		counts[k].Code = c
+	}
+	has := func(labels [][]string, i int, code string) bool {
+		return i < len(labels) && slices.Contains(labels[i], code)
+	}
+	for _, a := range first {
+		id := a.Transcript.RecordingID
+		b, ok := byID[id]
+		if !ok {
+			return nil, hark.Errorf(hark.EINVALID, "transcript %s is in the first coding and not in the second", id)
+		}
+		if len(a.Transcript.Segments) != len(b.Transcript.Segments) {
+			return nil, hark.Errorf(hark.EINVALID, "transcript %s has %d turns in the first coding and %d in the second", id, len(a.Transcript.Segments), len(b.Transcript.Segments))
+		}
+		for i := range a.Transcript.Segments {
+			if a.Transcript.Segments[i].Index != b.Transcript.Segments[i].Index {
+				return nil, hark.Errorf(hark.EINVALID, "transcript %s: turn %d of the first coding is turn %d of the second", id, a.Transcript.Segments[i].Index, b.Transcript.Segments[i].Index)
+			}
+			for k, code := range codes {
+				x, y := has(a.Labels, i, code), has(b.Labels, i, code)
+				switch {
+				case x && y:
+					counts[k].TruePositives++
+				case y:
+					counts[k].FalsePositives++
+				case x:
+					counts[k].FalseNegatives++
+				default:
+					counts[k].TrueNegatives++
+				}
+			}
+		}
+	}
+	return SumAgreements([][]Agreement{counts}), nil
 }

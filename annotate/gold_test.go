@@ -192,3 +192,43 @@ func FuzzReadGold(f *testing.F) {
 		}
 	})
 }
+
+// Two coders' agreement, worked by hand: on 8 worker turns coder one gives
+// open_question to turns 0-3 and coder two to turns 0-2 and 4; both 3,
+// one only 1, two only 1, neither 3: po = 6/8, pe = (4·4 + 4·4)/64 = 0.5,
+// kappa = (0.75 - 0.5) / 0.5 = 0.5.
+func TestCoderAgreement(t *testing.T) {
+	coding := func(coded ...int) []LabelledTranscript {
+		tr := &hark.Transcript{RecordingID: "m1"}
+		labels := make([][]string, 8)
+		for i := 0; i < 8; i++ {
+			tr.Segments = append(tr.Segments, hark.Segment{Index: i, Role: hark.RoleWorker, Text: "x"})
+		}
+		for _, i := range coded {
+			labels[i] = []string{"open_question"}
+		}
+		return []LabelledTranscript{{Transcript: tr, Labels: labels}}
+	}
+	a, err := CoderAgreement(coding(0, 1, 2, 3), coding(0, 1, 2, 4), []string{"open_question", "directive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := a[0]
+	if q.Gold != 4 || q.Tagged != 4 || q.TruePositives != 3 || q.FalseNegatives != 1 || q.FalsePositives != 1 || q.TrueNegatives != 3 ||
+		q.Kappa == nil || math.Abs(*q.Kappa-0.5) > 1e-12 {
+		t.Errorf("open_question %+v", q)
+	}
+	if a[1].Kappa != nil || a[1].TrueNegatives != 8 {
+		t.Errorf("directive, coded by neither: %+v (kappa undefined)", a[1])
+	}
+	short := coding(0)
+	short[0].Transcript.Segments = short[0].Transcript.Segments[:7]
+	if _, err := CoderAgreement(coding(0), short, []string{"open_question"}); hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), "8 turns in the first coding and 7") {
+		t.Errorf("different turns: %v", err)
+	}
+	other := coding(0)
+	other[0].Transcript.RecordingID = "m2"
+	if _, err := CoderAgreement(coding(0), other, []string{"open_question"}); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("different transcripts: %v", err)
+	}
+}

@@ -738,7 +738,7 @@ func TestTaggerModes(t *testing.T) {
 	}
 
 	// rules: the rule tagger's own.
-	tg, err := NewTagger(ModeRules, rules, nil)
+	tg, err := NewTagger(ModeRules, rules, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -751,7 +751,7 @@ func TestTaggerModes(t *testing.T) {
 	// finds its own tags.
 	f.rejectCodes = map[string]bool{"directive": true}
 	f.confirmCodes = map[string]bool{"reflective_listening": true}
-	tg, err = NewTagger(ModeRulesLLM, rules, lt)
+	tg, err = NewTagger(ModeRulesLLM, rules, lt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -813,7 +813,7 @@ func TestTaggerModes(t *testing.T) {
 	}
 
 	// llm: the model's own.
-	tg, err = NewTagger(ModeLLM, nil, lt)
+	tg, err = NewTagger(ModeLLM, nil, lt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -853,7 +853,7 @@ func TestNewTaggerErrors(t *testing.T) {
 		{ModeRulesLLM, rules, nil, "needs the LLM tagger"},
 		{ModeRulesLLM, rules, lt2, "codebook"},
 	} {
-		_, err := NewTagger(tc.mode, tc.rules, tc.llm)
+		_, err := NewTagger(tc.mode, tc.rules, tc.llm, nil)
 		if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("NewTagger(%s): %v, want %q", tc.mode, err, tc.msg)
 		}

@@ -19,21 +19,24 @@ const (
 	// ModeRulesLLM tags with the rule tagger and then asks the LLM to
 	// confirm, reject and add: see Tagger.
 	ModeRulesLLM Mode = "rules+llm"
+	// ModeRulesModel tags with the rule tagger and a trained model
+	// together: see ModelTagger.
+	ModeRulesModel Mode = "rules+model"
 )
 
 // Modes lists the modes, for help texts.
-var Modes = []Mode{ModeRules, ModeLLM, ModeRulesLLM}
+var Modes = []Mode{ModeRules, ModeLLM, ModeRulesLLM, ModeRulesModel}
 
 // ParseMode returns the mode named s ("rules", "llm" or "rules+llm"), or
 // an EINVALID error.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
-	case ModeRules, ModeLLM, ModeRulesLLM:
+	case ModeRules, ModeLLM, ModeRulesLLM, ModeRulesModel:
 		return m, nil
 	case "":
 		return ModeRules, nil
 	}
-	return "", hark.Errorf(hark.EINVALID, "unknown tagger %q: use rules, llm or rules+llm", s)
+	return "", hark.Errorf(hark.EINVALID, "unknown tagger %q: use rules, llm, rules+llm or rules+model", s)
 }
 
 // NeedsLLM reports whether the mode uses the LLM tagger.
@@ -60,18 +63,19 @@ type Tagger struct {
 	mode  Mode
 	rules *RuleTagger
 	llm   *LLMTagger
+	model *ModelTagger
 }
 
 var _ hark.Tagger = (*Tagger)(nil)
 
-// NewTagger returns a tagger for the mode. rules is needed for rules and
-// rules+llm, llm for llm and rules+llm; the other may be nil. Both must use
-// the same codebook. Errors are EINVALID.
-func NewTagger(mode Mode, rules *RuleTagger, llm *LLMTagger) (*Tagger, error) {
+// NewTagger returns a tagger for the mode. rules is needed for every mode
+// but llm, llm for llm and rules+llm, model for rules+model; the others
+// may be nil. All must use the same codebook. Errors are EINVALID.
+func NewTagger(mode Mode, rules *RuleTagger, llm *LLMTagger, model *Model) (*Tagger, error) {
 	switch mode {
-	case ModeRules, ModeLLM, ModeRulesLLM:
+	case ModeRules, ModeLLM, ModeRulesLLM, ModeRulesModel:
 	default:
-		return nil, hark.Errorf(hark.EINVALID, "unknown tagger %q: use rules, llm or rules+llm", mode)
+		return nil, hark.Errorf(hark.EINVALID, "unknown tagger %q: use rules, llm, rules+llm or rules+model", mode)
 	}
 	if mode != ModeLLM && rules == nil {
 		return nil, hark.Errorf(hark.EINVALID, "tagger %s needs the rule tagger", mode)
@@ -82,10 +86,21 @@ func NewTagger(mode Mode, rules *RuleTagger, llm *LLMTagger) (*Tagger, error) {
 	if mode == ModeRulesLLM && (rules.codebook != llm.cb.ID || rules.version != llm.cb.Version) {
 		return nil, hark.Errorf(hark.EINVALID, "tagger rules+llm: the rule tagger uses codebook %s %s and the LLM tagger %s %s", rules.codebook, rules.version, llm.cb.ID, llm.cb.Version)
 	}
-	return &Tagger{mode: mode, rules: rules, llm: llm}, nil
+	tg := &Tagger{mode: mode, rules: rules, llm: llm}
+	if mode == ModeRulesModel {
+		if model == nil {
+			return nil, hark.Errorf(hark.EINVALID, "tagger rules+model needs a model: train one with `hark train`")
+		}
+		mt, err := NewModelTagger(rules, model)
+		if err != nil {
+			return nil, err
+		}
+		tg.model = mt
+	}
+	return tg, nil
 }
 
-// Name returns the mode: "rules", "llm" or "rules+llm".
+// Name returns the mode: "rules", "llm", "rules+llm" or "rules+model".
 func (tg *Tagger) Name() string { return string(tg.mode) }
 
 // Mode returns the tagger's mode.
@@ -124,6 +139,13 @@ func (tg *Tagger) TagStats(ctx context.Context, t *hark.Transcript) (*hark.Annot
 		return a, stats, err
 	case ModeLLM:
 		return tg.llm.TagStats(ctx, t)
+	case ModeRulesModel:
+		a, err := tg.model.Tag(ctx, t)
+		stats := TagStats{Mode: ModeRulesModel}
+		if a != nil {
+			stats.Tags = len(a.Tags)
+		}
+		return a, stats, err
 	}
 	stats := TagStats{Mode: ModeRulesLLM, Model: tg.llm.cfg.Model}
 	ra, err := tg.rules.Tag(ctx, t)

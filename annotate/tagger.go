@@ -110,6 +110,21 @@ func (rt *RuleTagger) Name() string { return "rules" }
 // Tag finds the codebook's practice markers in the transcript. It returns
 // EINVALID for a nil transcript and the context's error if ctx is done.
 func (rt *RuleTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annotations, error) {
+	return rt.tag(ctx, t, nil)
+}
+
+// Bits of a turn's shape, as the rule tagger read it: the forms of its
+// sentences (1 << form), and these.
+const (
+	shapeSo     uint16 = 1 << (iota + 10) // a sentence led by "so"
+	shapeCut                              // a sentence broken off
+	shapeFirstQ                           // the first sentence asks
+	shapeLastQ                            // the last sentence asks
+)
+
+// tag tags t; with shapes set, it also puts in (*shapes)[i] the shape of
+// segment i.
+func (rt *RuleTagger) tag(ctx context.Context, t *hark.Transcript, shapes *[]uint16) (*hark.Annotations, error) {
 	if t == nil {
 		return nil, hark.Errorf(hark.EINVALID, "rule tagger: no transcript")
 	}
@@ -146,6 +161,9 @@ func (rt *RuleTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annota
 		seg := &t.Segments[i]
 		infos[i] = a.addSegment(seg.Text)
 		rt.scan(a, seg.Text, infos[i])
+		if shapes != nil {
+			*shapes = append(*shapes, shapeOf(a, infos[i]))
+		}
 		sc := previousTurn(a, t.Segments, infos, i, ctxToks[:0])
 		sc.continues = continuesReflection(t.Segments, infos, reflected, i)
 		ctxToks = sc.prev
@@ -162,6 +180,30 @@ func (rt *RuleTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annota
 		}
 	}
 	return ann, nil
+}
+
+// shapeOf is the shape of the segment's sentences.
+func shapeOf(a *analysis, info segInfo) uint16 {
+	var sh uint16
+	for k := info.s0; k < info.s1; k++ {
+		s := &a.sents[k]
+		sh |= 1 << s.form
+		if s.so {
+			sh |= shapeSo
+		}
+		if s.cut {
+			sh |= shapeCut
+		}
+		if s.isQuestion() {
+			if k == info.s0 {
+				sh |= shapeFirstQ
+			}
+			if k == info.s1-1 {
+				sh |= shapeLastQ
+			}
+		}
+	}
+	return sh
 }
 
 // scan runs the prefilter over each sentence of a segment, and keeps the

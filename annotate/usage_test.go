@@ -15,7 +15,7 @@ func TestTaggerRecordsUsage(t *testing.T) {
 	tr := readMeeting(t, "mixed")
 	ctx := context.Background()
 
-	tg, err := NewTagger(ModeRules, rules, nil)
+	tg, err := NewTagger(ModeRules, rules, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestTaggerRecordsUsage(t *testing.T) {
 	if err != nil || a.Usage != nil {
 		t.Fatalf("rules mode: usage %+v, err %v; want none", a.Usage, err)
 	}
-	tg, err = NewTagger(ModeLLM, rules, lt)
+	tg, err = NewTagger(ModeLLM, rules, lt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@
 // advice to directive, and negotiation or options to
 // collaborative_planning.
 //
+// With -model it tags with the rules and hark's own model (rules+model).
 // With -show CODE it also prints the turns it got wrong for that code, with
 // the turn before, to study the rules. Those lines quote the corpus: read
 // them, do not copy them into the repository.
@@ -32,14 +33,15 @@ func main() {
 	codebook := flag.String("codebook", "", "a codebook YAML file (default: the embedded codebook)")
 	show := flag.String("show", "", "print the false positives and negatives of this code")
 	limit := flag.Int("n", 40, "how many errors of each kind -show prints")
+	model := flag.Bool("model", false, "tag with the rules and hark's own model (rules+model) instead of the rules alone")
 	flag.Parse()
-	if err := run(*data, *codebook, *show, *limit); err != nil {
+	if err := run(*data, *codebook, *show, *limit, *model); err != nil {
 		fmt.Fprintln(os.Stderr, "annomi:", hark.ErrorMessage(err))
 		os.Exit(1)
 	}
 }
 
-func run(path, codebook, show string, limit int) error {
+func run(path, codebook, show string, limit int, model bool) error {
 	cb := annotate.DefaultCodebook()
 	if codebook != "" {
 		var err error
@@ -47,9 +49,19 @@ func run(path, codebook, show string, limit int) error {
 			return err
 		}
 	}
-	tg, err := annotate.NewRuleTagger(cb)
+	rules, err := annotate.NewRuleTagger(cb)
 	if err != nil {
 		return err
+	}
+	var tg hark.Tagger = rules
+	if model {
+		m, err := annotate.DefaultModel(cb)
+		if err != nil {
+			return err
+		}
+		if tg, err = annotate.NewModelTagger(rules, m); err != nil {
+			return err
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -66,7 +78,7 @@ func run(path, codebook, show string, limit int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d conversations, codebook %s %s\n", len(convs), cb.ID, cb.Version)
+	fmt.Printf("%d conversations, codebook %s %s, tagger %s\n", len(convs), cb.ID, cb.Version, tg.Name())
 	fmt.Printf("%-24s %6s %6s %6s %9s %7s %6s\n", "code", "TP", "FP", "FN", "precision", "recall", "F1")
 	for _, code := range codes {
 		s := scores[code]

@@ -57,6 +57,7 @@ type annotateOptions struct {
 	workers  []string
 	format   string
 	tagger   string
+	model    string
 }
 
 func newAnnotateCmd(g *globals) *cobra.Command {
@@ -93,7 +94,8 @@ HARK_LLM_API_KEY_FILE). What the model used is reported on stderr.`,
 	f.StringVar(&o.codebook, "codebook", "", "codebook YAML file (default: hark's own)")
 	f.StringArrayVar(&o.workers, "worker", nil, "speaker name that is the worker (repeatable); the other speakers are parents")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
-	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", "rules"), "tagger: rules, llm or rules+llm")
+	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", "rules"), "tagger: rules, llm, rules+llm or rules+model")
+	f.StringVar(&o.model, "model", env("HARK_MODEL", ""), "model file for --tagger rules+model (default: hark's own)")
 	return cmd
 }
 
@@ -105,7 +107,7 @@ func runAnnotate(cmd *cobra.Command, g *globals, o *annotateOptions, path string
 	if err != nil {
 		return err
 	}
-	tg, err := newTaggerFromEnv(o.tagger, cb, g.logger())
+	tg, err := newTaggerFromEnv(o.tagger, o.model, cb, g.logger())
 	if err != nil {
 		return err
 	}
@@ -309,10 +311,12 @@ func reportStats(w io.Writer, s annotate.TagStats) {
 	fmt.Fprintln(w)
 }
 
-// newTaggerFromEnv builds the tagger for a mode (rules, llm or rules+llm)
-// and a codebook; the LLM's settings come from the environment (see
-// llmConfigFromEnv). Errors are EINVALID and name the setting to fix.
-func newTaggerFromEnv(mode string, cb *hark.Codebook, log *slog.Logger) (*annotate.Tagger, error) {
+// newTaggerFromEnv builds the tagger for a mode (rules, llm, rules+llm or
+// rules+model) and a codebook; the LLM's settings come from the
+// environment (see llmConfigFromEnv), the model from the file modelPath,
+// else hark's own trained for its codebook. Errors are EINVALID and name
+// the setting to fix.
+func newTaggerFromEnv(mode, modelPath string, cb *hark.Codebook, log *slog.Logger) (*annotate.Tagger, error) {
 	m, err := annotate.ParseMode(mode)
 	if err != nil {
 		return nil, err
@@ -320,7 +324,13 @@ func newTaggerFromEnv(mode string, cb *hark.Codebook, log *slog.Logger) (*annota
 	var (
 		rules *annotate.RuleTagger
 		llm   *annotate.LLMTagger
+		model *annotate.Model
 	)
+	if m == annotate.ModeRulesModel {
+		if model, err = loadModel(modelPath, cb); err != nil {
+			return nil, err
+		}
+	}
 	if m != annotate.ModeLLM {
 		if rules, err = annotate.NewRuleTagger(cb); err != nil {
 			return nil, err
@@ -336,7 +346,19 @@ func newTaggerFromEnv(mode string, cb *hark.Codebook, log *slog.Logger) (*annota
 			return nil, err
 		}
 	}
-	return annotate.NewTagger(m, rules, llm)
+	return annotate.NewTagger(m, rules, llm, model)
+}
+
+// loadModel is the model file at path, or hark's own for the codebook.
+func loadModel(path string, cb *hark.Codebook) (*annotate.Model, error) {
+	if path != "" {
+		return annotate.LoadModel(path, cb)
+	}
+	m, err := annotate.DefaultModel(cb)
+	if err != nil {
+		return nil, hark.WrapError(hark.EINVALID, err, "tagger rules+model: hark's own model does not fit codebook %s %s; train one with `hark train` and give it with --model (HARK_MODEL)", cb.ID, cb.Version)
+	}
+	return m, nil
 }
 
 // llmConfigFromEnv reads the LLM tagger's settings: HARK_LLM_BASE_URL,

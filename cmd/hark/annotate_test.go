@@ -276,7 +276,7 @@ func TestAnnotateErrors(t *testing.T) {
 		{[]string{"no-such-file.vtt"}, hark.ENOTFOUND, "transcript no-such-file.vtt does not exist"},
 		{[]string{bad}, hark.EINVALID, "unknown transcript format"},
 		{[]string{vtt, "--format", "xml"}, hark.EINVALID, "use text or json"},
-		{[]string{vtt, "--tagger", "magic"}, hark.EINVALID, "use rules, llm or rules+llm"},
+		{[]string{vtt, "--tagger", "magic"}, hark.EINVALID, "use rules, llm, rules+llm or rules+model"},
 		{[]string{vtt, "--tagger", "llm"}, hark.EINVALID, "HARK_LLM_MODEL"},
 		{[]string{vtt, "--codebook", "missing.yaml"}, hark.ENOTFOUND, "missing.yaml"},
 	} {

@@ -3,12 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -30,7 +26,7 @@ type EvalReport struct {
 }
 
 type evalOptions struct {
-	gold, codebook, tagger, format string
+	gold, codebook, tagger, model, format string
 }
 
 func newEvalCmd(g *globals) *cobra.Command {
@@ -63,9 +59,10 @@ empty or out. docs/eval.md describes it in full.`,
 	f := cmd.Flags()
 	f.StringVar(&o.gold, "gold", "", "gold CSV file of human-coded turns (required)")
 	f.StringVar(&o.codebook, "codebook", "", "codebook YAML file (default: hark's own)")
-	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", "rules"), "tagger: rules, llm or rules+llm")
+	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", "rules"), "tagger: rules, llm, rules+llm or rules+model")
+	f.StringVar(&o.model, "model", env("HARK_MODEL", ""), "model file for --tagger rules+model (default: hark's own)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
-	cmd.AddCommand(newEvalSpeakersCmd(g))
+	cmd.AddCommand(newEvalSpeakersCmd(g), newEvalCodersCmd(g))
 	return cmd
 }
 
@@ -80,19 +77,11 @@ func runEval(cmd *cobra.Command, g *globals, o *evalOptions) error {
 	if err != nil {
 		return err
 	}
-	tg, err := newTaggerFromEnv(o.tagger, cb, g.logger())
+	tg, err := newTaggerFromEnv(o.tagger, o.model, cb, g.logger())
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(o.gold)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return hark.WrapError(hark.ENOTFOUND, err, "gold file %s does not exist", o.gold)
-		}
-		return hark.WrapError(hark.EINVALID, err, "read gold file %s", o.gold)
-	}
-	defer f.Close()
-	data, err := annotate.ReadGold(filepath.Base(o.gold), f, cb)
+	data, err := readGoldFile(o.gold, cb)
 	if err != nil {
 		return err
 	}

@@ -35,8 +35,8 @@ func loadCodebook(path string) (*hark.Codebook, error) {
 // newPipeline builds the stages' pipeline from its parts.
 // Decoded audio goes into workDir.
 func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *telemetry.Registry, log *slog.Logger, workDir string, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
-	mode := env("HARK_TAGGER", "rules")
-	tagger, err := newTaggerFromEnv(mode, cb, log)
+	mode, model := env("HARK_TAGGER", "rules"), env("HARK_MODEL", "")
+	tagger, err := newTaggerFromEnv(mode, model, cb, log)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *ha
 			if err != nil {
 				return nil, err
 			}
-			return newTaggerFromEnv(mode, cb, log)
+			return newTaggerFromEnv(mode, model, cb, log)
 		},
 	}), nil
 }
