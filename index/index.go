@@ -122,7 +122,22 @@ func (d *DB) upsertRecording(ctx context.Context, r *hark.Recording, where strin
 	args := []any{r.ID, r.Bucket, r.Key, r.ETag, r.Size, r.DurationSeconds, r.Channels, r.SampleRate, r.Team, r.Worker,
 		r.MeetingType, r.RecordedOn, r.Batch, string(r.Status), string(r.Stage), r.Reason, r.Attempts, string(doc),
 		d.dialect.time(r.CreatedAt), d.dialect.time(r.UpdatedAt), r.Lease}
-	res, err := d.db.ExecContext(ctx, `
+	// Not for an erased recording. The probe row in forgotten makes this
+	// and a forget of the same recording take turns on its key: a forget
+	// committed first leaves its row, and the probe finds it; a forget that
+	// comes after waits for this to commit, then deletes what it wrote.
+	hash := hark.ErasedHash(r.ID)
+	return d.tx(ctx, "save recording "+r.ID, func(tx *sql.Tx) error {
+		probe, err := tx.ExecContext(ctx, `INSERT INTO forgotten (id_hash, at) VALUES ($1, '') ON CONFLICT (id_hash) DO NOTHING`, params(hash)...)
+		if err != nil {
+			return err
+		}
+		if n, err := probe.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return erasedError(true, r.ID)
+		}
+		res, err := tx.ExecContext(ctx, `
 INSERT INTO recordings (id, bucket, key, etag, size, duration, channels, sample_rate, team, worker, meeting_type,
 	recorded_on, batch, status, stage, reason, attempts, doc, created_at, updated_at, lease)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
@@ -132,13 +147,25 @@ ON CONFLICT (id) DO UPDATE SET size = excluded.size, duration = excluded.duratio
 	reason = excluded.reason, attempts = excluded.attempts, doc = excluded.doc, updated_at = excluded.updated_at,
 	lease = excluded.lease
 WHERE `+where, params(append(args, extra...)...)...)
-	if err != nil {
-		return wrapDB(err, "save recording %s", r.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM forgotten WHERE id_hash = $1 AND at = ''`, params(hash)...); err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return hark.Errorf(hark.ECONFLICT, conflict, cargs...)
+		}
+		return nil
+	})
+}
+
+// erasedError is the error for a write to recording id when gone.
+func erasedError(gone bool, id string) error {
+	if !gone {
+		return nil
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return hark.Errorf(hark.ECONFLICT, conflict, cargs...)
-	}
-	return nil
+	return hark.Erased("recording " + id)
 }
 
 // Recording returns one recording, or ENOTFOUND.
@@ -372,6 +399,11 @@ func lockRecording(ctx context.Context, tx *sql.Tx, update, doc, id string, leas
 	var cur int
 	switch err := tx.QueryRowContext(ctx, `SELECT lease FROM recordings WHERE id = $1`, params(id)...).Scan(&cur); {
 	case errors.Is(err, sql.ErrNoRows):
+		if gone, err := erasedRecording(ctx, tx, id); err != nil {
+			return err
+		} else if gone {
+			return erasedError(true, id)
+		}
 		return notFound(id)
 	case err != nil:
 		return err

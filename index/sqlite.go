@@ -28,7 +28,7 @@ var sqliteURIEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 // useWAL (see there for why not on every connection).
 func sqliteDSN(path string) string {
 	return "file:" + sqliteURIEscaper.Replace(path) +
-		fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate",
+		fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=synchronous(NORMAL)&_txlock=immediate",
 			sqliteBusyTimeout.Milliseconds())
 }
 
