@@ -5,8 +5,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -30,11 +30,21 @@ type Config struct {
 	// SecureCookies sets the Secure attribute: on whenever hark is served
 	// over HTTPS (directly or behind a TLS proxy).
 	SecureCookies bool
-	// Limiter limits failed sign-ins. Default: 5 failures per 15 minutes
-	// per name and per address, counted in Accounts, so that every web
+	// Limiter limits failed sign-ins for one account. Default: 5 failures
+	// per 15 minutes per name, counted in Accounts, so that every web
 	// server of a deployment shares the limit.
 	Limiter *Limiter
-	Logger  *slog.Logger
+	// AddrLimiter limits failed sign-ins from one client address, whatever
+	// the names tried. Default: 20 per 15 minutes, so that one account's
+	// failures lock that account, not everyone behind the same office
+	// address, while a spray of guesses at many names is still stopped.
+	AddrLimiter *Limiter
+	// TrustedProxies are the reverse proxies (ParseTrustedProxies) whose
+	// X-Forwarded-For and Forwarded headers name the client's address.
+	// Without them the address is the direct peer's, and headers a client
+	// sends are ignored.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
 	// Now returns the time; tests may stub it.
 	Now func() time.Time
 }
@@ -54,6 +64,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewLimiter(cfg.Accounts, 5, 15*time.Minute)
+	}
+	if cfg.AddrLimiter == nil {
+		cfg.AddrLimiter = NewLimiter(cfg.Accounts, 20, 15*time.Minute)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -79,11 +92,12 @@ var errSignIn = hark.Errorf(hark.EINVALID, "the name or the password is wrong")
 // and sets its cookie.
 func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, name, password string) (*hark.User, error) {
 	now := s.cfg.Now()
-	keys := []string{"name:" + strings.ToLower(name), "addr:" + clientAddr(r)}
+	keys := []string{"name:" + strings.ToLower(name), "addr:" + s.clientAddr(r)}
+	limiters := []*Limiter{s.cfg.Limiter, s.cfg.AddrLimiter}
 	// Each attempt counts before the (slow) password check, so that
 	// attempts in parallel cannot all pass before the first failure is in.
-	for _, k := range keys {
-		ok, until, err := s.cfg.Limiter.Try(ctx, k, now)
+	for i, k := range keys {
+		ok, until, err := limiters[i].Try(ctx, k, now)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +120,7 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	// attempt, so that signing in to one's own account does not reset a
 	// spray of guesses at others from the same address.
 	for i, k := range keys {
-		if err := s.cfg.Limiter.Succeeded(ctx, k, now, i == 0); err != nil {
+		if err := limiters[i].Succeeded(ctx, k, now, i == 0); err != nil {
 			s.log.Warn("forget a successful sign-in attempt", "err", err)
 		}
 	}
@@ -243,12 +257,4 @@ func (s *Service) audit(ctx context.Context, user, action, detail string) {
 	if err := s.cfg.Accounts.Audit(ctx, &hark.AuditEntry{At: s.cfg.Now(), User: user, Action: action, Detail: detail}); err != nil {
 		s.log.Warn("audit log", "err", err)
 	}
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -223,3 +223,93 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("tokens %q %q hashes %q %q", a, b, ha, hb)
 	}
 }
+
+// Behind a reverse proxy every request comes from the proxy's address:
+// with the proxy trusted, failures count per account and per client, so
+// five wrong passwords for one account lock that account only.
+func TestSignInLockoutBehindProxy(t *testing.T) {
+	ctx := context.Background()
+	idx := openIndex(t)
+	h, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"sam", "kim"} {
+		if err := idx.PutUser(ctx, &hark.User{ID: "u_" + name, Name: name, Role: hark.RoleCoach, PasswordHash: h, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxies, err := ParseTrustedProxies("10.0.0.1, 192.168.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Accounts: idx, TrustedProxies: proxies, Logger: slog.New(slog.DiscardHandler)})
+	signIn := func(peer, forwarded, name, password string) error {
+		r := httptest.NewRequest(http.MethodPost, "/signin", nil)
+		r.RemoteAddr = peer + ":5000"
+		if forwarded != "" {
+			r.Header.Set("X-Forwarded-For", forwarded)
+		}
+		_, err := s.SignIn(ctx, httptest.NewRecorder(), r, name, password)
+		return err
+	}
+	for i := range 5 {
+		if err := signIn("10.0.0.1", "203.0.113.5", "sam", "wrong"); err == nil || strings.Contains(err.Error(), "too many") {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if err := signIn("10.0.0.1", "198.51.100.7", "sam", "correct horse battery staple"); err == nil || !strings.Contains(err.Error(), "too many") {
+		t.Fatalf("sam after five failures: %v, want locked", err)
+	}
+	for _, client := range []string{"198.51.100.7", "203.0.113.5"} {
+		if err := signIn("10.0.0.1", client, "kim", "correct horse battery staple"); err != nil {
+			t.Fatalf("kim from %s, after five failures for sam through the same proxy: %v", client, err)
+		}
+	}
+	// A spray of guesses at many names from one client is still stopped,
+	// also when it writes its own X-Forwarded-For to look like many.
+	for i := range 20 {
+		_ = signIn("203.0.113.66", fmt.Sprintf("198.18.0.%d", i), fmt.Sprintf("guess%d", i), "wrong")
+	}
+	if err := signIn("203.0.113.66", "198.18.0.99", "kim", "correct horse battery staple"); err == nil || !strings.Contains(err.Error(), "too many") {
+		t.Fatalf("after 20 failures from one untrusted client: %v, want its address locked", err)
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	proxies, err := ParseTrustedProxies("10.0.0.1,fd00::/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{TrustedProxies: proxies})
+	tests := []struct {
+		peer, xff, forwarded, want string
+	}{
+		{"203.0.113.5:1", "", "", "203.0.113.5"},
+		{"203.0.113.5:1", "198.51.100.7", "", "203.0.113.5"},                       // not a proxy: its header is ignored
+		{"10.0.0.1:1", "", "", "10.0.0.1"},                                         // a proxy that names no one
+		{"10.0.0.1:1", "198.51.100.7", "", "198.51.100.7"},                         //
+		{"10.0.0.1:1", "1.2.3.4, 198.51.100.7", "", "198.51.100.7"},                // the client's own entry is not believed
+		{"10.0.0.1:1", "198.51.100.7, 10.0.0.1", "", "198.51.100.7"},               // two trusted hops
+		{"10.0.0.1:1", "junk, 198.51.100.7", "", "198.51.100.7"},                   //
+		{"10.0.0.1:1", "198.51.100.7, junk", "", "10.0.0.1"},                       // the proxy wrote no address
+		{"[fd00::2]:1", "", `for="[2001:db8::9]:4711";proto=https`, "2001:db8::9"}, // Forwarded, IPv6
+		{"10.0.0.1:1", "9.9.9.9", "for=198.51.100.7, for=10.0.0.1", "198.51.100.7"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodPost, "/signin", nil)
+		r.RemoteAddr = tt.peer
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if tt.forwarded != "" {
+			r.Header.Set("Forwarded", tt.forwarded)
+		}
+		if got := s.clientAddr(r); got != tt.want {
+			t.Errorf("peer %s, X-Forwarded-For %q, Forwarded %q: %s, want %s", tt.peer, tt.xff, tt.forwarded, got, tt.want)
+		}
+	}
+	if _, err := ParseTrustedProxies("10.0.0.0/8, proxy.example"); err == nil {
+		t.Error("a host name was taken for a trusted proxy")
+	}
+}

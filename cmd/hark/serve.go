@@ -16,9 +16,14 @@ import (
 	"github.com/harkworks/hark/web"
 )
 
+// trustedProxiesUsage is the help of `hark up` and `hark serve`'s
+// --trusted-proxies.
+const trustedProxiesUsage = "reverse proxies whose X-Forwarded-For / Forwarded headers name the client, as CIDRs or addresses, comma-separated (e.g. 127.0.0.1,10.0.0.0/8); default none"
+
 func newServeCmd(g *globals) *cobra.Command {
 	var (
 		db, addr, codebook string
+		trustedProxies     string
 		secure             bool
 		c                  conn
 		sso                ssoFlags
@@ -57,7 +62,11 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			signIn, err := newAuth(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure}, sso.config())
+			proxies, err := auth.ParseTrustedProxies(trustedProxies)
+			if err != nil {
+				return err
+			}
+			signIn, err := newAuth(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure, TrustedProxies: proxies}, sso.config())
 			if err != nil {
 				return err
 			}
@@ -92,6 +101,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	c.flags(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&secure, "secure-cookies", env("HARK_SECURE_COOKIES", "") == "true", "mark sign-in cookies Secure (set when served over HTTPS)")
+	f.StringVar(&trustedProxies, "trusted-proxies", env("HARK_TRUSTED_PROXIES", ""), trustedProxiesUsage)
 	f.StringVar(&db, "db", "", "index database: postgres://… or a SQLite path (default: HARK_DB, else <data-dir>/index.db)")
 	f.StringVar(&addr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address to listen on")
 	f.StringVar(&codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file, for code labels (default: the built-in one)")

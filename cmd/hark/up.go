@@ -51,6 +51,10 @@ type UpConfig struct {
 	// SecureCookies marks the sign-in cookie Secure (HTTPS only): set it
 	// when hark is served over HTTPS, e.g. behind a TLS proxy.
 	SecureCookies bool
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses,
+	// comma-separated) whose X-Forwarded-For and Forwarded headers give
+	// the client's address for the sign-in limit; empty trusts none.
+	TrustedProxies string
 	// SSO, when set, turns on single sign-on through an OpenID provider.
 	SSO *auth.SSOConfig
 	// WrapEngine, when set, wraps the transcript engine (tests use it to
@@ -191,7 +195,11 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err != nil {
 		return nil, err
 	}
-	signIn, err := newAuth(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies}, cfg.SSO)
+	proxies, err := auth.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	signIn, err := newAuth(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies, TrustedProxies: proxies}, cfg.SSO)
 	if err != nil {
 		return nil, err
 	}
@@ -303,6 +311,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&cfg.SecureCookies, "secure-cookies", env("HARK_SECURE_COOKIES", "") == "true", "mark sign-in cookies Secure (set when served over HTTPS)")
+	f.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("HARK_TRUSTED_PROXIES", ""), trustedProxiesUsage)
 	f.StringVar(&cfg.HTTPAddr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address of the web server")
 	f.StringVar(&cfg.NATSAddr, "nats-listen", env("HARK_NATS_LISTEN", "127.0.0.1:0"), "address of the embedded NATS server (port 0 picks a free port)")
 	f.StringVar(&cfg.S3Addr, "s3-listen", env("HARK_S3_LISTEN", "127.0.0.1:0"), "address of the embedded S3 server (port 0 picks a free port)")
