@@ -344,8 +344,9 @@ func TestSignInWithPassword(t *testing.T) {
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &client{t: t, base: b.srv.URL, http: &http.Client{Jar: jar}}
+	token := signInToken(t, c)
 	post := func(password string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPost, b.srv.URL+"/signin", strings.NewReader(url.Values{"name": {"sam"}, "password": {password}, "next": {"/"}}.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, b.srv.URL+"/signin", strings.NewReader(url.Values{"name": {"sam"}, "password": {password}, "next": {"/"}, "csrf": {token}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return c.do(req)
 	}

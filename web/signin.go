@@ -30,13 +30,13 @@ func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "signin.html", "Sign in", s.signInData(safeNext(r.URL.Query().Get("next")), "", ""))
+	s.render(w, r, http.StatusOK, "signin.html", "Sign in", s.signInData(w, r, safeNext(r.URL.Query().Get("next")), "", ""))
 }
 
-// signInData is what the sign-in page shows: the form, and the single
-// sign-on button when it is set up.
-func (s *Server) signInData(next, name, msg string) map[string]any {
-	d := map[string]any{"Next": next, "Name": name, "Error": msg}
+// signInData is what the sign-in page shows: the form with its token, and
+// the single sign-on button when it is set up.
+func (s *Server) signInData(w http.ResponseWriter, r *http.Request, next, name, msg string) map[string]any {
+	d := map[string]any{"Next": next, "Name": name, "Error": msg, "CSRF": s.cfg.Auth.SignInFormToken(w, r)}
 	if sso, ok := s.cfg.Auth.SSOName(); ok {
 		d["SSO"] = sso
 	}
@@ -63,7 +63,7 @@ func (s *Server) ssoError(w http.ResponseWriter, r *http.Request, err error, nex
 	} else if st, msg = s.status(r, err); st == http.StatusBadRequest {
 		st = http.StatusUnauthorized
 	}
-	s.render(w, r, st, "signin.html", "Sign in", s.signInData(next, "", msg))
+	s.render(w, r, st, "signin.html", "Sign in", s.signInData(w, r, next, "", msg))
 }
 
 // handleSSOCallback is where the provider sends the browser back.
@@ -80,12 +80,18 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
+	// A post another site made is refused before the name is looked at,
+	// and counts against no one's limit.
+	if err := s.cfg.Auth.CheckSignInForm(r); err != nil {
+		s.render(w, r, http.StatusForbidden, "signin.html", "Sign in", s.signInData(w, r, next, name, hark.ErrorMessage(err)))
+		return
+	}
 	if _, err := s.cfg.Auth.SignIn(r.Context(), w, r, name, password); err != nil {
 		st, msg := s.status(r, err)
 		if st == http.StatusBadRequest {
 			st = http.StatusUnauthorized
 		}
-		s.render(w, r, st, "signin.html", "Sign in", s.signInData(next, name, msg))
+		s.render(w, r, st, "signin.html", "Sign in", s.signInData(w, r, next, name, msg))
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
