@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -174,5 +175,53 @@ func TestStatusSuppressesSmallCounts(t *testing.T) {
 	}
 	if got := get(admin, "/api/status?batch=north-batch"); got.Statuses[hark.StatusReady] != 1 || !got.TagsSuppressed {
 		t.Fatalf("admin, north's batch of one: %+v, want tags withheld", got)
+	}
+}
+
+// A request for another team's recording is audited ("denied", the id,
+// the route), and answered exactly as one for a recording that does not
+// exist, which is audited the same way.
+func TestRefusedRecordingsAudited(t *testing.T) {
+	b := setup(t)
+	missing := hark.RecordingID("recordings", "north/never-uploaded.wav", "e1")
+	c := b.client("kim", hark.RoleCoach, "south")
+	routes := []string{"/recordings/{id}", "/recordings/{id}/sheet", "/recordings/{id}/audio", "/recordings/{id}/export/csv", "/api/recordings/{id}"}
+	for _, route := range routes {
+		hidden := strings.ReplaceAll(route, "{id}", b.recA)
+		st, body := c.get(hidden)
+		st2, body2 := c.get(strings.ReplaceAll(route, "{id}", missing))
+		if st != http.StatusNotFound || st2 != st || strings.ReplaceAll(body2, missing, b.recA) != body {
+			t.Errorf("GET %s: %d, and for a recording that does not exist %d: the answers differ", hidden, st, st2)
+		}
+	}
+	st, _ := c.review(b.recA, map[string]any{"version": 0, "action": "accept", "key": "0:0:40:open_question"})
+	if st != http.StatusNotFound {
+		t.Errorf("review of north's recording: %d", st)
+	}
+	entries, err := b.idx.AuditLog(context.Background(), hark.AuditFilter{User: "kim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := map[string]string{} // detail → recording
+	for _, e := range entries {
+		if e.Action == "denied" {
+			denied[e.Detail] = e.RecordingID
+		}
+	}
+	for _, route := range routes {
+		for id, why := range map[string]string{b.recA: "another team's recording", missing: "no such recording"} {
+			detail := "GET " + strings.ReplaceAll(route, "{id}", id) + ": " + why
+			if denied[detail] != id {
+				t.Errorf("no audit entry \"denied\" %s %q (have %v)", id, detail, denied)
+			}
+		}
+	}
+	if denied["review change: another team's recording"] != b.recA {
+		t.Errorf("the refused review change is not audited: %v", denied)
+	}
+	for _, e := range entries {
+		if e.Action == "view" || e.Action == "play" || e.Action == "export" {
+			t.Errorf("a refused request was audited as %q", e.Action)
+		}
 	}
 }

@@ -18,23 +18,41 @@ import (
 // visibleSession loads a session the user may read, and answers ENOTFOUND
 // for one of a team they may not see, exactly as for one that does not exist.
 func (s *Server) visibleSession(r *http.Request, u *hark.User) (*hark.Session, error) {
-	return s.sessionFor(r.Context(), r.PathValue("id"), u)
+	return s.sessionFor(context.WithValue(r.Context(), routeKey{}, r.Method+" "+r.URL.Path), r.PathValue("id"), u)
 }
 
-// sessionFor is the session of recording id, if u may read it.
+// routeKey holds, in a request's context, the route that asked for a
+// session, for the audit entry of a refusal.
+type routeKey struct{}
+
+// sessionFor is the session of recording id, if u may read it. A refusal
+// of a well-formed id is audited ("denied", with the id and the route):
+// another team's recording, and, so that the time taken does not tell
+// them apart, one that does not exist; the log says which it was, the
+// answer does not.
 func (s *Server) sessionFor(ctx context.Context, id string, u *hark.User) (*hark.Session, error) {
 	notFound := hark.Errorf(hark.ENOTFOUND, "recording %q not found", id)
 	if !hark.ValidRecordingID(id) {
 		return nil, notFound
 	}
+	route, _ := ctx.Value(routeKey{}).(string)
+	if route == "" {
+		route = "review change"
+	}
 	sess, err := s.cfg.Index.Session(ctx, id)
 	if hark.ErrorCode(err) == hark.ENOTFOUND {
+		s.audit(ctx, u, "denied", id, route+": no such recording")
 		return nil, notFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !u.CanReadTranscripts(sess.Recording.Team) {
+		why := "another team's recording"
+		if u.Role == hark.RoleAnalyst {
+			why = "analysts read reports only"
+		}
+		s.audit(ctx, u, "denied", id, route+": "+why)
 		return nil, notFound
 	}
 	return sess, nil
