@@ -130,7 +130,7 @@ type route struct {
 func (s *Server) routes() []route {
 	static, _ := fs.Sub(staticFS, "static")
 	rs := []route{
-		{"GET /static/", http.StripPrefix("/static/", http.FileServer(http.FS(static)))},
+		{"GET /static/", http.StripPrefix("/static/", http.FileServer(filesOnly{http.FS(static)}))},
 		{"GET /signin", http.HandlerFunc(s.handleSignInPage)},
 		{"POST /signin", http.HandlerFunc(s.handleSignIn)},
 		{"GET /signin/link", http.HandlerFunc(s.handleSignInLink)},
@@ -232,6 +232,23 @@ func (s *Server) shutdown(ctx context.Context) error {
 		err = errors.Join(err, serr)
 	}
 	return err
+}
+
+// filesOnly serves the files of a file system and nothing else: a
+// directory is "not found", so /static/ lists nothing.
+type filesOnly struct{ fs http.FileSystem }
+
+// Open opens name if it is a file.
+func (f filesOnly) Open(name string) (http.File, error) {
+	file, err := f.fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 func securityHeaders(h http.Handler) http.Handler {

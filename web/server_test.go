@@ -363,3 +363,20 @@ func TestSignInWithPassword(t *testing.T) {
 		t.Fatalf("no limit after repeated failures")
 	}
 }
+
+// /static/ serves its files and lists nothing: a directory is not found.
+func TestStaticFilesOnly(t *testing.T) {
+	b := setup(t)
+	c := &client{t: t, base: b.srv.URL, http: http.DefaultClient}
+	for _, path := range []string{"/static/", "/static/?C=N;O=D", "/static/./"} {
+		st, body := c.get(path)
+		if st != http.StatusNotFound || strings.Contains(body, "review.js") || strings.Contains(body, "hark.css") {
+			t.Errorf("GET %s = %d %.80q, want 404 without a listing", path, st, body)
+		}
+	}
+	for _, path := range []string{"/static/hark.css", "/static/review.js"} {
+		if st, body := c.get(path); st != http.StatusOK || body == "" {
+			t.Errorf("GET %s = %d", path, st)
+		}
+	}
+}
