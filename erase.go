@@ -1,6 +1,7 @@
 package hark
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -25,4 +26,22 @@ func ErasedHash(id string) string {
 // recording; what says what was being written.
 func Erased(what string) error {
 	return WrapError(ECONFLICT, ErrErased, "%s: the recording was erased (hark forget); its results are dropped", what)
+}
+
+// RemoveAll deletes every object of store whose key starts with prefix,
+// and returns how many there were.
+func RemoveAll(ctx context.Context, store ObjectStore, prefix string) (int, error) {
+	var keys []string
+	if err := store.List(ctx, prefix, func(o ObjectInfo) error {
+		keys = append(keys, o.Key)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := store.Remove(ctx, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }

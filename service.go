@@ -75,6 +75,9 @@ type ObjectStore interface {
 	Replace(ctx context.Context, key string, data []byte, contentType, etag string) (ObjectInfo, error)
 	// List calls fn for every object whose key starts with prefix.
 	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
+	// Remove deletes key and, where the bucket keeps versions, every
+	// version of it. Removing a missing key is not an error.
+	Remove(ctx context.Context, key string) error
 }
 
 // Delivery is one message delivered to a stage, at least once.

@@ -502,3 +502,47 @@ func (q *Queue) OnExhausted(ctx context.Context, h ExhaustedHandler) error {
 	}()
 	return nil
 }
+
+// Erase removes from the stream every message that match accepts (the
+// upload events and transcripts-ready messages of recordings being
+// erased), overwriting each on disk (a secure delete), and then drops the
+// acknowledged history before the first message still held, so that the
+// stream's files keep nothing of what was handled. A message a worker is
+// handling at the moment goes too; its acknowledgement then finds it gone.
+// It returns how many messages matched.
+func (q *Queue) Erase(ctx context.Context, match func(data []byte) bool) (int, error) {
+	s, err := q.js.Stream(ctx, q.cfg.Stream)
+	if err != nil {
+		return 0, hark.WrapError(hark.EUNAVAILABLE, err, "stream %s", q.cfg.Stream)
+	}
+	n := 0
+	for seq := uint64(1); ; {
+		msg, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(">"))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if err != nil {
+			return n, hark.WrapError(hark.EUNAVAILABLE, err, "read stream %s", q.cfg.Stream)
+		}
+		if match(msg.Data) {
+			if err := s.SecureDeleteMsg(ctx, msg.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+				return n, hark.WrapError(hark.EUNAVAILABLE, err, "erase message %d of stream %s", msg.Sequence, q.cfg.Stream)
+			}
+			n++
+		}
+		seq = msg.Sequence + 1
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return n, hark.WrapError(hark.EUNAVAILABLE, err, "stream %s", q.cfg.Stream)
+	}
+	if info.State.Msgs == 0 {
+		err = s.Purge(ctx)
+	} else {
+		err = s.Purge(ctx, jetstream.WithPurgeSequence(info.State.FirstSeq))
+	}
+	if err != nil {
+		return n, hark.WrapError(hark.EUNAVAILABLE, err, "compact stream %s", q.cfg.Stream)
+	}
+	return n, nil
+}

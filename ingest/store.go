@@ -229,12 +229,35 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(hark.ObjectInfo
 	return ctx.Err()
 }
 
-// Remove deletes key. Removing a missing key is not an error.
+// Remove deletes key and, where the bucket keeps versions, every version
+// of it and its delete markers, so that nothing of it can be brought back.
+// Removing a missing key is not an error.
 func (s *Store) Remove(ctx context.Context, key string) error {
+	var versions []string
+	for o := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if o.Err != nil {
+			versions = nil // a store without versioning may refuse to list them: the plain delete below is all there is
+			break
+		}
+		if o.Key == key && o.VersionID != "" && o.VersionID != "null" {
+			versions = append(versions, o.VersionID)
+		}
+	}
+	for _, v := range versions {
+		if err := s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{VersionID: v}); err != nil {
+			return s.wrap(err, "remove version %s of %s", v, key)
+		}
+	}
 	if err := s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
 		return s.wrap(err, "remove %s", key)
 	}
 	return nil
+}
+
+// RemoveAll deletes every object whose key starts with prefix (with their
+// versions), and returns how many there were.
+func (s *Store) RemoveAll(ctx context.Context, prefix string) (int, error) {
+	return hark.RemoveAll(ctx, s, prefix)
 }
 
 // wrap turns a minio-go error into a domain error: ENOTFOUND for a missing

@@ -132,7 +132,23 @@ func (p *Pipeline) Transcribe(ctx context.Context, d hark.Delivery) error {
 	return nil
 }
 
-func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ingest.ObjectEvent) error {
+// dropErased: when err says recording id was erased while this attempt
+// had it (hark forget), it removes whatever the attempt wrote for it and
+// returns nil, so that the message is acked and nothing of it is left;
+// otherwise it returns err.
+func (p *Pipeline) dropErased(ctx context.Context, id string, err error) error {
+	if !hark.IsErased(err) {
+		return err
+	}
+	n, rerr := hark.RemoveAll(ctx, p.cfg.Store, hark.ResultsPrefix+id+"/")
+	if rerr != nil {
+		return hark.WrapError(hark.EUNAVAILABLE, rerr, "recording %s was erased: remove what this attempt wrote", id)
+	}
+	p.log.Info("the recording was erased while it was being worked on; its results are dropped", "recording", id, "removed", n)
+	return nil
+}
+
+func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ingest.ObjectEvent) (err error) {
 	log := p.log.With("stage", hark.StageTranscribe, "bucket", ev.Bucket, "source", ev.Source)
 	if ev.Bucket != p.cfg.Store.Bucket() {
 		log.Warn("ignoring an event for another bucket", "want", p.cfg.Store.Bucket())
@@ -159,6 +175,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 		return p.retryOrFail(ctx, d, rec, hark.StageIngest, err)
 	}
 	id := hark.RecordingID(ev.Bucket, info.Key, info.ETag)
+	defer func() { err = p.dropErased(ctx, id, err) }()
 	log = log.With("recording", id, "attempt", d.Attempt())
 	rec, err := p.state.load(ctx, id)
 	switch {
@@ -192,7 +209,7 @@ func (p *Pipeline) transcribeObject(ctx context.Context, d hark.Delivery, ev ing
 	log = log.With("lease", rec.Lease)
 	log.Info("transcribing")
 	t, err := p.transcript(ctx, rec)
-	if hark.ErrorCode(err) == hark.ECONFLICT {
+	if hark.ErrorCode(err) == hark.ECONFLICT && !hark.IsErased(err) {
 		log.Info("a newer attempt took the recording over; dropping this one's result")
 		return nil
 	}
@@ -427,12 +444,13 @@ func Retag(ctx context.Context, pub hark.Publisher, id string) error {
 func (p *Pipeline) Retag(ctx context.Context, id string) error { return p.reannotate(ctx, id, "") }
 
 // Annotate handles one message from hark.transcripts.ready.
-func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) error {
+func (p *Pipeline) Annotate(ctx context.Context, d hark.Delivery) (err error) {
 	var m TranscribedMessage
 	if err := json.Unmarshal(d.Data(), &m); err != nil || !hark.ValidRecordingID(m.RecordingID) {
 		p.log.Warn("dropping a malformed transcripts.ready message", "stage", hark.StageAnnotate)
 		return nil
 	}
+	defer func() { err = p.dropErased(ctx, m.RecordingID, err) }()
 	log := p.log.With("stage", hark.StageAnnotate, "recording", m.RecordingID, "attempt", d.Attempt())
 	rec, err := p.state.load(ctx, m.RecordingID)
 	if hark.ErrorCode(err) == hark.ENOTFOUND {
@@ -645,7 +663,7 @@ func (p *Pipeline) recordingFromEvent(ev ingest.ObjectEvent) *hark.Recording {
 // dropIfConflict turns a lost claim into success, so the message is acked
 // and the newer attempt's results stand.
 func dropIfConflict(err error) error {
-	if hark.ErrorCode(err) == hark.ECONFLICT {
+	if hark.ErrorCode(err) == hark.ECONFLICT && !hark.IsErased(err) {
 		return nil
 	}
 	return err

@@ -32,6 +32,9 @@ func (s *stateStore) load(ctx context.Context, id string) (*hark.Recording, erro
 	if hark.ErrorCode(err) != hark.ENOTFOUND {
 		return rec, err
 	}
+	if err := s.erased(ctx, id); err != nil {
+		return nil, err
+	}
 	var r hark.Recording
 	if err := s.getJSON(ctx, hark.RecordingKey(id), &r); err != nil {
 		return nil, err
@@ -127,6 +130,11 @@ func ownRun(d hark.Delivery, rec *hark.Recording) bool {
 // spares the object store a write that would be refused).
 func (s *stateStore) owns(ctx context.Context, rec *hark.Recording) error {
 	cur, err := s.index.Recording(ctx, rec.ID)
+	if hark.ErrorCode(err) == hark.ENOTFOUND {
+		if eerr := s.erased(ctx, rec.ID); eerr != nil {
+			return eerr
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -212,6 +220,28 @@ func (s *stateStore) getJSON(ctx context.Context, key string, v any) error {
 	defer r.Close()
 	if err := json.NewDecoder(r).Decode(v); err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "decode %s", key)
+	}
+	return nil
+}
+
+// erasedIndex is an index that remembers erased recordings.
+type erasedIndex interface {
+	Erased(ctx context.Context, id string) (bool, error)
+}
+
+// erased returns hark.Erased when recording id was erased (hark forget),
+// an error when the index cannot say, and nil otherwise.
+func (s *stateStore) erased(ctx context.Context, id string) error {
+	ei, ok := s.index.(erasedIndex)
+	if !ok {
+		return nil
+	}
+	gone, err := ei.Erased(ctx, id)
+	if err != nil {
+		return err
+	}
+	if gone {
+		return hark.Erased("recording " + id)
 	}
 	return nil
 }
