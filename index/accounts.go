@@ -137,10 +137,11 @@ func (d *DB) Users(ctx context.Context) ([]hark.User, error) {
 	return out, err
 }
 
-// PutTeam adds a team; adding one that exists changes nothing.
+// PutTeam adds a team; adding one that exists changes nothing. The name
+// must pass hark.CheckName, so that the team can hold recordings.
 func (d *DB) PutTeam(ctx context.Context, name string) error {
-	if strings.TrimSpace(name) == "" {
-		return hark.Errorf(hark.EINVALID, "a team needs a name")
+	if err := hark.CheckName("team", name); err != nil {
+		return err
 	}
 	_, err := d.db.ExecContext(ctx, `INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
 		params(name, d.dialect.time(time.Now()))...)

@@ -119,11 +119,16 @@ type UploadResult struct {
 // stored under its key is never overwritten: the same file uploaded again
 // is sent through again, and a different one is refused.
 //
-// It returns EINVALID when a file cannot be read, ECONFLICT, having stored
+// It returns EINVALID when a file cannot be read or Key is not a place for
+// a recording (hark.CheckKeyPrefix: inside results/ or another of hark's
+// own areas, or with a ".." part), ECONFLICT, having stored
 // nothing, when a different recording is stored under Key, and the store's
 // and the queue's errors (EUNAVAILABLE when either is down). With a
 // publishing error the result still says what was stored.
 func Upload(ctx context.Context, o UploadOptions) (UploadResult, error) {
+	if err := checkRecordingKey(o.Key); err != nil {
+		return UploadResult{}, err
+	}
 	sum, size, err := fileSHA256(o.Path)
 	if err != nil {
 		return UploadResult{}, err
@@ -151,6 +156,22 @@ func Upload(ctx context.Context, o UploadOptions) (UploadResult, error) {
 	}
 	info.Metadata = meta
 	return UploadResult{Object: info}, o.announce(ctx, info)
+}
+
+// checkRecordingKey refuses a key no recording may have: under a prefix
+// hark.CheckKeyPrefix refuses, or with no name after it.
+func checkRecordingKey(key string) error {
+	i := strings.LastIndex(key, "/")
+	if name := key[i+1:]; name == "" || name == "." || name == ".." {
+		return hark.Errorf(hark.EINVALID, "recording key %q has no file name", key)
+	}
+	if i < 0 {
+		return nil
+	}
+	if prefix := key[:i]; prefix == "" || strings.HasSuffix(prefix, "/") {
+		return hark.CheckKeyPrefix(prefix + "/") // absolute, or an empty part: said so
+	}
+	return hark.CheckKeyPrefix(key[:i])
 }
 
 // putSidecar stores the transcript next to the recording and returns its key.

@@ -231,3 +231,41 @@ func TestStoreClose(t *testing.T) {
 	}
 	b.store.Close(b.ctx)
 }
+
+// A key inside hark's own areas (results/, …), or one that climbs with
+// "..", is refused before anything is stored or announced.
+func TestUploadRefusesInternalKeys(t *testing.T) {
+	b := setupUpload(t)
+	wav := b.file(t, "visit.wav", "RIFF audio bytes the upload does not parse")
+	for key, says := range map[string]string{
+		"results/visit.wav":           "inside results/",
+		"Results/visit.wav":           "inside results/",
+		"codebooks/visit.wav":         "inside codebooks/",
+		"voices/North/visit.wav":      "inside voices/",
+		"models/visit.wav":            "inside models/",
+		"../visit.wav":                `".."`,
+		"Team A/../results/visit.wav": `".."`,
+		"/Team A/visit.wav":           "absolute",
+		`Team A\visit.wav`:            "", // a backslash in a name is the caller's to refuse; here it is one name
+		"Team A//visit.wav":           "empty part",
+		"Team A/":                     "no file name",
+	} {
+		_, err := Upload(b.ctx, UploadOptions{Store: b.store, Publisher: b.q, Key: key, Path: wav, Meta: UploadMeta{Team: "Team A"}, Batch: "b1"})
+		if says == "" {
+			if err != nil {
+				t.Errorf("upload as %q: %v", key, err)
+			}
+			continue
+		}
+		if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(hark.ErrorMessage(err), says) {
+			t.Errorf("upload as %q: %v, want EINVALID saying %q", key, err, says)
+		}
+		if _, err := b.store.Stat(b.ctx, key); err == nil {
+			t.Errorf("%q was stored: %v", key, err)
+		}
+	}
+	evs := b.events(t)
+	if len(evs) != 1 || evs[0].Key != `Team A\visit.wav` {
+		t.Errorf("events %+v, want only the one for the upload allowed", evs)
+	}
+}

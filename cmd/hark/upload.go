@@ -59,7 +59,7 @@ worker_speaker, engine, speakers. Values in the manifest override the flags.`,
 	f.StringVar(&o.meta.Engine, "engine", "", "transcript engine for these recordings (default: the deployment's)")
 	f.StringVar(&o.meta.Speakers, "speakers", "", "how many people speak in each recording, 1–10, when known (default: hark estimates it)")
 	f.StringVar(&o.manifest, "manifest", "", "CSV file with metadata per recording")
-	f.StringVar(&o.prefix, "prefix", "", "key prefix in the bucket (default: the team)")
+	f.StringVar(&o.prefix, "prefix", "", "key prefix in the bucket, names separated by / (default: the team); never results/, codebooks/, voices/ or models/, where hark keeps its own objects")
 	return cmd
 }
 
@@ -124,6 +124,13 @@ func collectUploads(o *uploadOptions, args []string) ([]uploadItem, error) {
 	if len(args) == 0 {
 		return nil, hark.Errorf(hark.EINVALID, "nothing to upload: name WAV files or directories, or a --manifest")
 	}
+	// The prefix is checked before anything goes: one inside hark's own
+	// areas (results/, …) would be stored and never seen.
+	if o.prefix != "" {
+		if err := hark.CheckKeyPrefix(o.prefix); err != nil {
+			return nil, err
+		}
+	}
 	var paths []string
 	for _, a := range args {
 		st, err := os.Stat(a)
@@ -161,8 +168,8 @@ func collectUploads(o *uploadOptions, args []string) ([]uploadItem, error) {
 		if it.meta.Team == "" {
 			return nil, hark.Errorf(hark.EINVALID, "%s: no team: give --team or a team column in the manifest", p)
 		}
-		if !safeSegment.MatchString(it.meta.Team) {
-			return nil, hark.Errorf(hark.EINVALID, "%s: team %q: use letters, digits, spaces and . _ ( ) + & - only", p, it.meta.Team)
+		if err := hark.CheckName("team", it.meta.Team); err != nil {
+			return nil, hark.Errorf(hark.EINVALID, "%s: %s", p, hark.ErrorMessage(err))
 		}
 		if n, err := strconv.Atoi(it.meta.Speakers); it.meta.Speakers != "" && (err != nil || n < 1 || n > 10) {
 			return nil, hark.Errorf(hark.EINVALID, "%s: speakers %q is not a number of people from 1 to 10", p, it.meta.Speakers)

@@ -49,6 +49,14 @@ of their teams), analyst (reports only: no transcripts, no audio).`,
 		Short: "Add an account",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := hark.CheckName("user", args[0]); err != nil {
+				return err
+			}
+			for _, t := range teams {
+				if err := hark.CheckName("team", t); err != nil {
+					return err
+				}
+			}
 			r, err := hark.ParseUserRole(role)
 			if err != nil {
 				return err
@@ -237,6 +245,9 @@ func newTeamCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use: "add NAME", Short: "Add a team", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := hark.CheckName("team", args[0]); err != nil {
+				return err
+			}
 			return withAccounts(cmd, g, db, func(ctx context.Context, idx *index.DB) error {
 				if err := idx.PutTeam(ctx, args[0]); err != nil {
 					return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,5 +112,89 @@ func TestUserTeamAuditCommands(t *testing.T) {
 		if !actions[want] {
 			t.Errorf("audit log lacks %q: %v", want, actions)
 		}
+	}
+}
+
+// hark upload --prefix refuses hark's own areas and unsafe prefixes before
+// anything is stored, saying what to use; before, a prefix of results
+// printed "1 uploaded" and the recording was never seen.
+func TestUploadPrefixChecked(t *testing.T) {
+	b := startUp(t, t.TempDir())
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "visit.wav")
+	copyFile(t, filepath.Join(meetingsDir, "mixed.wav"), wav)
+	for prefix, says := range map[string]string{
+		"results":         "inside results/",
+		"results/North":   "inside results/",
+		"codebooks":       "inside codebooks/",
+		"voices/North":    "inside voices/",
+		"models":          "inside models/",
+		"../North":        `".."`,
+		"North/../voices": `".."`,
+		"/North":          "absolute",
+		`North\2026`:      "backslash",
+		"North//2026":     "empty part",
+		"North/\x1b[2J":   "control character",
+	} {
+		b.out.Reset()
+		err := runUpload(context.Background(), b.g, &uploadOptions{meta: uploadMeta{Team: "North"}, prefix: prefix}, []string{wav})
+		if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(hark.ErrorMessage(err), says) || !strings.Contains(hark.ErrorMessage(err), "leave --prefix out") {
+			t.Errorf("upload --prefix %q: %v, want refused saying %q and what to use instead", prefix, err, says)
+		}
+		if strings.Contains(b.out.String(), "uploaded") {
+			t.Errorf("upload --prefix %q printed:\n%s", prefix, b.out)
+		}
+	}
+	var keys []string
+	if err := b.up.store.List(context.Background(), "", func(o hark.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 0 {
+		t.Errorf("refused uploads stored %v", keys)
+	}
+	// A prefix of names is taken.
+	batch, err := b.upload(uploadMeta{Team: "North"}, "North/2026-12", wav)
+	if err != nil {
+		t.Fatalf("upload --prefix North/2026-12: %v\n%s", err, b.out)
+	}
+	b.waitBatch(batch, 1)
+	b.session("North/2026-12/visit.wav")
+}
+
+// One rule for team and account names: what upload takes as a team is
+// what team add and user add take, so that no team can hold users but
+// never recordings.
+func TestNamesAgree(t *testing.T) {
+	dir := t.TempDir()
+	wav := filepath.Join(t.TempDir(), "visit.wav")
+	copyFile(t, filepath.Join(meetingsDir, "mixed.wav"), wav)
+	run := func(args ...string) error {
+		t.Helper()
+		_, err := runHark(t, dir, "", args...)
+		return err
+	}
+	for _, team := range []string{"<b>North</b>", `North" onmouseover="x`, "results", "..", " North", "North/South"} {
+		errs := map[string]error{
+			"team add":        run("team", "add", team),
+			"user add --team": run("user", "add", "sam", "--role", "coach", "--team", team),
+			"upload --team":   run("upload", "--team", team, wav),
+		}
+		want := hark.ErrorMessage(hark.CheckName("team", team))
+		for what, err := range errs {
+			if hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(hark.ErrorMessage(err), want) {
+				t.Errorf("%s %q: %v, want refused as %q", what, team, err, want)
+			}
+		}
+	}
+	for _, name := range []string{"<img src=x>", "sam\n", ""} {
+		if err := run("user", "add", name, "--role", "analyst"); hark.ErrorCode(err) != hark.EINVALID {
+			t.Errorf("user add %q: %v, want refused", name, err)
+		}
+	}
+	if err := run("team", "add", "Team A (east) + B & C-1"); err != nil {
+		t.Errorf("team add of a name upload takes: %v", err)
+	}
+	if err := run("user", "add", "sam@council.example", "--role", "coach", "--team", "Team A (east) + B & C-1"); err != nil {
+		t.Errorf("user add of an e-mail name: %v", err)
 	}
 }
