@@ -304,7 +304,7 @@ func (s *Service) ssoUser(ctx context.Context, issuer, subject string, claims ma
 	case hark.ErrorCode(err) == hark.ENOTFOUND:
 		if other, err := s.cfg.Accounts.UserByName(ctx, name); err == nil {
 			s.audit(ctx, name, "sign-in-failed", "single sign-on: name taken by account "+other.ID)
-			return nil, hark.Errorf(hark.ECONFLICT, "a hark account called %q exists already and is not linked to single sign-on: ask an admin to rename or remove it (`hark user list`)", name)
+			return nil, hark.Errorf(hark.ECONFLICT, "a hark account called %q exists already and is not linked to single sign-on: ask an admin to rename it (`hark user rename`)", name)
 		}
 		u = &hark.User{ID: NewID("u_"), Name: name, OIDCSubject: key, CreatedAt: s.cfg.Now().UTC()}
 	case err != nil:

@@ -13,6 +13,13 @@ import (
 
 var _ hark.Accounts = (*DB)(nil)
 
+// userRemoved, in users.disabled (0 active, 1 disabled), marks an account
+// removed with RemoveUser: its row stays, without credentials, teams or
+// sessions, so that its id and name stay with the audit log's entries
+// (which name the user) and the name is not given to anyone else. Every
+// lookup passes over it; read as a user it would be a disabled one.
+const userRemoved = 2
+
 // PutUser inserts or updates a user and their teams.
 func (d *DB) PutUser(ctx context.Context, u *hark.User) error {
 	if u.ID == "" || u.Name == "" {
@@ -24,9 +31,19 @@ func (d *DB) PutUser(ctx context.Context, u *hark.User) error {
 	}
 	return d.tx(ctx, "save user "+u.Name, func(tx *sql.Tx) error {
 		var other string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE name = $1`, params(u.Name)...).Scan(&other)
-		if err == nil && other != u.ID {
+		var state int
+		err := tx.QueryRowContext(ctx, `SELECT id, disabled FROM users WHERE name = $1`, params(u.Name)...).Scan(&other, &state)
+		switch {
+		case err == nil && other != u.ID && state == userRemoved:
+			return hark.Errorf(hark.ECONFLICT, "%q is the name of a removed account, and the audit log names them by it: choose another name", u.Name)
+		case err == nil && other != u.ID:
 			return hark.Errorf(hark.ECONFLICT, "there is already a user called %q", u.Name)
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT disabled FROM users WHERE id = $1`, params(u.ID)...).Scan(&state)
+		if err == nil && state == userRemoved {
+			return hark.Errorf(hark.ENOTFOUND, "the account %s was removed", u.ID)
 		}
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -55,7 +72,7 @@ const userColumns = `id, name, display, role, password_hash, disabled, oidc_subj
 func (d *DB) userWhere(ctx context.Context, what, where string, arg any) (*hark.User, error) {
 	var u *hark.User
 	err := d.read(ctx, what, func(tx *sql.Tx) error {
-		users, err := scanUsers(ctx, tx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
+		users, err := scanUsers(ctx, tx, `SELECT `+userColumns+` FROM users WHERE (`+where+`) AND disabled <> `+itoa(userRemoved), arg)
 		if err != nil {
 			return err
 		}
@@ -131,10 +148,49 @@ func (d *DB) Users(ctx context.Context) ([]hark.User, error) {
 	var out []hark.User
 	err := d.read(ctx, "list users", func(tx *sql.Tx) error {
 		var err error
-		out, err = scanUsers(ctx, tx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+		out, err = scanUsers(ctx, tx, `SELECT `+userColumns+` FROM users WHERE disabled <> `+itoa(userRemoved)+` ORDER BY name`)
 		return err
 	})
 	return out, err
+}
+
+// RenameUser gives the account with the id a new sign-in name. The audit
+// log keeps the old name on what was done under it. It returns ENOTFOUND
+// for no such account (or a removed one) and ECONFLICT when the name is
+// taken, also by a removed account.
+func (d *DB) RenameUser(ctx context.Context, id, name string) error {
+	u, err := d.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	u.Name = name
+	return d.PutUser(ctx, u)
+}
+
+// RemoveUser removes the account with the id: it can no longer sign in
+// (its sessions end, its password, single sign-on link and teams go) and
+// it is gone from Users and every lookup, but its row stays, so that the
+// audit log's entries keep naming one account and the name is not given
+// to another (userRemoved). It returns ENOTFOUND for no such account.
+func (d *DB) RemoveUser(ctx context.Context, id string) error {
+	return d.tx(ctx, "remove user "+id, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $1, password_hash = '', oidc_subject = '', display = ''
+WHERE id = $2 AND disabled <> $1`, params(userRemoved, id)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return hark.Errorf(hark.ENOTFOUND, "no such user")
+		}
+		for _, q := range []string{`DELETE FROM user_teams WHERE user_id = $1`, `DELETE FROM web_sessions WHERE user_id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, params(id)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // PutTeam adds a team; adding one that exists changes nothing. The name

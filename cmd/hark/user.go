@@ -34,7 +34,7 @@ func newUserCmd(g *globals) *cobra.Command {
 	var db string
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "Manage accounts: add, list, disable, enable, set a password, send a sign-in link",
+		Short: "Manage accounts: add, list, disable, enable, set a password, send a sign-in link, rename, remove",
 		Long: `Accounts have a role: admin (manages accounts and teams, sees everything),
 coach (reviews the recordings of their teams), researcher (reads the recordings
 of their teams), analyst (reports only: no transcripts, no audio).`,
@@ -217,8 +217,59 @@ of their teams), analyst (reports only: no transcripts, no audio).`,
 	link.Flags().DurationVar(&ttl, "ttl", 30*time.Minute, "how long the link works")
 	link.Flags().StringVar(&baseURL, "base-url", env("HARK_BASE_URL", ""), "the address people open hark at (default: the running `hark up`)")
 
+	rename := &cobra.Command{
+		Use:   "rename OLD NEW",
+		Short: "Give an account a new sign-in name (the audit log keeps the old one on what was done under it)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			old, name := args[0], args[1]
+			if err := hark.CheckName("user", name); err != nil {
+				return err
+			}
+			return withAccounts(cmd, g, db, func(ctx context.Context, idx *index.DB) error {
+				u, err := idx.UserByName(ctx, old)
+				if err != nil {
+					return hark.Errorf(hark.ENOTFOUND, "no user called %q (see `hark user list`)", old)
+				}
+				if u.OIDCSubject != "" {
+					return hark.Errorf(hark.EINVALID, "%s signs in through single sign-on, which names the account at every sign-in: change the name in the directory", old)
+				}
+				if old == name {
+					return hark.Errorf(hark.EINVALID, "%s is called %s already", old, name)
+				}
+				if err := idx.RenameUser(ctx, u.ID, name); err != nil {
+					return err
+				}
+				_ = idx.Audit(ctx, &hark.AuditEntry{User: "cli", Action: "user-rename", Detail: fmt.Sprintf("%s → %s (account %s)", old, name, u.ID)})
+				fmt.Fprintf(g.stdout, "renamed %s to %s; they sign in as %s now, and the audit log keeps %s on what was done before\n", old, name, name, old)
+				return nil
+			})
+		},
+	}
+
+	remove := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove an account: it can no longer sign in and leaves the list, its audit history stays",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAccounts(cmd, g, db, func(ctx context.Context, idx *index.DB) error {
+				u, err := idx.UserByName(ctx, args[0])
+				if err != nil {
+					return hark.Errorf(hark.ENOTFOUND, "no user called %q (see `hark user list`)", args[0])
+				}
+				if err := idx.RemoveUser(ctx, u.ID); err != nil {
+					return err
+				}
+				_ = idx.Audit(ctx, &hark.AuditEntry{User: "cli", Action: "user-remove",
+					Detail: fmt.Sprintf("%s (account %s, %s%s)", u.Name, u.ID, u.Role, teamList(u.Teams))})
+				fmt.Fprintf(g.stdout, "removed %s: signed out, and they can no longer sign in; the audit log keeps what they did, and the name %s is not given to anyone else\n", u.Name, u.Name)
+				return nil
+			})
+		},
+	}
+
 	cmd.AddCommand(add, list, setDisabled("disable", "Disable an account and sign it out everywhere", true),
-		setDisabled("enable", "Enable a disabled account", false), passwd, link)
+		setDisabled("enable", "Enable a disabled account", false), passwd, link, rename, remove)
 	return cmd
 }
 

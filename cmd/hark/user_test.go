@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/auth"
@@ -196,5 +197,104 @@ func TestNamesAgree(t *testing.T) {
 	}
 	if err := run("user", "add", "sam@council.example", "--role", "coach", "--team", "Team A (east) + B & C-1"); err != nil {
 		t.Errorf("user add of an e-mail name: %v", err)
+	}
+}
+
+// hark user rename and remove, as docs/review.md tells an admin to use
+// them: a renamed account signs in under its new name; a removed one can
+// no longer sign in (password or session) and is gone from the list,
+// while the audit log keeps what it did and its name is not given again.
+func TestUserRenameRemove(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	run := func(stdin string, args ...string) (string, error) {
+		t.Helper()
+		return runHark(t, dir, stdin, args...)
+	}
+	mustRun := func(stdin string, args ...string) string {
+		t.Helper()
+		out, err := run(stdin, args...)
+		if err != nil {
+			t.Fatalf("hark %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	const password = "correct horse battery staple"
+	mustRun("", "user", "add", "sam", "--role", "coach", "--team", "North")
+	mustRun("", "user", "add", "kim", "--role", "analyst")
+	mustRun(password+"\n", "user", "passwd", "sam")
+	idx, err := index.OpenSQLite(ctx, dir+"/index.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	signIn := func(name string) (*httptest.ResponseRecorder, error) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/signin", nil)
+		_, err := auth.New(auth.Config{Accounts: idx}).SignIn(ctx, w, r, name, password)
+		return w, err
+	}
+	if _, err := signIn("sam"); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, bad := range [][]string{
+		{"user", "rename", "sam", "kim"},        // taken
+		{"user", "rename", "nobody", "lee"},     // no such account
+		{"user", "rename", "sam", "<b>sam</b>"}, // not a name
+		{"user", "remove", "nobody"},            // no such account
+	} {
+		if out, err := run("", bad...); err == nil {
+			t.Errorf("hark %s was accepted:\n%s", strings.Join(bad, " "), out)
+		}
+	}
+	mustRun("", "user", "rename", "sam", "samuel")
+	if _, err := signIn("sam"); err == nil {
+		t.Error("the old name still signs in")
+	}
+	w, err := signIn("samuel")
+	if err != nil {
+		t.Fatalf("the new name does not sign in: %v", err)
+	}
+	cookie := w.Result().Cookies()[0]
+	if out := mustRun("", "user", "list"); !strings.Contains(out, "samuel") || strings.Contains(out, "sam ") {
+		t.Errorf("user list after rename:\n%s", out)
+	}
+
+	mustRun("", "user", "remove", "samuel")
+	if _, err := signIn("samuel"); err == nil {
+		t.Error("a removed account signs in with its password")
+	}
+	if _, err := idx.WebSession(ctx, auth.HashToken(cookie.Value), time.Now()); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Errorf("a removed account's session is still valid: %v", err)
+	}
+	if out := mustRun("", "user", "list"); strings.Contains(out, "samuel") || !strings.Contains(out, "kim") {
+		t.Errorf("user list after remove:\n%s", out)
+	}
+	if _, err := run("", "user", "link", "samuel", "--base-url", "https://hark.example"); err == nil {
+		t.Error("a sign-in link for a removed account")
+	}
+	if _, err := run("", "user", "add", "samuel", "--role", "coach", "--team", "North"); hark.ErrorCode(err) != hark.ECONFLICT ||
+		!strings.Contains(hark.ErrorMessage(err), "removed account") {
+		t.Errorf("a new account under a removed account's name: %v, want refused", err)
+	}
+
+	// The audit log still has what sam did, and when the name changed.
+	var entries []hark.AuditEntry
+	if err := json.Unmarshal([]byte(mustRun("", "audit", "--format", "json")), &entries); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, e := range entries {
+		seen[e.User+" "+e.Action] = e.Detail
+	}
+	u, _ := idx.Users(ctx)
+	for _, want := range []string{"sam sign-in", "samuel sign-in", "cli user-rename", "cli user-remove"} {
+		if _, ok := seen[want]; !ok {
+			t.Errorf("the audit log lacks %q: %v (users %v)", want, seen, u)
+		}
+	}
+	if d := seen["cli user-rename"]; !strings.Contains(d, "sam → samuel") || !strings.Contains(d, "u_") {
+		t.Errorf("user-rename entry %q, want the names and the account's id", d)
 	}
 }
