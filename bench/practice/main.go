@@ -1,0 +1,110 @@
+// Command practice measures how hark's model carries to meetings written
+// by someone it never learned from: on the project's practice corpus
+// (testdata/practice), it trains on seven of the eight writers' meetings
+// and tags the eighth's, for each writer in turn, and prints the rules
+// alone against the rules with the model, per writer and pooled. From the
+// repository root:
+//
+//	go run ./bench/practice
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/annotate"
+)
+
+func main() {
+	dir := flag.String("dir", "testdata/practice", "the practice corpus")
+	flag.Parse()
+	if err := run(*dir); err != nil {
+		fmt.Fprintln(os.Stderr, "practice:", hark.ErrorMessage(err))
+		os.Exit(1)
+	}
+}
+
+func run(dir string) error {
+	ctx := context.Background()
+	cb := annotate.DefaultCodebook()
+	rules, err := annotate.NewRuleTagger(cb)
+	if err != nil {
+		return err
+	}
+	var all []annotate.LabelledTranscript
+	for _, name := range []string{"train.csv", "dev.csv", "test.csv"} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return hark.WrapError(hark.ENOTFOUND, err, "read the corpus; run from the repository root or give -dir")
+		}
+		d, err := annotate.ReadGold(name, f, cb)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		all = append(all, d...)
+	}
+	codes := make([]string, len(cb.Codes))
+	for i, c := range cb.Codes {
+		codes[i] = c.ID
+	}
+	writers := map[byte]bool{}
+	for _, lt := range all {
+		writers[lt.Transcript.RecordingID[0]] = true
+	}
+	var order []byte
+	for w := range writers {
+		order = append(order, w)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i] < order[j] })
+	var before, after [][]annotate.Agreement
+	for _, w := range order {
+		var train, test []annotate.LabelledTranscript
+		for _, lt := range all {
+			if lt.Transcript.RecordingID[0] == w {
+				test = append(test, lt)
+			} else {
+				train = append(train, lt)
+			}
+		}
+		m, err := annotate.Train(ctx, train, annotate.TrainConfig{Rules: rules, KeepRules: true})
+		if err != nil {
+			return err
+		}
+		mt, err := annotate.NewModelTagger(rules, m)
+		if err != nil {
+			return err
+		}
+		b, err := annotate.AgreementByCode(ctx, rules, test, codes)
+		if err != nil {
+			return err
+		}
+		a, err := annotate.AgreementByCode(ctx, mt, test, codes)
+		if err != nil {
+			return err
+		}
+		before, after = append(before, b), append(after, a)
+		fmt.Printf("writer %c (%d meetings): macro F1 rules %.3f → rules with the model %.3f\n", w, len(test), macro(b), macro(a))
+	}
+	b, a := annotate.SumAgreements(before), annotate.SumAgreements(after)
+	fmt.Printf("\npooled over the %d writers, each tagged by a model that never saw them:\n", len(order))
+	fmt.Printf("%-24s %-15s %-15s %s\n", "code", "precision", "recall", "F1")
+	for i := range a {
+		fmt.Printf("%-24s %.3f → %.3f  %.3f → %.3f  %.3f → %.3f\n", a[i].Code, b[i].Precision, a[i].Precision, b[i].Recall, a[i].Recall, b[i].F1, a[i].F1)
+	}
+	fmt.Printf("%-24s %34s %.3f → %.3f\n", "macro F1", "", macro(b), macro(a))
+	return nil
+}
+
+func macro(as []annotate.Agreement) float64 {
+	var s float64
+	for _, a := range as {
+		s += a.F1
+	}
+	return s / float64(len(as))
+}
