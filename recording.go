@@ -61,6 +61,9 @@ type Recording struct {
 	Engine        string `json:"engine,omitempty"`         // the engine asked for at upload; empty means the deployment's default
 	Sidecar       string `json:"sidecar,omitempty"`        // key of a transcript uploaded next to the audio
 	Batch         string `json:"batch,omitempty"`
+	// AudioRemoved is when the audio was removed under the team's
+	// retention policy (hark sweep); the transcript and tags stay.
+	AudioRemoved *time.Time `json:"audio_removed,omitempty"`
 
 	Status   Status `json:"status"`
 	Stage    Stage  `json:"stage,omitempty"`  // where it failed, when failed

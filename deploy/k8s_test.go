@@ -33,6 +33,7 @@ var apiVersions = map[string]string{
 	"Deployment":          "apps/v1",
 	"StatefulSet":         "apps/v1",
 	"Job":                 "batch/v1",
+	"CronJob":             "batch/v1",
 	"PodDisruptionBudget": "policy/v1",
 	"NetworkPolicy":       "networking.k8s.io/v1",
 	"Kustomization":       "kustomize.config.k8s.io/v1beta1",
@@ -140,6 +141,26 @@ type jobObj struct {
 		Completions             *int        `yaml:"completions"`
 		Parallelism             *int        `yaml:"parallelism"`
 		Template                podTemplate `yaml:"template"`
+	} `yaml:"spec"`
+}
+
+type cronJobObj struct {
+	typeMeta `yaml:",inline"`
+	Spec     struct {
+		Schedule                   string `yaml:"schedule"`
+		TimeZone                   string `yaml:"timeZone"`
+		ConcurrencyPolicy          string `yaml:"concurrencyPolicy"`
+		StartingDeadlineSeconds    *int   `yaml:"startingDeadlineSeconds"`
+		SuccessfulJobsHistoryLimit *int   `yaml:"successfulJobsHistoryLimit"`
+		FailedJobsHistoryLimit     *int   `yaml:"failedJobsHistoryLimit"`
+		JobTemplate                struct {
+			Metadata objectMeta `yaml:"metadata"`
+			Spec     struct {
+				BackoffLimit          *int        `yaml:"backoffLimit"`
+				ActiveDeadlineSeconds *int        `yaml:"activeDeadlineSeconds"`
+				Template              podTemplate `yaml:"template"`
+			} `yaml:"spec"`
+		} `yaml:"jobTemplate"`
 	} `yaml:"spec"`
 }
 
@@ -481,6 +502,8 @@ func parseManifests(files map[string]string) (*manifestSet, []string) {
 				v = &statefulSetObj{}
 			case "Job":
 				v = &jobObj{}
+			case "CronJob":
+				v = &cronJobObj{}
 			case "PodDisruptionBudget":
 				v = &pdbObj{}
 			case "NetworkPolicy":
@@ -503,6 +526,8 @@ func parseManifests(files map[string]string) (*manifestSet, []string) {
 				set.Workloads = append(set.Workloads, workload{o, &x.Spec.Selector, &x.Spec.Template})
 			case *jobObj:
 				set.Workloads = append(set.Workloads, workload{o, nil, &x.Spec.Template})
+			case *cronJobObj:
+				set.Workloads = append(set.Workloads, workload{o, nil, &x.Spec.JobTemplate.Spec.Template})
 			}
 		}
 	}
@@ -991,6 +1016,7 @@ func TestK8sManifests(t *testing.T) {
 		{"ConfigMap", "hark-nats-config"}, {"Service", "hark-nats-headless"}, {"Service", "hark-nats"},
 		{"StatefulSet", "hark-nats"}, {"StatefulSet", "hark-store"}, {"Service", "hark-store"},
 		{"Job", "hark-setup"}, {"Deployment", "hark-worker"}, {"Deployment", "hark-web"}, {"Service", "hark-web"},
+		{"CronJob", "hark-sweep"},
 	} {
 		if set.find(want.kind, want.name) == nil {
 			t.Errorf("no %s %s in deploy/k8s", want.kind, want.name)

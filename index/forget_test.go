@@ -118,3 +118,51 @@ func TestForgetPostgres(t *testing.T) {
 	admin := openAdmin(t, dsn)
 	testForget(t, openDSN(t, freshSchema(t, admin, dsn)))
 }
+
+// testRetention: policies are stored and read back, the default first;
+// recordings are listed by age; a review is deleted with the coaches' tags
+// and the machine's back to pending; old audit entries are pruned.
+func testRetention(t *testing.T, db *DB) {
+	ctx := context.Background()
+	for _, r := range []hark.Retention{{Team: "North", AudioDays: 30}, {ResultsDays: 90, AuditDays: 400}, {Team: "North", AudioDays: 31, ReviewDays: 5}} {
+		if err := db.SetRetention(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SetRetention(ctx, hark.Retention{AudioDays: -1}); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("negative days: %v", err)
+	}
+	got, err := db.Retentions(ctx)
+	if err != nil || len(got) != 2 || got[0] != (hark.Retention{ResultsDays: 90, AuditDays: 400}) || got[1] != (hark.Retention{Team: "North", AudioDays: 31, ReviewDays: 5}) {
+		t.Errorf("policies %+v %v", got, err)
+	}
+	old, young := plant(t, db, "old"), rec("young", "south", "b1", hark.StatusReady, 60)
+	put(t, db, young)
+	list, err := db.RecordingsBefore(ctx, "", base.Add(30*time.Minute), 10)
+	if err != nil || len(list) != 1 || list[0].ID != old.ID || list[0].CreatedAt.Sub(old.CreatedAt).Abs() > time.Millisecond {
+		t.Errorf("before: %+v %v", list, err)
+	}
+	if list, _ := db.RecordingsBefore(ctx, "south", base.Add(2*time.Hour), 10); len(list) != 1 || list[0].ID != young.ID {
+		t.Errorf("south before: %+v", list)
+	}
+	if err := db.DeleteReview(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Session(ctx, old.ID)
+	if err != nil || s.Review.Version != 0 || len(s.Review.Notes) != 0 || len(s.Annotations.Tags) != 1 || s.Annotations.Tags[0].Review != hark.ReviewPending {
+		t.Errorf("after the review was deleted: %+v %v", s, err)
+	}
+	if n, err := db.PruneAudit(ctx, base.Add(time.Second)); err != nil || n != 1 {
+		t.Errorf("pruned %d, %v; want the one entry at base", n, err)
+	}
+}
+
+func TestRetentionSQLite(t *testing.T) {
+	testRetention(t, openDSN(t, filepath.Join(t.TempDir(), "index.db")))
+}
+
+func TestRetentionPostgres(t *testing.T) {
+	dsn := postgresDSN(t)
+	admin := openAdmin(t, dsn)
+	testRetention(t, openDSN(t, freshSchema(t, admin, dsn)))
+}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/harkworks/hark"
 )
@@ -317,6 +318,10 @@ func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, u *hark.Use
 	}
 	if s.cfg.Store == nil {
 		s.pageError(w, r, hark.Errorf(hark.EUNAVAILABLE, "audio is not available from this server"))
+		return
+	}
+	if at := sess.Recording.AudioRemoved; at != nil {
+		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "the audio was removed on %s under the team's retention policy; the transcript and tags stay", at.Format(time.DateOnly)))
 		return
 	}
 	obj, info, err := s.cfg.Store.Get(r.Context(), sess.Recording.Key)

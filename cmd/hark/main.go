@@ -99,7 +99,8 @@ dashes as underscores), e.g. HARK_DATA_DIR.`,
 		newWorkerCmd(g), newServeCmd(g), newStoreCmd(g), newSetupCmd(g), newReconcileCmd(g), newRetryCmd(g),
 		newUserCmd(g), newTeamCmd(g), newAuditCmd(g), newReannotateCmd(g), newTranscribeCmd(g),
 		newAnnotateCmd(g), newEvalCmd(g), newCodebookCmd(g), newReportCmd(g), newBenchCmd(g), newDiarizeCmd(g), newVoiceCmd(g),
-		newCorrectCmd(g), newTrainCmd(g), newForgetCmd(g))
+		newCorrectCmd(g), newTrainCmd(g), newForgetCmd(g),
+		newRetentionCmd(g), newSweepCmd(g))
 	root.Annotations = map[string]string{}
 	markRuns(root, root)
 	return root

@@ -85,6 +85,7 @@ type stagesConfig struct {
 	Names             []string // transcribe, annotate
 	Concurrency       int
 	ReconcileInterval time.Duration // 0: never
+	SweepInterval     time.Duration // how often retention is enforced; 0: never
 }
 
 func parseStages(s string) ([]string, error) {
@@ -129,6 +130,9 @@ func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipe
 	}
 	if cfg.ReconcileInterval > 0 {
 		s.wg.Go(func() { p.RunReconciler(ctx, cfg.ReconcileInterval) })
+	}
+	if cfg.SweepInterval > 0 {
+		s.wg.Go(func() { p.RunSweeper(ctx, cfg.SweepInterval) })
 	}
 	if m != nil {
 		s.wg.Go(func() { m.QueueDepth(ctx, 5*time.Second, q.Pending, cfg.Names...) })

@@ -40,6 +40,9 @@ type UpConfig struct {
 	// ReconcileInterval is how often the bucket is checked for recordings
 	// without results; 0 means every 5 minutes, negative never.
 	ReconcileInterval time.Duration
+	// SweepInterval is how often the retention policies are enforced
+	// (hark retention); 0 or negative: never.
+	SweepInterval time.Duration
 	// Codebook is a codebook YAML file; empty uses the built-in one.
 	Codebook string
 	// AckWait is how long a delivery may go without an ack or heartbeat.
@@ -215,7 +218,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	u.queue.HoldWhileDown(readiness(store.Ready, u.idx.Ready), cfg.HoldFor)
 	u.stages = startStages(ctx, stagesConfig{
 		Names:       []string{ingest.ConsumerTranscribe, ingest.ConsumerAnnotate},
-		Concurrency: cfg.Concurrency, ReconcileInterval: cfg.ReconcileInterval,
+		Concurrency: cfg.Concurrency, ReconcileInterval: cfg.ReconcileInterval, SweepInterval: cfg.SweepInterval,
 	}, u.queue, p, m, log)
 	// Objects stored while hark was down (or whose events were lost) are found now.
 	if res, err := p.Reconcile(ctx); err != nil {
@@ -319,6 +322,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 	f.StringVar(&cfg.Codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file (default: the built-in practice codebook)")
 	f.IntVar(&cfg.Concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
+	f.DurationVar(&cfg.SweepInterval, "sweep-interval", envDuration("HARK_SWEEP_INTERVAL", time.Hour), "how often to enforce the retention policies, hark retention (negative: never)")
 	f.DurationVar(&cfg.HoldFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a stage keeps a message while the object store or the index is down (negative: never)")
 	sso.add(cmd)
 	work.add(cmd)

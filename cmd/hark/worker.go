@@ -45,6 +45,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		codebook, addr    string
 		concurrency       int
 		reconcileInterval time.Duration
+		sweepInterval     time.Duration
 		holdFor           time.Duration
 		work              workDirFlag
 	)
@@ -111,7 +112,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			// While the store or the index is down, keep messages instead
 			// of using up their deliveries.
 			q.HoldWhileDown(readiness(store.Ready, idx.Ready), holdFor)
-			st := startStages(ctx, stagesConfig{Names: names, Concurrency: concurrency, ReconcileInterval: reconcileInterval}, q, p, m, log)
+			st := startStages(ctx, stagesConfig{Names: names, Concurrency: concurrency, ReconcileInterval: reconcileInterval, SweepInterval: sweepInterval}, q, p, m, log)
 			log.Info("worker started", "stages", names, "concurrency", concurrency, "http", addr)
 			<-ctx.Done()
 			log.Info("worker stopping: finishing the work in hand")
@@ -128,6 +129,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 	f.StringVar(&addr, "http", env("HARK_WORKER_HTTP", "127.0.0.1:9090"), "address for /metrics, /healthz and /readyz")
 	f.IntVar(&concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&reconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
+	f.DurationVar(&sweepInterval, "sweep-interval", envDuration("HARK_SWEEP_INTERVAL", time.Hour), "how often to enforce the retention policies, hark retention (negative: never; a CronJob running hark sweep can do it instead)")
 	f.DurationVar(&holdFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a worker keeps a message while the object store or the index is down, before it goes back to the queue (0 or negative: never)")
 	work.add(cmd)
 	return cmd
