@@ -8,8 +8,10 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"html/template"
@@ -17,6 +19,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +64,12 @@ type Config struct {
 	MinCell int
 	// Now returns the time; tests may stub it.
 	Now func() time.Time
+	// TLSCert and TLSKey are the PEM files of the server's certificate
+	// (with its chain) and private key. Set both and the server speaks
+	// HTTPS only, TLS 1.2 or later; set neither for plain HTTP (behind a
+	// proxy that terminates TLS). The files are read once, by Start.
+	TLSCert string
+	TLSKey  string
 }
 
 // Server serves the pages and the API. It keeps hark's lifecycle contract
@@ -98,6 +108,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Index == nil || cfg.Accounts == nil || cfg.Auth == nil {
 		return nil, errors.New("web server: Index, Accounts and Auth are required")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, hark.Errorf(hark.EINVALID, "web server: TLS needs both a certificate and a key file (--tls-cert and --tls-key); only one was given")
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, tmpl: map[string]*template.Template{}, codes: map[string]hark.Code{}}
 	if cfg.Codebook != nil {
@@ -185,20 +198,66 @@ func (s *Server) Start(ctx context.Context) error {
 	case s.srv != nil:
 		return nil
 	}
+	var tlsConfig *tls.Config
+	if s.cfg.TLSCert != "" {
+		cert, err := loadKeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return err
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("web server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig,
+		// net/http's own complaints (failed TLS handshakes, a handler's
+		// panic) go to the server's log, not to the standard logger.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	s.done = make(chan error, 1)
-	go func() { s.done <- s.srv.Serve(ln) }()
+	if tlsConfig != nil {
+		// ServeTLS adds HTTP/2 to the configuration's protocols.
+		go func() { s.done <- s.srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { s.done <- s.srv.Serve(ln) }()
+	}
 	return nil
 }
 
-// URL returns the address the server listens on.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+// loadKeyPair reads a PEM certificate and key, naming the file that is
+// missing, unreadable or not what it should be.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, hark.WrapError(hark.EINVALID, err, "web server: read TLS certificate %s", certFile)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, hark.WrapError(hark.EINVALID, err, "web server: read TLS key %s", keyFile)
+	}
+	if b, _ := pem.Decode(certPEM); b == nil || b.Type != "CERTIFICATE" {
+		return tls.Certificate{}, hark.Errorf(hark.EINVALID, "web server: TLS certificate %s holds no PEM certificate", certFile)
+	}
+	if b, _ := pem.Decode(keyPEM); b == nil || !strings.HasSuffix(b.Type, "PRIVATE KEY") {
+		return tls.Certificate{}, hark.Errorf(hark.EINVALID, "web server: TLS key %s holds no PEM private key", keyFile)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, hark.WrapError(hark.EINVALID, err, "web server: TLS certificate %s and key %s", certFile, keyFile)
+	}
+	return cert, nil
+}
+
+// URL returns the address the server listens on: https:// when it serves
+// TLS.
+func (s *Server) URL() string {
+	if s.cfg.TLSCert != "" {
+		return "https://" + s.ln.Addr().String()
+	}
+	return "http://" + s.ln.Addr().String()
+}
 
 // Close stops the server gracefully: it stops listening and waits for the
 // requests in hand to finish. When ctx ends first, it closes the
