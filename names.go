@@ -113,3 +113,29 @@ func CheckKeyPrefix(prefix string) error {
 	}
 	return nil
 }
+
+// MaxReferenceLen is the longest reference (a family's) hark takes.
+const MaxReferenceLen = 40
+
+// CheckReference checks a pseudonymous reference such as a family's
+// (kind names it in the message): empty, or 1 to MaxReferenceLen letters,
+// digits and . _ - / , starting with a letter or digit. It returns EINVALID
+// saying what to use instead.
+func CheckReference(kind, ref string) error {
+	if ref == "" {
+		return nil
+	}
+	ok := len(ref) <= MaxReferenceLen
+	for i, r := range ref {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '.' || r == '_' || r == '-' || r == '/'):
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		return Errorf(EINVALID, "%s reference %q: use 1 to %d letters, digits and . _ - /, starting with a letter or digit, such as F-2026-0142 (a case number, never a name)", kind, ref, MaxReferenceLen)
+	}
+	return nil
+}

@@ -85,3 +85,12 @@ func TestCheckKeyPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckReference(t *testing.T) {
+	for ref, ok := range map[string]bool{"": true, "F-2026-0142": true, "case/77.b_2": true, "-x": false, "Jo Smith": false,
+		"a<b>": false, strings.Repeat("a", MaxReferenceLen+1): false, "é1": false} {
+		if err := CheckReference("family", ref); (err == nil) != ok || err != nil && ErrorCode(err) != EINVALID {
+			t.Errorf("%q: %v, want ok %v", ref, err, ok)
+		}
+	}
+}

@@ -120,6 +120,7 @@ type RecordingFilter struct {
 	// user may see); an empty, non-nil list matches nothing.
 	Teams       []string
 	Worker      string
+	Family      string // a family's reference (Recording.Family)
 	MeetingType string
 	From, To    string // recorded_on range, YYYY-MM-DD, inclusive
 	Code        string // only recordings with a tag of this code (rejected tags do not count)

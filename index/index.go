@@ -107,7 +107,7 @@ func (d *DB) PutRecording(ctx context.Context, r *hark.Recording) error {
 // prev (or there is none and prev is 0): the compare-and-set that lets one
 // worker at a time own a recording. Otherwise it returns ECONFLICT.
 func (d *DB) ClaimRecording(ctx context.Context, r *hark.Recording, prev int) error {
-	return d.upsertRecording(ctx, r, "recordings.lease = $22", []any{prev},
+	return d.upsertRecording(ctx, r, "recordings.lease = $23", []any{prev},
 		"recording %s was taken on by another worker first (lease %d)", r.ID, prev+1)
 }
 
@@ -121,7 +121,7 @@ func (d *DB) upsertRecording(ctx context.Context, r *hark.Recording, where strin
 	}
 	args := []any{r.ID, r.Bucket, r.Key, r.ETag, r.Size, r.DurationSeconds, r.Channels, r.SampleRate, r.Team, r.Worker,
 		r.MeetingType, r.RecordedOn, r.Batch, string(r.Status), string(r.Stage), r.Reason, r.Attempts, string(doc),
-		d.dialect.time(r.CreatedAt), d.dialect.time(r.UpdatedAt), r.Lease}
+		d.dialect.time(r.CreatedAt), d.dialect.time(r.UpdatedAt), r.Lease, r.Family}
 	// Not for an erased recording. The probe row in forgotten makes this
 	// and a forget of the same recording take turns on its key: a forget
 	// committed first leaves its row, and the probe finds it; a forget that
@@ -139,13 +139,13 @@ func (d *DB) upsertRecording(ctx context.Context, r *hark.Recording, where strin
 		}
 		res, err := tx.ExecContext(ctx, `
 INSERT INTO recordings (id, bucket, key, etag, size, duration, channels, sample_rate, team, worker, meeting_type,
-	recorded_on, batch, status, stage, reason, attempts, doc, created_at, updated_at, lease)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+	recorded_on, batch, status, stage, reason, attempts, doc, created_at, updated_at, lease, family)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 ON CONFLICT (id) DO UPDATE SET size = excluded.size, duration = excluded.duration, channels = excluded.channels,
 	sample_rate = excluded.sample_rate, team = excluded.team, worker = excluded.worker, meeting_type = excluded.meeting_type,
 	recorded_on = excluded.recorded_on, batch = excluded.batch, status = excluded.status, stage = excluded.stage,
 	reason = excluded.reason, attempts = excluded.attempts, doc = excluded.doc, updated_at = excluded.updated_at,
-	lease = excluded.lease
+	lease = excluded.lease, family = excluded.family
 WHERE `+where, params(append(args, extra...)...)...)
 		if err != nil {
 			return err
@@ -205,6 +205,9 @@ func (d *DB) Recordings(ctx context.Context, f hark.RecordingFilter) ([]hark.Rec
 	}
 	if f.Worker != "" {
 		add("worker = $%d", f.Worker)
+	}
+	if f.Family != "" {
+		add("family = $%d", f.Family)
 	}
 	if f.MeetingType != "" {
 		add("meeting_type = $%d", f.MeetingType)

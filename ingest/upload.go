@@ -21,6 +21,7 @@ import (
 const (
 	MetaTeam          = "hark-team"
 	MetaWorker        = "hark-worker"
+	MetaFamily        = "hark-family"
 	MetaMeetingType   = "hark-meeting-type"
 	MetaRecordedOn    = "hark-recorded-on"
 	MetaWorkerChannel = "hark-worker-channel"
@@ -40,6 +41,7 @@ const (
 type UploadMeta struct {
 	Team          string // the team the recording belongs to
 	Worker        string // pseudonymous id of the worker, never a name
+	Family        string // the family's (case's) reference, pseudonymous, never a name
 	MeetingType   string // e.g. home-visit
 	RecordedOn    string // the date of the meeting, YYYY-MM-DD
 	WorkerChannel string // the worker's microphone: left, right or a 1-based channel number
@@ -53,7 +55,7 @@ type UploadMeta struct {
 func (m UploadMeta) metadata(batch, sum string) map[string]string {
 	meta := map[string]string{MetaTeam: m.Team, MetaBatch: batch, MetaSHA256: sum}
 	for k, v := range map[string]string{
-		MetaWorker: m.Worker, MetaMeetingType: m.MeetingType, MetaRecordedOn: m.RecordedOn,
+		MetaWorker: m.Worker, MetaFamily: m.Family, MetaMeetingType: m.MeetingType, MetaRecordedOn: m.RecordedOn,
 		MetaWorkerChannel: m.WorkerChannel, MetaWorkerSpeaker: m.WorkerSpeaker, MetaEngine: m.Engine,
 		MetaSpeakers: m.Speakers,
 	} {

@@ -630,6 +630,7 @@ func (p *Pipeline) newRecording(bucket string, info hark.ObjectInfo) *hark.Recor
 		Size:          info.Size,
 		Team:          m[ingest.MetaTeam],
 		Worker:        m[ingest.MetaWorker],
+		Family:        m[ingest.MetaFamily],
 		MeetingType:   m[ingest.MetaMeetingType],
 		RecordedOn:    m[ingest.MetaRecordedOn],
 		WorkerChannel: m[ingest.MetaWorkerChannel],

@@ -18,6 +18,7 @@ type forgetOptions struct {
 	c                   conn
 	db                  string
 	batch, team, worker string
+	family              string
 	reason              string
 	yes                 bool
 }
@@ -25,7 +26,7 @@ type forgetOptions struct {
 func newForgetCmd(g *globals) *cobra.Command {
 	var o forgetOptions
 	cmd := &cobra.Command{
-		Use:   "forget [RECORDING...] [--batch ID] [--team T --worker ID] --reason WHY --yes",
+		Use:   "forget [RECORDING...] [--batch ID] [--family REF] [--team T --worker ID] --reason WHY --yes",
 		Short: "Erase recordings and everything made from them (audio, transcripts, tags, reviews, notes, queue messages)",
 		Long: `forget erases recordings for good: the audio and any transcript uploaded with
 it, every transcript, every annotations version, the review with its notes and
@@ -46,7 +47,8 @@ family's name.`,
 	f := cmd.Flags()
 	f.StringVar(&o.db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
 	f.StringVar(&o.batch, "batch", "", "erase the recordings of this upload batch")
-	f.StringVar(&o.team, "team", "", "with --worker: the worker's team")
+	f.StringVar(&o.family, "family", "", "erase the recordings of this family (the reference given at upload with --family)")
+	f.StringVar(&o.team, "team", "", "with --worker: the worker's team; with --family: only this team's")
 	f.StringVar(&o.worker, "worker", "", "erase the recordings of this worker (with --team)")
 	f.StringVar(&o.reason, "reason", "", "why they are erased, for the audit log (required; no names)")
 	f.BoolVar(&o.yes, "yes", false, "erase them (without it, only list them)")
@@ -54,8 +56,8 @@ family's name.`,
 }
 
 func runForget(ctx context.Context, g *globals, o *forgetOptions, ids []string) error {
-	if len(ids) == 0 && o.batch == "" && o.worker == "" {
-		return hark.Errorf(hark.EINVALID, "say what to erase: recording ids, --batch ID, or --team T --worker ID")
+	if len(ids) == 0 && o.batch == "" && o.worker == "" && o.family == "" {
+		return hark.Errorf(hark.EINVALID, "say what to erase: recording ids, --batch ID, --family REF, or --team T --worker ID")
 	}
 	if o.worker != "" && o.team == "" {
 		return hark.Errorf(hark.EINVALID, "--worker needs --team: a worker id is only unique within a team")
@@ -130,6 +132,9 @@ func forgetSelection(ctx context.Context, idx *index.DB, o *forgetOptions, ids [
 	}
 	if o.worker != "" {
 		filters = append(filters, hark.RecordingFilter{Team: o.team, Worker: o.worker, Limit: 10_000_000})
+	}
+	if o.family != "" {
+		filters = append(filters, hark.RecordingFilter{Team: o.team, Family: o.family, Limit: 10_000_000})
 	}
 	for _, f := range filters {
 		list, err := idx.Recordings(ctx, f)

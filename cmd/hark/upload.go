@@ -41,7 +41,7 @@ directory: its .wav files are uploaded. It prints the batch id; follow the
 batch with ` + "`hark status --batch ID --watch`" + `.
 
 A manifest CSV (--manifest) gives metadata per file, with a header row naming
-any of: file, team, worker, meeting_type, recorded_on, worker_channel,
+any of: file, team, worker, family, meeting_type, recorded_on, worker_channel,
 worker_speaker, engine, speakers. Values in the manifest override the flags.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,6 +52,7 @@ worker_speaker, engine, speakers. Values in the manifest override the flags.`,
 	f := cmd.Flags()
 	f.StringVar(&o.meta.Team, "team", "", "team the recordings belong to (required unless the manifest says)")
 	f.StringVar(&o.meta.Worker, "worker", "", "pseudonymous id of the worker (never a name)")
+	f.StringVar(&o.meta.Family, "family", "", "the family's (case's) pseudonymous reference, never a name: hark export --family and hark forget --family find its recordings by it")
 	f.StringVar(&o.meta.MeetingType, "meeting-type", "", "meeting type, e.g. home-visit, core-group, review")
 	f.StringVar(&o.meta.RecordedOn, "recorded-on", "", "date of the meeting, YYYY-MM-DD")
 	f.StringVar(&o.meta.WorkerChannel, "worker-channel", "", "which channel is the worker's microphone: left, right or a channel number")
@@ -158,6 +159,7 @@ func collectUploads(o *uploadOptions, args []string) ([]uploadItem, error) {
 			}
 			set(&it.meta.Team, "team")
 			set(&it.meta.Worker, "worker")
+			set(&it.meta.Family, "family")
 			set(&it.meta.MeetingType, "meeting_type")
 			set(&it.meta.RecordedOn, "recorded_on")
 			set(&it.meta.WorkerChannel, "worker_channel")
@@ -173,6 +175,9 @@ func collectUploads(o *uploadOptions, args []string) ([]uploadItem, error) {
 		}
 		if n, err := strconv.Atoi(it.meta.Speakers); it.meta.Speakers != "" && (err != nil || n < 1 || n > 10) {
 			return nil, hark.Errorf(hark.EINVALID, "%s: speakers %q is not a number of people from 1 to 10", p, it.meta.Speakers)
+		}
+		if err := hark.CheckReference("family", it.meta.Family); err != nil {
+			return nil, hark.Errorf(hark.EINVALID, "%s: %s", p, hark.ErrorMessage(err))
 		}
 		if it.meta.RecordedOn != "" && !dateRe.MatchString(it.meta.RecordedOn) {
 			return nil, hark.Errorf(hark.EINVALID, "%s: recorded_on %q is not a date like 2026-11-26", p, it.meta.RecordedOn)
@@ -203,14 +208,14 @@ func readManifest(path string) (map[string]map[string]string, error) {
 	if len(rows) < 2 {
 		return nil, hark.Errorf(hark.EINVALID, "manifest %s: needs a header row and at least one recording", path)
 	}
-	known := map[string]bool{"file": true, "team": true, "worker": true, "meeting_type": true, "recorded_on": true, "worker_channel": true, "worker_speaker": true, "engine": true, "speakers": true}
+	known := map[string]bool{"file": true, "team": true, "worker": true, "family": true, "meeting_type": true, "recorded_on": true, "worker_channel": true, "worker_speaker": true, "engine": true, "speakers": true}
 	header := rows[0]
 	fileCol := -1
 	for i, h := range header {
 		h = strings.TrimSpace(strings.ToLower(h))
 		header[i] = h
 		if !known[h] {
-			return nil, hark.Errorf(hark.EINVALID, "manifest %s: unknown column %q (known: file, team, worker, meeting_type, recorded_on, worker_channel, worker_speaker, engine, speakers)", path, h)
+			return nil, hark.Errorf(hark.EINVALID, "manifest %s: unknown column %q (known: file, team, worker, family, meeting_type, recorded_on, worker_channel, worker_speaker, engine, speakers)", path, h)
 		}
 		if h == "file" {
 			fileCol = i
