@@ -51,12 +51,12 @@ type Recording struct {
 	SampleRate      int     `json:"sample_rate"`
 
 	// Upload metadata.
-	Team          string `json:"team"`
-	Worker        string `json:"worker,omitempty"` // a pseudonymous worker id, never a name
+	Team   string `json:"team"`
+	Worker string `json:"worker,omitempty"` // a pseudonymous worker id, never a name
 	// Family is the family's (or case's) reference, pseudonymous, never a
 	// name: what `hark export --family` and `hark forget --family` find a
 	// family's recordings by.
-	Family string `json:"family,omitempty"`
+	Family        string `json:"family,omitempty"`
 	MeetingType   string `json:"meeting_type,omitempty"`
 	RecordedOn    string `json:"recorded_on,omitempty"`    // YYYY-MM-DD
 	WorkerChannel string `json:"worker_channel,omitempty"` // "left", "right" or a 1-based channel number
