@@ -2,10 +2,13 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -25,6 +28,16 @@ const (
 type QueueConfig struct {
 	URL   string
 	Token string
+	// CAFile is a PEM file of the CA certificates the NATS server's
+	// certificate must chain to; set, the connection is TLS (whatever the
+	// URL's scheme) and verified against these CAs only. Empty: TLS only
+	// for a tls:// URL or a server that asks for it, verified against the
+	// system's CAs.
+	CAFile string
+	// CertFile and KeyFile, both or neither, are a PEM client certificate
+	// and key for a server that verifies its clients (mutual TLS).
+	CertFile string
+	KeyFile  string
 	// Stream is the JetStream stream carrying hark's work. Default HARK.
 	Stream string
 	// Replicas of the stream: 1 on one machine, 3 in a cluster.
@@ -124,6 +137,13 @@ func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 	if cfg.Token != "" {
 		opts = append(opts, nats.Token(cfg.Token))
 	}
+	tc, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		opts = append(opts, nats.Secure(tc))
+	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "connect to NATS at %s", cfg.URL)
@@ -134,6 +154,46 @@ func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 		return nil, hark.WrapError(hark.EINTERNAL, err, "jetstream")
 	}
 	return &Queue{cfg: cfg, nc: nc, js: js, connClosed: connClosed}, nil
+}
+
+// tlsConfig is the TLS configuration CAFile, CertFile and KeyFile ask
+// for, or nil when they are empty.
+func (c QueueConfig) tlsConfig() (*tls.Config, error) {
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return nil, hark.Errorf(hark.EINVALID, "NATS client certificate: give both a certificate and a key file (HARK_NATS_CERT and HARK_NATS_KEY), not one")
+	}
+	if c.CAFile == "" && c.CertFile == "" {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pool, err := loadCAs(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("NATS: %w", err)
+		}
+		tc.RootCAs = pool
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, hark.WrapError(hark.EINVALID, err, "NATS client certificate %s and key %s", c.CertFile, c.KeyFile)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// loadCAs reads a PEM file of CA certificates.
+func loadCAs(file string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, hark.WrapError(hark.EINVALID, err, "read CA file %s", file)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, hark.Errorf(hark.EINVALID, "CA file %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }
 
 // Close drains the connection (its subscriptions finish the messages they

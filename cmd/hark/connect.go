@@ -35,8 +35,9 @@ func (c *conn) flagsOn(f *pflag.FlagSet) {
 
 // resolve fills in what the flags left unset.
 func (c *conn) resolve(g *globals) (ingest.StoreConfig, ingest.QueueConfig, error) {
-	sc := ingest.StoreConfig{Endpoint: c.s3URL, Bucket: c.bucket, AccessKey: secretEnv("HARK_S3_ACCESS_KEY"), SecretKey: secretEnv("HARK_S3_SECRET_KEY"), Region: env("HARK_S3_REGION", "us-east-1")}
-	qc := ingest.QueueConfig{URL: c.natsURL, Token: secretEnv("HARK_NATS_TOKEN"), Logger: g.logger()}
+	sc := ingest.StoreConfig{Endpoint: c.s3URL, Bucket: c.bucket, AccessKey: secretEnv("HARK_S3_ACCESS_KEY"), SecretKey: secretEnv("HARK_S3_SECRET_KEY"), Region: env("HARK_S3_REGION", "us-east-1"),
+		CAFile: env("HARK_S3_CA", ""), Logger: g.logger()}
+	qc := natsConfig(c.natsURL, g)
 	if sc.Endpoint == "" || qc.URL == "" {
 		e, err := readEndpoints(g.dataDir)
 		if err != nil {
@@ -56,7 +57,8 @@ func (c *conn) resolve(g *globals) (ingest.StoreConfig, ingest.QueueConfig, erro
 			}
 		}
 		if qc.URL == "" {
-			qc.URL = e.NATS
+			// `hark up`'s NATS listens on loopback without TLS.
+			qc.URL, qc.CAFile, qc.CertFile, qc.KeyFile = e.NATS, "", "", ""
 			if qc.Token == "" {
 				qc.Token = s.NATSToken
 			}
@@ -69,6 +71,15 @@ func (c *conn) resolve(g *globals) (ingest.StoreConfig, ingest.QueueConfig, erro
 		sc.Bucket = "recordings"
 	}
 	return sc, qc, nil
+}
+
+// natsConfig is how to reach NATS at url with the environment's token and
+// TLS settings: HARK_NATS_CA, the CA file the server's certificate must
+// chain to, and HARK_NATS_CERT / HARK_NATS_KEY, a client certificate for
+// mutual TLS. They are file paths; the token is the only secret.
+func natsConfig(url string, g *globals) ingest.QueueConfig {
+	return ingest.QueueConfig{URL: url, Token: secretEnv("HARK_NATS_TOKEN"), Logger: g.logger(),
+		CAFile: env("HARK_NATS_CA", ""), CertFile: env("HARK_NATS_CERT", ""), KeyFile: env("HARK_NATS_KEY", "")}
 }
 
 // open connects to the store and the queue.

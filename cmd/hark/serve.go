@@ -20,10 +20,20 @@ import (
 // --trusted-proxies.
 const trustedProxiesUsage = "reverse proxies whose X-Forwarded-For / Forwarded headers name the client, as CIDRs or addresses, comma-separated (e.g. 127.0.0.1,10.0.0.0/8); default none"
 
+// addTLSFlags gives `hark up` and `hark serve` --tls-cert and --tls-key:
+// the paths of the web server's PEM certificate and key (the key itself is
+// never a flag).
+func addTLSFlags(cmd *cobra.Command, cert, key *string) {
+	f := cmd.Flags()
+	f.StringVar(cert, "tls-cert", env("HARK_TLS_CERT", ""), "PEM certificate file (with its chain): serve HTTPS only, TLS 1.2+, with Secure cookies; needs --tls-key")
+	f.StringVar(key, "tls-key", env("HARK_TLS_KEY", ""), "PEM private key file of --tls-cert")
+}
+
 func newServeCmd(g *globals) *cobra.Command {
 	var (
 		db, addr, codebook string
 		trustedProxies     string
+		tlsCert, tlsKey    string
 		secure             bool
 		c                  conn
 		sso                ssoFlags
@@ -66,7 +76,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			signIn, err := newAuth(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure, TrustedProxies: proxies}, sso.config())
+			signIn, err := newAuth(auth.Config{Accounts: idx, Logger: log, SecureCookies: secure || tlsCert != "", TrustedProxies: proxies}, sso.config())
 			if err != nil {
 				return err
 			}
@@ -83,7 +93,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
 				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: retag,
-				Auth:    signIn,
+				Auth: signIn, TLSCert: tlsCert, TLSKey: tlsKey,
 				Metrics: telemetry.New().Handler(), Ready: idx.Ready})
 			if err != nil {
 				return err
@@ -102,6 +112,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&secure, "secure-cookies", env("HARK_SECURE_COOKIES", "") == "true", "mark sign-in cookies Secure (set when served over HTTPS)")
 	f.StringVar(&trustedProxies, "trusted-proxies", env("HARK_TRUSTED_PROXIES", ""), trustedProxiesUsage)
+	addTLSFlags(cmd, &tlsCert, &tlsKey)
 	f.StringVar(&db, "db", "", "index database: postgres://… or a SQLite path (default: HARK_DB, else <data-dir>/index.db)")
 	f.StringVar(&addr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address to listen on")
 	f.StringVar(&codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file, for code labels (default: the built-in one)")

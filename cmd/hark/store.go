@@ -39,7 +39,7 @@ the NATS token from HARK_NATS_TOKEN.`,
 			if natsURL == "" {
 				return fmt.Errorf("give --nats (or HARK_NATS_URL): the store publishes upload events there")
 			}
-			q, err := ingest.Connect(ctx, ingest.QueueConfig{URL: natsURL, Token: secretEnv("HARK_NATS_TOKEN"), Logger: log})
+			q, err := ingest.Connect(ctx, natsConfig(natsURL, g))
 			if err != nil {
 				return err
 			}

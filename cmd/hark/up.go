@@ -54,6 +54,11 @@ type UpConfig struct {
 	// SecureCookies marks the sign-in cookie Secure (HTTPS only): set it
 	// when hark is served over HTTPS, e.g. behind a TLS proxy.
 	SecureCookies bool
+	// TLSCert and TLSKey, both or neither, are the web server's PEM
+	// certificate and key files: it then serves HTTPS only, and the
+	// sign-in cookies are Secure whatever SecureCookies says.
+	TLSCert string
+	TLSKey  string
 	// TrustedProxies lists the reverse proxies (CIDRs or addresses,
 	// comma-separated) whose X-Forwarded-For and Forwarded headers give
 	// the client's address for the sign-in limit; empty trusts none.
@@ -134,6 +139,13 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 			return nil, fmt.Errorf("codebook: %w", err)
 		}
 	}
+	for _, f := range []*string{&cfg.TLSCert, &cfg.TLSKey} {
+		if *f != "" {
+			if *f, err = filepath.Abs(*f); err != nil {
+				return nil, fmt.Errorf("TLS file %s: %w", *f, err)
+			}
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -202,13 +214,13 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 	if err != nil {
 		return nil, err
 	}
-	signIn, err := newAuth(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies, TrustedProxies: proxies}, cfg.SSO)
+	signIn, err := newAuth(auth.Config{Accounts: u.idx, Logger: log, SecureCookies: cfg.SecureCookies || cfg.TLSCert != "", TrustedProxies: proxies}, cfg.SSO)
 	if err != nil {
 		return nil, err
 	}
 	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
 		MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: p.Retag,
-		Auth:    signIn,
+		Auth: signIn, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
 	}
@@ -315,6 +327,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 	f := cmd.Flags()
 	f.BoolVar(&cfg.SecureCookies, "secure-cookies", env("HARK_SECURE_COOKIES", "") == "true", "mark sign-in cookies Secure (set when served over HTTPS)")
 	f.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("HARK_TRUSTED_PROXIES", ""), trustedProxiesUsage)
+	addTLSFlags(cmd, &cfg.TLSCert, &cfg.TLSKey)
 	f.StringVar(&cfg.HTTPAddr, "http", env("HARK_HTTP", "127.0.0.1:8080"), "address of the web server")
 	f.StringVar(&cfg.NATSAddr, "nats-listen", env("HARK_NATS_LISTEN", "127.0.0.1:0"), "address of the embedded NATS server (port 0 picks a free port)")
 	f.StringVar(&cfg.S3Addr, "s3-listen", env("HARK_S3_LISTEN", "127.0.0.1:0"), "address of the embedded S3 server (port 0 picks a free port)")
