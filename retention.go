@@ -36,3 +36,30 @@ func Before(now time.Time, days int) time.Time {
 	}
 	return now.Add(-time.Duration(days) * 24 * time.Hour)
 }
+
+// Redaction modes (Redaction.Mode).
+const (
+	RedactOff     = "off"     // transcripts as they were said
+	RedactStore   = "store"   // masked before they are stored: the clear text is never kept
+	RedactDisplay = "display" // kept, masked on pages, the API and exports
+)
+
+// Redaction says whether and how a team's transcripts are redacted: names
+// (the team's list, and names said after "my son", "called", …), phone
+// numbers, e-mail addresses, postcodes, NHS numbers, dates of birth and
+// street addresses are masked, every character by '*', so tags keep their
+// places.
+type Redaction struct {
+	Team  string   `json:"team"` // "" for the deployment's default
+	Mode  string   `json:"mode"`
+	Names []string `json:"names,omitempty"`
+}
+
+// CheckRedactionMode reports whether mode is one of the modes.
+func CheckRedactionMode(mode string) error {
+	switch mode {
+	case RedactOff, RedactStore, RedactDisplay:
+		return nil
+	}
+	return Errorf(EINVALID, "redaction mode %q: use store (masked before it is stored), display (masked on pages and exports) or off", mode)
+}

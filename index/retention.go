@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/harkworks/hark"
@@ -107,4 +108,57 @@ func (d *DB) PruneAudit(ctx context.Context, t time.Time) (int, error) {
 		}
 	}
 	return int(n), nil
+}
+
+// SetRedaction stores a team's redaction policy (team "" the default).
+func (d *DB) SetRedaction(ctx context.Context, r hark.Redaction) error {
+	if err := hark.CheckRedactionMode(r.Mode); err != nil {
+		return err
+	}
+	_, err := d.db.ExecContext(ctx, `INSERT INTO redaction (team, mode, names) VALUES ($1, $2, $3)
+ON CONFLICT (team) DO UPDATE SET mode = excluded.mode, names = excluded.names`, params(r.Team, r.Mode, strings.Join(r.Names, "\n"))...)
+	return wrapDB(err, "save the redaction policy of team %q", r.Team)
+}
+
+// Redaction returns the redaction policy team follows: its own, else the
+// default, else off.
+func (d *DB) Redaction(ctx context.Context, team string) (hark.Redaction, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT team, mode, names FROM redaction WHERE team = $1 OR team = '' ORDER BY team DESC`, params(team)...)
+	if err != nil {
+		return hark.Redaction{}, wrapDB(err, "read the redaction policy of team %q", team)
+	}
+	defer rows.Close()
+	out := hark.Redaction{Team: team, Mode: hark.RedactOff}
+	if rows.Next() {
+		var names string
+		if err := rows.Scan(&out.Team, &out.Mode, &names); err != nil {
+			return out, err
+		}
+		if names != "" {
+			out.Names = strings.Split(names, "\n")
+		}
+	}
+	return out, rows.Err()
+}
+
+// Redactions returns every stored redaction policy, the default first.
+func (d *DB) Redactions(ctx context.Context) ([]hark.Redaction, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT team, mode, names FROM redaction ORDER BY team`)
+	if err != nil {
+		return nil, wrapDB(err, "read the redaction policies")
+	}
+	defer rows.Close()
+	var out []hark.Redaction
+	for rows.Next() {
+		var r hark.Redaction
+		var names string
+		if err := rows.Scan(&r.Team, &r.Mode, &names); err != nil {
+			return nil, err
+		}
+		if names != "" {
+			r.Names = strings.Split(names, "\n")
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

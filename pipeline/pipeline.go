@@ -24,6 +24,7 @@ import (
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/ingest"
+	"github.com/harkworks/hark/redact"
 )
 
 // Config holds what the stages work with.
@@ -332,6 +333,19 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	for i := range out.Segments {
 		out.Segments[i].Index = i
 	}
+	pol, err := p.redaction(ctx, rec.Team)
+	if err != nil {
+		return nil, err
+	}
+	if pol.Mode == hark.RedactStore {
+		var counts map[string]int
+		out, counts = redact.New(redact.Config{Names: pol.Names}).Transcript(out)
+		masked := 0
+		for _, n := range counts {
+			masked += n
+		}
+		p.log.Info("transcript redacted before it is stored", "recording", rec.ID, "masked", masked)
+	}
 	if err := p.state.owns(ctx, rec); err != nil {
 		return nil, err
 	}
@@ -352,7 +366,27 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	} else if err != nil {
 		return nil, err
 	}
+	if pol.Mode == hark.RedactStore && sidecar != nil {
+		// The transcript uploaded with it is the clear text: it goes.
+		if err := p.cfg.Store.Remove(ctx, sidecar.Name); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// redactionIndex is an index that keeps the teams' redaction policies.
+type redactionIndex interface {
+	Redaction(ctx context.Context, team string) (hark.Redaction, error)
+}
+
+// redaction is the redaction policy of team; off when the index keeps none.
+func (p *Pipeline) redaction(ctx context.Context, team string) (hark.Redaction, error) {
+	ri, ok := p.cfg.Index.(redactionIndex)
+	if !ok {
+		return hark.Redaction{Team: team, Mode: hark.RedactOff}, nil
+	}
+	return ri.Redaction(ctx, team)
 }
 
 // sidecar finds a transcript uploaded next to the recording: the key named

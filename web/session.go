@@ -8,18 +8,74 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/redact"
 )
 
 // visibleSession loads a session the user may read, and answers ENOTFOUND
 // for one of a team they may not see, exactly as for one that does not exist.
 func (s *Server) visibleSession(r *http.Request, u *hark.User) (*hark.Session, error) {
-	return s.sessionFor(context.WithValue(r.Context(), routeKey{}, r.Method+" "+r.URL.Path), r.PathValue("id"), u)
+	sess, err := s.sessionFor(context.WithValue(r.Context(), routeKey{}, r.Method+" "+r.URL.Path), r.PathValue("id"), u)
+	if err != nil {
+		return nil, err
+	}
+	return s.displayed(r.Context(), sess)
+}
+
+// redactionIndex is an index that keeps the teams' redaction policies.
+type redactionIndex interface {
+	Redaction(ctx context.Context, team string) (hark.Redaction, error)
+}
+
+// displayed is the session as pages, the API and exports show it: with the
+// identifiers in its turns and in its tags' evidence masked when the team's
+// redaction is "display" (offsets kept, so tags stay on their words).
+func (s *Server) displayed(ctx context.Context, sess *hark.Session) (*hark.Session, error) {
+	ri, ok := s.cfg.Index.(redactionIndex)
+	if !ok || sess.Transcript == nil {
+		return sess, nil
+	}
+	pol, err := ri.Redaction(ctx, sess.Recording.Team)
+	if err != nil {
+		return nil, err
+	}
+	if pol.Mode != hark.RedactDisplay {
+		return sess, nil
+	}
+	texts := make([]string, len(sess.Transcript.Segments))
+	for i, sg := range sess.Transcript.Segments {
+		texts[i] = sg.Text
+	}
+	rd := redact.New(redact.Config{Names: pol.Names}).Learn(texts...)
+	c := *sess
+	t := *sess.Transcript
+	t.Segments = slices.Clone(t.Segments)
+	masked := make(map[int]string, len(t.Segments))
+	for i := range t.Segments {
+		t.Segments[i].Text, _ = rd.Redact(t.Segments[i].Text)
+		masked[t.Segments[i].Index] = t.Segments[i].Text
+	}
+	c.Transcript = &t
+	if sess.Annotations != nil {
+		a := *sess.Annotations
+		a.Tags = slices.Clone(a.Tags)
+		for i := range a.Tags {
+			tag := &a.Tags[i]
+			if text, ok := masked[tag.Segment]; ok && tag.Start >= 0 && tag.End <= len(text) && tag.Start < tag.End {
+				tag.Evidence = text[tag.Start:tag.End]
+			} else {
+				tag.Evidence, _ = rd.Redact(tag.Evidence)
+			}
+		}
+		c.Annotations = &a
+	}
+	return &c, nil
 }
 
 // routeKey holds, in a request's context, the route that asked for a
