@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,7 +148,7 @@ func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "connect to NATS at %s", cfg.URL)
+		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "connect to NATS at %s", redactURLs(cfg.URL))
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -154,6 +156,25 @@ func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 		return nil, hark.WrapError(hark.EINTERNAL, err, "jetstream")
 	}
 	return &Queue{cfg: cfg, nc: nc, js: js, connClosed: connClosed}, nil
+}
+
+// redactURLs returns NATS server URLs (comma-separated) with any user,
+// password or token in them replaced, for errors and logs.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil:
+			if strings.Contains(p, "@") {
+				parts[i] = "(a URL with credentials)"
+			}
+		case u.User != nil:
+			u.User = url.User("redacted")
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // tlsConfig is the TLS configuration CAFile, CertFile and KeyFile ask
@@ -504,7 +525,7 @@ func (q *Queue) Pending(ctx context.Context, consumer string) (int, error) {
 // Ready reports whether the connection to NATS is up and the stream exists.
 func (q *Queue) Ready(ctx context.Context) error {
 	if !q.nc.IsConnected() {
-		return hark.Errorf(hark.EUNAVAILABLE, "not connected to NATS at %s", q.cfg.URL)
+		return hark.Errorf(hark.EUNAVAILABLE, "not connected to NATS at %s", redactURLs(q.cfg.URL))
 	}
 	if _, err := q.js.Stream(ctx, q.cfg.Stream); err != nil {
 		return hark.WrapError(hark.EUNAVAILABLE, err, "stream %s (run `hark setup`?)", q.cfg.Stream)

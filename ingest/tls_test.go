@@ -281,3 +281,24 @@ func TestStoreTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectErrorHidesCredentials: a NATS URL with a token or a password
+// in it never shows them in Connect's error (which commands log).
+func TestConnectErrorHidesCredentials(t *testing.T) {
+	for _, u := range []string{
+		"nats://planted-token-9a8b@127.0.0.1:1",
+		"nats://hark:planted-token-9a8b@127.0.0.1:1",
+		"nats://127.0.0.1:1,tls://planted-token-9a8b@127.0.0.1:2",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		q, err := Connect(ctx, QueueConfig{URL: u, Logger: slog.New(slog.DiscardHandler)})
+		cancel()
+		if err == nil {
+			q.Close(context.Background())
+			t.Fatalf("%s: connected", u)
+		}
+		if strings.Contains(err.Error(), "planted-token-9a8b") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("Connect(%s): %q shows the token or not the server", u, err)
+		}
+	}
+}
