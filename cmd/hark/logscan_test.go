@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -399,4 +400,41 @@ func (l *scanLLM) served() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.n
+}
+
+// TestUpRefusesBadTLSFiles: `hark up` with only one of --tls-cert and
+// --tls-key, or with a file that is not there, stops at start with a
+// message that says so and names the file, having stopped what it had
+// started.
+func TestUpRefusesBadTLSFiles(t *testing.T) {
+	files := t.TempDir()
+	certFile, keyFile, _ := scanCert(t, files)
+	missing := filepath.Join(files, "missing.crt")
+	tests := []struct {
+		name      string
+		cert, key string
+		want      string
+	}{
+		{"key only", "", keyFile, "--tls-cert"},
+		{"cert only", certFile, "", "--tls-key"},
+		{"missing cert", missing, keyFile, missing},
+		{"key for the cert", keyFile, keyFile, keyFile},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := t.TempDir()
+			u, err := StartUp(context.Background(), UpConfig{DataDir: data, HTTPAddr: "127.0.0.1:0", TLSCert: tt.cert, TLSKey: tt.key,
+				Logger: slog.New(slog.DiscardHandler)})
+			if err == nil {
+				u.Close(context.Background())
+				t.Fatal("started")
+			}
+			if msg := hark.ErrorMessage(err); !strings.Contains(msg, tt.want) {
+				t.Errorf("%q does not name %s", msg, tt.want)
+			}
+			if _, err := os.Stat(filepath.Join(data, endpointsFile)); err == nil {
+				t.Errorf("endpoints.json written by a hark up that did not start")
+			}
+		})
+	}
 }

@@ -158,9 +158,12 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 		return nil, err
 	}
 	u = &Up{cfg: cfg, Secrets: *secrets}
+	// Every failed return below sets u to nil: stop what started through
+	// a copy.
+	partial := u
 	defer func() {
 		if err != nil {
-			u.Close(context.Background())
+			partial.Close(context.Background())
 		}
 	}()
 
