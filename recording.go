@@ -65,6 +65,9 @@ type Recording struct {
 	Engine        string `json:"engine,omitempty"`         // the engine asked for at upload; empty means the deployment's default
 	Sidecar       string `json:"sidecar,omitempty"`        // key of a transcript uploaded next to the audio
 	Batch         string `json:"batch,omitempty"`
+	// Progress is how far the long work on it has got, while it is being
+	// transcribed; nil otherwise.
+	Progress *Progress `json:"progress,omitempty"`
 	// AudioRemoved is when the audio was removed under the team's
 	// retention policy (hark sweep); the transcript and tags stay.
 	AudioRemoved *time.Time `json:"audio_removed,omitempty"`

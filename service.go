@@ -17,6 +17,10 @@ type EngineInput struct {
 	// voice, is that voice as stored (VoiceKey), for the engine to tell
 	// the worker among the speakers by; nil otherwise.
 	WorkerVoice []byte
+	// Progress, when set, is told how far the engine has got, after each
+	// piece of audio it recognises. It may be called from several
+	// goroutines at once.
+	Progress func(Progress)
 }
 
 // Sidecar is a transcript file uploaded next to a recording.

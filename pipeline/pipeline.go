@@ -324,7 +324,9 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	if err != nil {
 		return nil, err
 	}
-	out, err := p.cfg.Engine.Transcribe(ctx, hark.EngineInput{Recording: rec, Audio: audio, Sidecar: sidecar, WorkerVoice: voice})
+	pw := p.progressWriter(ctx, rec)
+	out, err := p.cfg.Engine.Transcribe(ctx, hark.EngineInput{Recording: rec, Audio: audio, Sidecar: sidecar, WorkerVoice: voice, Progress: pw.report})
+	pw.stop()
 	if err != nil {
 		return nil, err
 	}
@@ -373,6 +375,56 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 		}
 	}
 	return out, nil
+}
+
+// progressEvery is how often a recording's progress is written to the
+// index while it is transcribed.
+const progressEvery = 2 * time.Second
+
+// progress writes a recording's progress to the index as the engine
+// reports it, at most every progressEvery, until stopped.
+type progress struct {
+	p       *Pipeline
+	ctx     context.Context
+	rec     hark.Recording // a copy: the stage's own is not touched
+	mu      sync.Mutex
+	last    time.Time
+	prev    hark.Progress // the last reported
+	stopped bool
+}
+
+func (p *Pipeline) progressWriter(ctx context.Context, rec *hark.Recording) *progress {
+	return &progress{p: p, ctx: ctx, rec: *rec}
+}
+
+func (w *progress) report(pr hark.Progress) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	if o, ok := w.p.cfg.Observer.(interface {
+		Progressed(id string, p, prev hark.Progress)
+	}); ok {
+		o.Progressed(w.rec.ID, pr, w.prev)
+	}
+	w.prev = pr
+	now := w.p.cfg.Now()
+	if now.Sub(w.last) < progressEvery && pr.Done < pr.Total && pr.Done > 0 {
+		return
+	}
+	w.last = now
+	w.rec.Progress = &pr
+	if err := w.p.cfg.Index.PutRecording(w.ctx, &w.rec); err != nil {
+		w.p.log.Debug("progress not written", "recording", w.rec.ID, "err", err)
+	}
+}
+
+// stop ends the writes: the stage's own state comes next.
+func (w *progress) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 }
 
 // redactionIndex is an index that keeps the teams' redaction policies.

@@ -26,6 +26,8 @@ type Registry struct {
 	inFlight  *prometheus.GaugeVec
 	held      *prometheus.GaugeVec
 	queueSize *prometheus.GaugeVec
+	progress  *prometheus.GaugeVec
+	audio     prometheus.Counter
 }
 
 // New returns a registry with hark's metrics and the Go runtime's.
@@ -58,8 +60,14 @@ func New() *Registry {
 		queueSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hark_queue_depth", Help: "Messages waiting or unacknowledged, by consumer.",
 		}, []string{"consumer"}),
+		progress: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hark_transcription_progress_ratio", Help: "How far each recording being transcribed has got, 0 to 1 (gone when it is done).",
+		}, []string{"recording"}),
+		audio: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hark_audio_recognised_seconds_total", Help: "Seconds of audio the speech engines have recognised (its rate is the throughput).",
+		}),
 	}
-	m.reg.MustRegister(m.handled, m.recorded, m.failed, m.duration, m.engine, m.inFlight, m.held, m.queueSize,
+	m.reg.MustRegister(m.handled, m.recorded, m.failed, m.duration, m.engine, m.inFlight, m.held, m.queueSize, m.progress, m.audio,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -102,6 +110,18 @@ func (m *Registry) Recorded(stage hark.Stage, status hark.Status, reasonKind str
 	m.recorded.WithLabelValues(string(stage), string(status)).Inc()
 	if status == hark.StatusFailed {
 		m.failed.WithLabelValues(string(stage), reasonKind).Inc()
+	}
+}
+
+// Progressed records how far a recording's transcription has got.
+func (m *Registry) Progressed(id string, p, prev hark.Progress) {
+	if p.Done >= p.Total {
+		m.progress.DeleteLabelValues(id)
+	} else {
+		m.progress.WithLabelValues(id).Set(p.Fraction())
+	}
+	if d := p.Seconds - prev.Seconds; d > 0 {
+		m.audio.Add(d)
 	}
 }
 

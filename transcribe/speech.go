@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode"
 
 	"golang.org/x/sync/errgroup"
@@ -112,6 +114,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 		runs = append(runs, splitRuns(jobs, e.concurrency)...)
 	}
 	log.Info("recognising speech", "tracks", len(p.Tracks), "chunks", voiced, "seconds", p.Audio.DurationSeconds)
+	progress := newProgressCounter(in.Progress, runs)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, e.concurrency))
 	for _, run := range runs {
@@ -130,6 +133,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 				r.done, r.prompt = true, j.prompt
 				results[j.track][j.index] = r
 				prev = lastWords(r.segments, promptWords)
+				progress.add(j.Duration)
 			}
 			return nil
 		})
@@ -370,4 +374,37 @@ func trackSpeaker(channel, worker, channels int) (string, hark.Role) {
 		return "Parent", hark.RoleParent
 	}
 	return "Channel " + strconv.Itoa(channel), hark.RoleUnknown
+}
+
+// progressCounter adds up the chunks recognised and tells report.
+type progressCounter struct {
+	mu     sync.Mutex
+	p      hark.Progress
+	report func(hark.Progress)
+}
+
+func newProgressCounter(report func(hark.Progress), runs [][]chunkJob) *progressCounter {
+	c := &progressCounter{report: report, p: hark.Progress{Stage: hark.StageTranscribe, Started: time.Now()}}
+	for _, run := range runs {
+		for _, j := range run {
+			c.p.Total++
+			c.p.TotalSeconds += j.Duration
+		}
+	}
+	if report != nil {
+		report(c.p)
+	}
+	return c
+}
+
+func (c *progressCounter) add(seconds float64) {
+	if c.report == nil {
+		return
+	}
+	c.mu.Lock()
+	c.p.Done++
+	c.p.Seconds += seconds
+	p := c.p
+	c.mu.Unlock()
+	c.report(p)
 }

@@ -44,6 +44,10 @@ type APIRecording struct {
 	Reviewed    int              `json:"reviewed"`
 	ReviewState hark.ReviewState `json:"review_state"`
 	UpdatedAt   time.Time        `json:"updated_at"`
+	// Progress is how far a recording being transcribed has got, with
+	// ProgressText its words ("12 of 64 chunks (19%), about 8 min left").
+	Progress     *hark.Progress `json:"progress,omitempty"`
+	ProgressText string         `json:"progress_text,omitempty"`
 }
 
 func (s *Server) handleRecordingsAPI(w http.ResponseWriter, r *http.Request, u *hark.User) {
@@ -61,6 +65,9 @@ func (s *Server) handleRecordingsAPI(w http.ResponseWriter, r *http.Request, u *
 		out = append(out, APIRecording{ID: x.ID, Key: x.Key, Team: x.Team, Worker: x.Worker, MeetingType: x.MeetingType,
 			RecordedOn: x.RecordedOn, Batch: x.Batch, Status: x.Status, Stage: x.Stage, Reason: x.Reason,
 			Duration: x.DurationSeconds, TagCounts: x.TagCounts, Tags: x.Tags, Reviewed: x.Reviewed, UpdatedAt: x.UpdatedAt})
+		if x.Progress != nil && x.Status == hark.StatusTranscribing {
+			out[len(out)-1].Progress, out[len(out)-1].ProgressText = x.Progress, x.Progress.String()
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"recordings": out})
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,6 +38,17 @@ type StatusReport struct {
 	Statuses map[hark.Status]int `json:"statuses"`
 	Tags     map[string]int      `json:"tags"`
 	Failures []StatusFailure     `json:"failures"`
+	// InProgress are the recordings being transcribed, with how far they
+	// have got.
+	InProgress []StatusProgress `json:"in_progress"`
+}
+
+// StatusProgress is one recording being worked on and how far it has got.
+type StatusProgress struct {
+	ID       string         `json:"id"`
+	Key      string         `json:"key"`
+	Status   hark.Status    `json:"status"`
+	Progress *hark.Progress `json:"progress,omitempty"`
 }
 
 // StatusFailure is one failed recording and why.
@@ -56,7 +68,7 @@ func statusReport(ctx context.Context, idx hark.Index, batch string) (*StatusRep
 	if err != nil {
 		return nil, err
 	}
-	r := &StatusReport{Batch: batch, Statuses: counts, Tags: tags, Failures: []StatusFailure{}}
+	r := &StatusReport{Batch: batch, Statuses: counts, Tags: tags, Failures: []StatusFailure{}, InProgress: []StatusProgress{}}
 	for _, n := range counts {
 		r.Total += n
 	}
@@ -67,6 +79,18 @@ func statusReport(ctx context.Context, idx hark.Index, batch string) (*StatusRep
 		}
 		for _, f := range failed {
 			r.Failures = append(r.Failures, StatusFailure{ID: f.ID, Key: f.Key, Stage: f.Stage, Reason: f.Reason})
+		}
+	}
+	for _, st := range []hark.Status{hark.StatusTranscribing, hark.StatusAnnotating} {
+		if counts[st] == 0 {
+			continue
+		}
+		list, err := idx.Recordings(ctx, hark.RecordingFilter{Batch: batch, Status: st, Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range list {
+			r.InProgress = append(r.InProgress, StatusProgress{ID: x.ID, Key: x.Key, Status: x.Status, Progress: x.Progress})
 		}
 	}
 	return r, nil
@@ -102,6 +126,29 @@ func (r *StatusReport) print(g *globals) {
 	for _, f := range r.Failures {
 		fmt.Fprintf(g.stdout, "failed %s (%s) in %s: %s\n", f.Key, f.ID, f.Stage, f.Reason)
 	}
+	for _, p := range r.InProgress {
+		if p.Progress == nil || p.Progress.Total == 0 {
+			fmt.Fprintf(g.stdout, "%s %s (%s)\n", p.Status, p.Key, p.ID)
+			continue
+		}
+		fmt.Fprintf(g.stdout, "%s %s (%s) %s %s\n", p.Status, p.Key, p.ID, bar(p.Progress.Fraction(), 20), p.Progress)
+	}
+	if r.Batch != "" && r.Total > 0 {
+		done := float64(r.Statuses[hark.StatusReady] + r.Statuses[hark.StatusFailed])
+		for _, p := range r.InProgress {
+			if p.Progress != nil {
+				done += p.Progress.Fraction() * 0.9 // transcription is most of the work
+			}
+		}
+		fmt.Fprintf(g.stdout, "batch %s %.0f%% done\n", bar(done/float64(r.Total), 20), 100*done/float64(r.Total))
+	}
+}
+
+// bar draws a share 0–1 as [#####.....].
+func bar(f float64, width int) string {
+	n := int(f*float64(width) + 0.5)
+	n = max(0, min(width, n))
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
