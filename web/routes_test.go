@@ -71,6 +71,9 @@ func TestEveryRouteKeepsTeamsApart(t *testing.T) {
 		"GET /recordings/{id}/audio":           {paths: []string{"/recordings/{id}/audio"}, want: notFound},
 		"GET /recordings/{id}/export/{format}": {paths: []string{"/recordings/{id}/export/json", "/recordings/{id}/export/csv", "/recordings/{id}/export/vtt", "/recordings/{id}/export/srt"}, want: notFound},
 		"GET /admin/audit":                     {paths: []string{"/admin/audit"}, want: notFound},
+		"GET /admin/forget":                    {paths: []string{"/admin/forget"}, want: notFound},
+		"POST /admin/forget":                   {paths: []string{"/admin/forget"}, post: true, want: notFound},
+		"POST /api/admin/forget":               {paths: []string{"/api/admin/forget"}, post: true, want: notFound},
 
 		"GET /api/me":                      {paths: []string{"/api/me"}, want: http.StatusOK},
 		"GET /api/recordings":              {paths: []string{"/api/recordings", "/api/recordings?team=north", "/api/recordings?batch=north-batch"}, want: http.StatusOK},

@@ -54,6 +54,10 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Routes, when set, adds more routes (the reports) to the server's mux.
 	Routes func(mux *http.ServeMux)
+	// Forget, when set, erases recordings for the admin page and API
+	// (as `hark forget` does) and says what it removed; without it they
+	// answer that this server cannot erase.
+	Forget func(ctx context.Context, recs []*hark.Recording) (string, error)
 	// Retag, when set, sends a recording to be tagged again (after a
 	// coach corrected who speaks in it); without it the tags follow at the
 	// next re-annotation.
@@ -93,7 +97,7 @@ type Server struct {
 var _ hark.Closer = (*Server)(nil)
 
 // views are the pages; each is parsed with the layout once, at start.
-var views = []string{"recordings.html", "session.html", "sheet.html", "signin.html", "audit.html", "error.html"}
+var views = []string{"recordings.html", "session.html", "sheet.html", "signin.html", "audit.html", "forget.html", "error.html"}
 
 // New parses the templates and returns a server that is not yet listening.
 func New(cfg Config) (*Server, error) {
@@ -157,6 +161,8 @@ func (s *Server) routes() []route {
 		{"GET /recordings/{id}/audio", s.page(s.handleAudio)},
 		{"GET /recordings/{id}/export/{format}", s.page(s.handleExport)},
 		{"GET /admin/audit", s.page(s.handleAuditPage)},
+		{"GET /admin/forget", s.page(s.handleForgetPage)},
+		{"POST /admin/forget", s.page(s.handleForgetPage)},
 
 		{"GET /api/me", s.api(s.handleMe)},
 		{"GET /api/recordings", s.api(s.handleRecordingsAPI)},
@@ -164,6 +170,7 @@ func (s *Server) routes() []route {
 		{"POST /api/recordings/{id}/review", s.api(s.handleReview)},
 		{"GET /api/status", s.api(s.handleStatusAPI)},
 		{"GET /api/audit", s.api(s.handleAuditAPI)},
+		{"POST /api/admin/forget", s.api(s.handleForgetAPI)},
 
 		{"GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })},
 		{"GET /readyz", ReadyHandler(s.cfg.Ready)},

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harkworks/hark"
-	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/pipeline"
 	"github.com/harkworks/hark/transcribe"
 )
@@ -56,11 +55,8 @@ family's name.`,
 }
 
 func runForget(ctx context.Context, g *globals, o *forgetOptions, ids []string) error {
-	if len(ids) == 0 && o.batch == "" && o.worker == "" && o.family == "" {
-		return hark.Errorf(hark.EINVALID, "say what to erase: recording ids, --batch ID, --family REF, or --team T --worker ID")
-	}
-	if o.worker != "" && o.team == "" {
-		return hark.Errorf(hark.EINVALID, "--worker needs --team: a worker id is only unique within a team")
+	if err := (hark.Selection{IDs: ids, Batch: o.batch, Family: o.family, Team: o.team, Worker: o.worker}).Check(); err != nil {
+		return err
 	}
 	reason := strings.TrimSpace(o.reason)
 	if reason == "" || len(reason) > 200 {
@@ -71,7 +67,7 @@ func runForget(ctx context.Context, g *globals, o *forgetOptions, ids []string) 
 		return err
 	}
 	defer cn.Close()
-	recs, err := forgetSelection(ctx, cn.idx, o, ids)
+	recs, err := hark.Selection{IDs: ids, Batch: o.batch, Family: o.family, Team: o.team, Worker: o.worker}.Select(ctx, cn.idx)
 	if err != nil {
 		return err
 	}
@@ -103,51 +99,10 @@ func runForget(ctx context.Context, g *globals, o *forgetOptions, ids []string) 
 	return nil
 }
 
-// forgetSelection is the recordings the ids and flags name.
-func forgetSelection(ctx context.Context, idx *index.DB, o *forgetOptions, ids []string) ([]*hark.Recording, error) {
-	seen := map[string]bool{}
-	var out []*hark.Recording
-	add := func(r *hark.Recording) {
-		if !seen[r.ID] {
-			seen[r.ID] = true
-			out = append(out, r)
-		}
+// forgetter is the web server's erasure through the pipeline.
+func forgetter(p *pipeline.Pipeline) func(context.Context, []*hark.Recording) (string, error) {
+	return func(ctx context.Context, recs []*hark.Recording) (string, error) {
+		got, err := p.Forget(ctx, recs)
+		return fmt.Sprintf("%d recording(s) from the index, %d object(s) in the store, %d message(s) in the queue", got.Recordings, got.Objects, got.Messages), err
 	}
-	for _, id := range ids {
-		if !hark.ValidRecordingID(id) {
-			return nil, hark.Errorf(hark.EINVALID, "%q is not a recording id (rec_…): `hark status` and the recordings page show them", id)
-		}
-		r, err := idx.Recording(ctx, id)
-		if hark.ErrorCode(err) == hark.ENOTFOUND {
-			return nil, hark.Errorf(hark.ENOTFOUND, "recording %s not found (erased already?)", id)
-		}
-		if err != nil {
-			return nil, err
-		}
-		add(r)
-	}
-	var filters []hark.RecordingFilter
-	if o.batch != "" {
-		filters = append(filters, hark.RecordingFilter{Batch: o.batch, Limit: 10_000_000})
-	}
-	if o.worker != "" {
-		filters = append(filters, hark.RecordingFilter{Team: o.team, Worker: o.worker, Limit: 10_000_000})
-	}
-	if o.family != "" {
-		filters = append(filters, hark.RecordingFilter{Team: o.team, Family: o.family, Limit: 10_000_000})
-	}
-	for _, f := range filters {
-		list, err := idx.Recordings(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range list {
-			r, err := idx.Recording(ctx, s.ID)
-			if err != nil {
-				return nil, err
-			}
-			add(r)
-		}
-	}
-	return out, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/web"
 )
 
 const forgetPhrase = "marmalade-zeppelin-7734"
@@ -80,7 +83,7 @@ func TestForgetCommand(t *testing.T) {
 	}{
 		{[]string{"--reason", "x"}, "say what to erase"},
 		{[]string{id}, "give the reason"},
-		{[]string{"--worker", "w-1", "--reason", "x"}, "--worker needs --team"},
+		{[]string{"--worker", "w-1", "--reason", "x"}, "a worker needs a team"},
 		{[]string{"nonsense", "--reason", "x"}, "is not a recording id"},
 	} {
 		if _, err := run(bad.args...); err == nil || !strings.Contains(hark.ErrorMessage(err), bad.want) {
@@ -133,4 +136,82 @@ func TestForgetCommand(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The admin's erasure on the JSON API against hark up: the first request
+// names what would go and a token; a token for another set is refused; the
+// token erases exactly those; a coach cannot.
+func TestForgetAPI(t *testing.T) {
+	b := startUp(t, t.TempDir())
+	dir := t.TempDir()
+	var wavs []string
+	for _, name := range []string{"one", "two"} {
+		wav := filepath.Join(dir, name+".wav")
+		copyFile(t, filepath.Join(meetingsDir, "partnership.wav"), wav)
+		copyFile(t, filepath.Join(meetingsDir, "partnership.vtt"), filepath.Join(dir, name+".vtt"))
+		wavs = append(wavs, wav)
+	}
+	batch, err := b.upload(uploadMeta{Team: "North", Family: "F-77"}, "", wavs[0])
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	b.waitBatch(batch, 1)
+	batch, err = b.upload(uploadMeta{Team: "North"}, "", wavs[1])
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	b.waitBatch(batch, 1)
+	one := b.session("North/one.wav")
+	post := func(c *http.Client, body map[string]any) (int, web.ForgetAnswer, string) {
+		t.Helper()
+		var me struct{ CSRF string }
+		resp, err := c.Get(b.up.Endpoints.HTTP + "/api/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&me)
+		resp.Body.Close()
+		data, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, b.up.Endpoints.HTTP+"/api/admin/forget", bytes.NewReader(data))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", me.CSRF)
+		resp, err = c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var ans web.ForgetAnswer
+		_ = json.Unmarshal(raw, &ans)
+		return resp.StatusCode, ans, string(raw)
+	}
+	admin := b.client("admin", hark.RoleAdmin)
+	st, ans, raw := post(admin, map[string]any{"family": "F-77", "reason": "subject erasure request 2026-115"})
+	if st != http.StatusOK || ans.Erased || len(ans.Recordings) != 1 || ans.Recordings[0].ID != one.Recording.ID || ans.Confirm == "" {
+		t.Fatalf("without confirm: %d %s", st, raw)
+	}
+	if st, _, raw := post(admin, map[string]any{"family": "F-77", "reason": "x", "confirm": "0123456789abcdef"}); st != http.StatusConflict {
+		t.Errorf("a token for another set: %d %s", st, raw)
+	}
+	if st, _, raw := post(b.client("coach", hark.RoleCoach, "North"), map[string]any{"family": "F-77", "reason": "x", "confirm": ans.Confirm}); st != http.StatusNotFound {
+		t.Errorf("a coach: %d %s", st, raw)
+	}
+	st, done, raw := post(admin, map[string]any{"family": "F-77", "reason": "subject erasure request 2026-115", "confirm": ans.Confirm})
+	if st != http.StatusOK || !done.Erased {
+		t.Fatalf("with confirm: %d %s", st, raw)
+	}
+	if _, err := b.up.Index().Recording(context.Background(), one.Recording.ID); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Errorf("still in the index: %v", err)
+	}
+	if s := b.session("North/two.wav"); s.Recording.Status != hark.StatusReady {
+		t.Error("the other recording is gone")
+	}
+	entries, _ := b.up.idx.AuditLog(context.Background(), hark.AuditFilter{User: "admin"})
+	found := false
+	for _, e := range entries {
+		found = found || e.Action == "forget" && e.Detail == "1 recording(s) erased: subject erasure request 2026-115" && e.RecordingID == ""
+	}
+	if !found {
+		t.Errorf("the erasure is not audited as the admin: %+v", entries)
+	}
 }

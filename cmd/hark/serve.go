@@ -13,6 +13,7 @@ import (
 	"github.com/harkworks/hark/pipeline"
 	"github.com/harkworks/hark/report"
 	"github.com/harkworks/hark/telemetry"
+	"github.com/harkworks/hark/transcribe"
 	"github.com/harkworks/hark/web"
 )
 
@@ -82,17 +83,23 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			// With NATS, a coach's correction of who speaks sends the
 			// session to the annotate workers at once.
-			var retag func(context.Context, string) error
+			var (
+				retag  func(context.Context, string) error
+				forget func(context.Context, []*hark.Recording) (string, error)
+			)
 			if _, qc, err := c.resolve(g); err == nil && qc.URL != "" {
 				if q, err := ingest.Connect(ctx, qc); err == nil {
 					defer closeWithin(q, queueCloseTimeout)
 					retag = func(ctx context.Context, id string) error { return pipeline.Retag(ctx, q, id) }
+					if store != nil {
+						forget = forgetter(pipeline.New(pipeline.Config{Store: store, Index: idx, Publisher: q, Logger: log, SidecarExtensions: transcribe.SidecarExtensions}))
+					}
 				} else {
 					log.Warn("no NATS: sessions are tagged again after a correction only by hark reannotate", "err", err)
 				}
 			}
 			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
-				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: retag,
+				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: retag, Forget: forget,
 				Auth: signIn, TLSCert: tlsCert, TLSKey: tlsKey,
 				Metrics: telemetry.New().Handler(), Ready: idx.Ready})
 			if err != nil {
