@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +17,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/annotate"
+	"github.com/harkworks/hark/qda"
 )
 
 func newCodebookCmd(g *globals) *cobra.Command {
@@ -30,7 +33,7 @@ code's id, label, definition, role, polarity, cues and examples. hark has its
 own (` + "`hark codebook show --format yaml`" + ` prints it, a start for a team's own);
 docs/annotate.md describes the format.`,
 	}
-	cmd.AddCommand(newCodebookLintCmd(g), newCodebookShowCmd(g))
+	cmd.AddCommand(newCodebookLintCmd(g), newCodebookShowCmd(g), newCodebookExportCmd(g), newCodebookImportCmd(g))
 	return cmd
 }
 
@@ -205,4 +208,194 @@ func printCodebook(w io.Writer, cb *hark.Codebook) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\n", c.ID, c.Role, c.Polarity, c.Label, len(c.Cues), len(c.Examples.Positive), len(c.Examples.Negative))
 	}
 	tw.Flush()
+}
+
+func newCodebookExportCmd(g *globals) *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "export [FILE] --format qdc -o FILE.qdc",
+		Short: "Write a codebook (hark's own without FILE) as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA",
+		Long: `export writes a codebook's codes as a REFI-QDA codebook exchange file (.qdc,
+QDA-XML 1.0): each code with its label, definition (and boundaries) and a
+colour, under a parent code per polarity (Strengths, Concerns, Other). Each
+code's description ends with a line [hark id=… role=…] so that hark codebook
+import gives it back its id. Cues and examples are hark's own and stay in the
+YAML. -o - writes to standard output.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "qdc" {
+				return hark.Errorf(hark.EINVALID, "unknown format %q: use qdc", format)
+			}
+			if out == "" {
+				return hark.Errorf(hark.EINVALID, "give the file to write with -o FILE.qdc (- for standard output)")
+			}
+			cb := annotate.DefaultCodebook()
+			if len(args) == 1 {
+				var err error
+				if cb, err = loadCodebook(args[0]); err != nil {
+					return err
+				}
+			}
+			if out == "-" {
+				return qda.WriteCodebook(g.stdout, cb)
+			}
+			if err := writeAtomic(out, func(w io.Writer) error { return qda.WriteCodebook(w, cb) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "codebook %s %s: %d codes written to %s\n", cb.ID, cb.Version, len(cb.Codes), out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "qdc", "output format: qdc (REFI-QDA codebook exchange)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "the file to write (- for standard output)")
+	return cmd
+}
+
+func newCodebookImportCmd(g *globals) *cobra.Command {
+	var out, base, id, version string
+	cmd := &cobra.Command{
+		Use:   "import FILE.qdc -o codebook.yaml",
+		Short: "Make a codebook YAML from a REFI-QDA codebook (.qdc) or project (.qdpx, .qde) another tool wrote",
+		Long: `import reads the codes of a REFI-QDA codebook (.qdc) or of a project (.qdpx
+or its project.qde) and writes a hark codebook YAML with them: labels and
+definitions from the file, polarity from the parent code they sit under
+(Strengths, Concerns), ids from hark's own line in a description, else from
+the GUIDs hark gave the codes of the --base codebook, else from the label.
+
+The base codebook (--base, else the -o file when it exists) keeps what
+REFI-QDA has no place for: each code's cues, examples and role, and the
+codebook's id and version. Its codes the file lacks are left out, and named.
+The result is checked as hark codebook lint does before it is written.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCodebookImport(g, args[0], out, base, id, version)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&out, "out", "o", "", "the codebook YAML to write (required; - for standard output)")
+	f.StringVar(&base, "base", "", "the codebook whose cues, examples and roles to keep (default: the -o file, if it exists)")
+	f.StringVar(&id, "id", "", "the codebook's id (default: the base's, else imported)")
+	f.StringVar(&version, "version", "", "the codebook's version (default: the base's, else 1.0.0)")
+	return cmd
+}
+
+// yamlCode is a code as import writes it: empty fields left out.
+type yamlCode struct {
+	ID         string         `yaml:"id"`
+	Label      string         `yaml:"label"`
+	Definition string         `yaml:"definition"`
+	Boundaries string         `yaml:"boundaries,omitempty"`
+	Role       string         `yaml:"role"`
+	Polarity   hark.Polarity  `yaml:"polarity"`
+	Cues       []string       `yaml:"cues,omitempty"`
+	Examples   *hark.Examples `yaml:"examples,omitempty"`
+}
+
+type yamlCodebook struct {
+	ID          string     `yaml:"id"`
+	Version     string     `yaml:"version"`
+	Description string     `yaml:"description,omitempty"`
+	Codes       []yamlCode `yaml:"codes"`
+}
+
+func runCodebookImport(g *globals, file, out, base, id, version string) error {
+	if out == "" {
+		return hark.Errorf(hark.EINVALID, "give the codebook YAML to write with -o codebook.yaml")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return hark.WrapError(hark.ENOTFOUND, err, "%s does not exist", file)
+		}
+		return hark.WrapError(hark.EINVALID, err, "read %s", file)
+	}
+	if base == "" && out != "-" {
+		if _, err := os.Stat(out); err == nil {
+			base = out
+		}
+	}
+	var bcb *hark.Codebook
+	known := map[string]string{}
+	if base != "" {
+		if bcb, err = loadCodebook(base); err != nil {
+			return err
+		}
+		for _, c := range bcb.Codes {
+			known[qda.CodeGUID(c.ID)] = c.ID
+		}
+	}
+	imp, err := qda.ReadCodebook(bytes.NewReader(data), int64(len(data)), known)
+	if err != nil {
+		return hark.WrapError(hark.ErrorCode(err), err, "%s", file)
+	}
+	doc := yamlCodebook{ID: "imported", Version: "1.0.0", Description: "Imported from " + filepath.Base(file)}
+	if imp.Origin != "" {
+		doc.Description += " (" + imp.Origin + ")"
+	}
+	if bcb != nil {
+		doc.ID, doc.Version = bcb.ID, bcb.Version
+	}
+	if id != "" {
+		doc.ID = id
+	}
+	if version != "" {
+		doc.Version = version
+	}
+	kept := map[string]bool{}
+	for _, c := range imp.Codes {
+		yc := yamlCode{ID: c.ID, Label: c.Label, Definition: c.Definition, Boundaries: c.Boundaries, Role: c.Role, Polarity: c.Polarity}
+		if bcb != nil {
+			if b := bcb.Code(c.ID); b != nil {
+				kept[b.ID] = true
+				yc.Cues = b.Cues
+				if len(b.Examples.Positive)+len(b.Examples.Negative) > 0 {
+					ex := b.Examples
+					yc.Examples = &ex
+				}
+				if yc.Role == "any" && b.Role != "" {
+					yc.Role = b.Role
+				}
+				if yc.Polarity == hark.PolarityNeutral && b.Polarity != "" {
+					yc.Polarity = b.Polarity
+				}
+				if yc.Boundaries == "" {
+					yc.Boundaries = b.Boundaries
+				}
+			}
+		}
+		doc.Codes = append(doc.Codes, yc)
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Made by hark codebook import from %s.\n# Cues and examples are hark's own: add them here (docs/annotate.md).\n", filepath.Base(file))
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write codebook YAML: %w", err)
+	}
+	if _, err := annotate.ParseCodebook(filepath.Base(out), buf.Bytes()); err != nil {
+		return hark.WrapError(hark.EINVALID, err, "the imported codebook does not check")
+	}
+	if out == "-" {
+		_, err := g.stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := writeAtomic(out, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	}); err != nil {
+		return err
+	}
+	var dropped []string
+	if bcb != nil {
+		for _, c := range bcb.Codes {
+			if !kept[c.ID] {
+				dropped = append(dropped, c.ID)
+			}
+		}
+	}
+	fmt.Fprintf(g.stdout, "codebook %s %s: %d codes from %s written to %s\n", doc.ID, doc.Version, len(doc.Codes), filepath.Base(file), out)
+	if len(dropped) > 0 {
+		fmt.Fprintf(g.stdout, "left out (the file lacks them): %s\n", strings.Join(dropped, ", "))
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/qda/qdatest"
 )
 
 // hark export --family: everything held about one family in one zip —
@@ -120,5 +121,102 @@ func TestExportFamily(t *testing.T) {
 	}
 	if s := b.session("North/other.wav"); s.Recording.ID != other.Recording.ID {
 		t.Error("the other family's recording is gone")
+	}
+}
+
+// hark export --format qdpx and --format eaf: a batch's recordings as one
+// REFI-QDA project that validates against the schema, with the audio in
+// Sources/ and the coach's note; one recording as ELAN with its audio next
+// to it; each export in the audit log with its format.
+func TestExportResearch(t *testing.T) {
+	data := t.TempDir()
+	b := startUp(t, data)
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "meeting.wav")
+	copyFile(t, filepath.Join(meetingsDir, "partnership.wav"), wav)
+	copyFile(t, filepath.Join(meetingsDir, "partnership.vtt"), filepath.Join(dir, "meeting.vtt"))
+	batch, err := b.upload(uploadMeta{Team: "North"}, "", wav)
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	b.waitBatch(batch, 1)
+	sess := b.session("North/meeting.wav")
+	coach := b.client("coach", hark.RoleCoach, "North")
+	if st, _ := postReview(t, coach, b.up.Endpoints.HTTP, sess.Recording.ID, map[string]any{"version": 0, "action": "note", "segment": -1, "text": "Good agenda setting."}); st != http.StatusOK {
+		t.Fatalf("note: %d", st)
+	}
+	run := func(args ...string) (string, error) { return runHark(t, data, "", args...) }
+
+	out := filepath.Join(t.TempDir(), "north.qdpx")
+	msg, err := run("export", "--format", "qdpx", "--batch", batch, "--out", out)
+	if err != nil || !strings.Contains(msg, "1 recording(s)") || !strings.Contains(msg, "1 audio file(s)") {
+		t.Fatalf("export qdpx: %v\n%s", err, msg)
+	}
+	qdpx, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qdatest.ValidateProject(t, sharedQDA, qdpx)
+	qde := string(qdatest.ProjectQDE(t, qdpx))
+	for _, want := range []string{"Good agenda setting.", `name="North"`, "<Coding ", `name="Strengths"`} {
+		if want == `name="North"` {
+			want = "North"
+		}
+		if !strings.Contains(qde, want) {
+			t.Errorf("project.qde lacks %q", want)
+		}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(qdpx), int64(len(qdpx)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wavData, _ := os.ReadFile(wav)
+	var audioOK bool
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, ".wav") {
+			rc, _ := f.Open()
+			got, _ := io.ReadAll(rc)
+			rc.Close()
+			audioOK = bytes.Equal(got, wavData)
+		}
+	}
+	if !audioOK {
+		t.Error("the audio in Sources/ is not the recording's")
+	}
+	// The same recording named, audio referenced.
+	if msg, err := run("export", "--format", "qdpx", sess.Recording.ID, "--audio", "reference", "--include", "all", "-o", out); err != nil || !strings.Contains(msg, "0 audio file(s)") {
+		t.Fatalf("export qdpx: %v\n%s", err, msg)
+	}
+	qdpx, _ = os.ReadFile(out)
+	qdatest.ValidateProject(t, sharedQDA, qdpx)
+
+	eafOut := filepath.Join(t.TempDir(), "meeting.eaf")
+	if msg, err := run("export", "--format", "eaf", sess.Recording.ID, "--audio", "include", "--out", eafOut); err != nil || !strings.Contains(msg, "the audio to") {
+		t.Fatalf("export eaf: %v\n%s", err, msg)
+	}
+	doc, err := os.ReadFile(eafOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := qdatest.ValidateEAF(t, doc)
+	if got.MediaURL != "./meeting.wav" || len(got.Tiers) < 3 {
+		t.Errorf("media %q, tiers %v", got.MediaURL, got)
+	}
+	if a, _ := os.ReadFile(strings.TrimSuffix(eafOut, ".eaf") + ".wav"); !bytes.Equal(a, wavData) {
+		t.Error("the audio next to the .eaf is not the recording's")
+	}
+	msg, err = run("audit")
+	if err != nil || !strings.Contains(msg, "qdpx: 1 recording(s)") || !strings.Contains(msg, "eaf: 1 recording") {
+		t.Errorf("audit: %v\n%s", err, msg)
+	}
+	for _, bad := range [][]string{
+		{"export", "--format", "eaf", "--out", eafOut},
+		{"export", "--format", "qdpx", "--out", out},
+		{"export", "--format", "pdf", "--out", out},
+		{"export", "--format", "qdpx", "--batch", "b-none", "--out", out},
+	} {
+		if msg, err := run(bad...); err == nil {
+			t.Errorf("%v: %s", bad, msg)
+		}
 	}
 }
