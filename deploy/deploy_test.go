@@ -24,11 +24,11 @@ import (
 // (cmd/hark). Keep it in step with cmd/hark when a flag is added or renamed.
 var harkFlags = map[string][]string{
 	"up": {"bucket", "codebook", "concurrency", "hold-for", "http", "nats-listen", "oidc-client-id", "oidc-issuer", "oidc-name", "oidc-redirect-url", "oidc-role-prefix", "oidc-roles-claim", "oidc-scopes", "oidc-team-prefix", "oidc-teams-claim",
-		"reconcile-interval", "s3-listen", "secure-cookies", "sweep-interval", "trusted-proxies"},
+		"reconcile-interval", "s3-listen", "secure-cookies", "shutdown-grace", "sweep-interval", "trusted-proxies"},
 	"upload":  {"bucket", "engine", "manifest", "meeting-type", "nats", "prefix", "recorded-on", "s3", "team", "worker", "worker-channel", "worker-speaker"},
 	"status":  {"batch", "db", "json", "watch"},
 	"reindex": {"bucket", "db", "nats", "s3"},
-	"worker":  {"ack-wait", "bucket", "codebook", "concurrency", "db", "hold-for", "http", "max-deliver", "nats", "reconcile-interval", "replicas", "s3", "stages", "sweep-interval"},
+	"worker":  {"ack-wait", "bucket", "codebook", "concurrency", "db", "hold-for", "http", "max-deliver", "nats", "reconcile-interval", "replicas", "s3", "shutdown-grace", "stages", "sweep-interval"},
 	"serve": {"bucket", "codebook", "db", "http", "nats", "oidc-client-id", "oidc-issuer", "oidc-name", "oidc-redirect-url", "oidc-role-prefix", "oidc-roles-claim", "oidc-scopes", "oidc-team-prefix", "oidc-teams-claim",
 		"s3", "secure-cookies"},
 	"store":     {"listen", "nats", "root"},

@@ -528,3 +528,29 @@ func TestAudioDownloadCut(t *testing.T) {
 		t.Errorf("cut the downloads of %d recordings, want %d: %v", len(cuts), len(meetingNames), cuts)
 	}
 }
+
+// A worker stopped (SIGTERM) in the middle of a long transcription has its
+// shutdown grace to finish; then the work is cut short, the message handed
+// back at once — long before the ack wait would have redelivered it — and
+// another worker finishes the recording: once, nothing lost or doubled.
+// The stopped worker exits within its grace.
+func TestWorkerStopCutsLongWorkShort(t *testing.T) {
+	h := newHarness(t, options{AckWait: 40 * time.Second})
+	a := h.startWorker("a", workerOpts{Delay: 5 * time.Minute, Stages: "transcribe", Concurrency: 1, Env: []string{"HARK_SHUTDOWN_GRACE=2s"}})
+	key := "stopped/partnership.wav"
+	h.upload(key, "partnership", nil)
+	h.waitStatus(key, hark.StatusTranscribing, 1, 30*time.Second)
+	h.startWorker("b", workerOpts{})
+	took := a.stop(30 * time.Second)
+	if took > 15*time.Second {
+		t.Errorf("the worker took %s to stop with a 2 s grace", took)
+	}
+	if !strings.Contains(a.log(), "cutting it short") || !strings.Contains(a.log(), "goes back for another worker") {
+		t.Errorf("the stopped worker does not say it handed the work back:\n%s", a.log())
+	}
+	h.expect(key, "partnership", 2)
+	if left := h.waitDone(30 * time.Second); left > 0 {
+		t.Logf("finished %s after the stop", left.Round(time.Millisecond))
+	}
+	h.verify()
+}

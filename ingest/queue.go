@@ -87,7 +87,26 @@ type Queue struct {
 	connClosed chan struct{} // closed when the connection has closed
 	closeOnce  sync.Once
 	closeErr   error
+
+	// abort is cancelled by AbortWork: the work in hand is cut short and
+	// its messages handed back.
+	abort     context.Context
+	abortWork context.CancelFunc
 }
+
+// AbortWork cuts the work in hand short: the handlers' contexts are
+// cancelled (an engine's subprocess is killed), and each message whose
+// handler then fails is handed back at once for another worker, never
+// recorded as failed however often it was delivered. Run calls it when
+// stopping takes longer than its grace (see Stop).
+func (q *Queue) AbortWork() {
+	if q != nil && q.abortWork != nil {
+		q.abortWork()
+	}
+}
+
+// aborted reports whether AbortWork was called.
+func (q *Queue) aborted() bool { return q.abort != nil && q.abort.Err() != nil }
 
 // ObserveHolds has fn told when a message starts (+1) and stops (-1)
 // being held, by consumer, for a gauge of held messages. Call it before Run.
@@ -155,7 +174,8 @@ func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 		nc.Close()
 		return nil, hark.WrapError(hark.EINTERNAL, err, "jetstream")
 	}
-	return &Queue{cfg: cfg, nc: nc, js: js, connClosed: connClosed}, nil
+	abort, abortWork := context.WithCancel(context.Background())
+	return &Queue{cfg: cfg, nc: nc, js: js, connClosed: connClosed, abort: abort, abortWork: abortWork}, nil
 }
 
 // redactURLs returns NATS server URLs (comma-separated) with any user,
@@ -334,14 +354,19 @@ func (q *Queue) Run(ctx context.Context, consumer string, concurrency int, h Han
 // handle runs h on one message, keeping it in progress while h works, and
 // settles it by h's result.
 func (q *Queue) handle(ctx context.Context, log *slog.Logger, consumer string, msg jetstream.Msg, h Handler) {
-	d := &delivery{msg: msg, maxDeliver: q.cfg.MaxDeliver, holdFor: q.holdFor}
+	d := &delivery{msg: msg, maxDeliver: q.cfg.MaxDeliver, holdFor: q.holdFor, aborted: q.aborted}
 	if md, err := msg.Metadata(); err == nil {
 		d.attempt = int(md.NumDelivered)
 	}
-	// The work itself is not cut short by shutdown: it runs to its end
-	// (bounded by its own timeouts) and is acked, so nothing is done twice.
+	// The work itself is not cut short when fetching stops: it runs to its
+	// end (bounded by its own timeouts) and is acked, so nothing is done
+	// twice — unless the stop's grace runs out (AbortWork).
 	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
+	if q.abort != nil {
+		unhook := context.AfterFunc(q.abort, stop)
+		defer unhook()
+	}
 	go func() {
 		t := time.NewTicker(q.cfg.AckWait / 3)
 		defer t.Stop()
@@ -386,6 +411,9 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, consumer string, m
 		if aerr := msg.Ack(); aerr != nil {
 			log.Warn("ack", "err", aerr)
 		}
+	case q.aborted():
+		log.Info("stopped before the work was done: the message goes back for another worker", "attempt", d.attempt)
+		_ = msg.Nak()
 	case hark.IsTemporary(err):
 		delay := backoff(d.attempt)
 		log.Warn("retrying later", "attempt", d.attempt, "delay", delay, "err", err)
@@ -478,6 +506,9 @@ type delivery struct {
 	// finalDeferred is set when Final said false on the last delivery
 	// because the message may be held.
 	finalDeferred bool
+	// aborted reports whether the work is being cut short (AbortWork):
+	// then no delivery is the last.
+	aborted func() bool
 	claimed       map[string]int // by recording id
 }
 
@@ -498,7 +529,7 @@ func (d *delivery) holdOver() bool {
 }
 
 func (d *delivery) Final() bool {
-	if d.maxDeliver <= 0 || d.attempt < d.maxDeliver {
+	if d.maxDeliver <= 0 || d.attempt < d.maxDeliver || d.aborted != nil && d.aborted() {
 		return false
 	}
 	if d.mayHold != nil && d.mayHold() {

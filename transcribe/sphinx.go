@@ -127,6 +127,7 @@ func (s *Sphinx) recognize(ctx context.Context, j chunkJob) (chunkResult, error)
 	stderr := &errorLines{}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	cmd.WaitDelay = 5 * time.Second
+	ownGroup(cmd)
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return chunkResult{}, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "transcribe %s: stopped", j.name)

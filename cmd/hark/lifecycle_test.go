@@ -203,14 +203,14 @@ func TestStagesStopGivesUp(t *testing.T) {
 	s.wg.Go(func() { <-release })
 	sctx, scancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer scancel()
-	if err := s.stop(sctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := s.stop(sctx, 0); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("stop with work in hand and a 100ms deadline: %v, want the deadline", err)
 	}
 	if ctx.Err() == nil {
 		t.Errorf("stop did not tell the stages to stop fetching")
 	}
 	close(release)
-	if err := s.stop(context.Background()); err != nil {
+	if err := s.stop(context.Background(), 0); err != nil {
 		t.Errorf("stop once the work is done: %v", err)
 	}
 }

@@ -24,6 +24,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal stops hark gracefully; from then on a signal has
+	// its default effect: a second Ctrl-C stops it at once.
+	context.AfterFunc(ctx, stop)
 	root := newRootCmd(os.Stdout, os.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "hark:", cliMessage(root, err))

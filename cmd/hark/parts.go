@@ -79,6 +79,8 @@ func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *ha
 type stages struct {
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
+	q      *ingest.Queue
+	log    *slog.Logger
 }
 
 type stagesConfig struct {
@@ -107,7 +109,7 @@ func parseStages(s string) ([]string, error) {
 
 func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipeline.Pipeline, m *telemetry.Registry, log *slog.Logger) *stages {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &stages{cancel: cancel}
+	s := &stages{cancel: cancel, q: q, log: log}
 	if m != nil {
 		q.ObserveHolds(m.Held) // before the stages run
 	}
@@ -140,21 +142,40 @@ func startStages(ctx context.Context, cfg stagesConfig, q *ingest.Queue, p *pipe
 	return s
 }
 
-// stop stops fetching and waits for the work in hand to finish, for as
-// long as ctx allows; when ctx ends first it returns ctx.Err() and the work
-// in hand goes on (its messages are redelivered if it never finishes).
-func (s *stages) stop(ctx context.Context) error {
+// stop stops fetching and waits for the work in hand to finish for up to
+// grace (0: for as long as ctx allows); then it cuts the work short — the
+// handlers' contexts cancelled, engine subprocesses killed, their messages
+// handed back at once for another worker, not counted as failures — and
+// waits for that, for as long as ctx allows. When ctx ends first it
+// returns ctx.Err() and the work in hand goes on (its messages are
+// redelivered if it never finishes).
+func (s *stages) stop(ctx context.Context, grace time.Duration) error {
 	s.cancel()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
 		close(done)
 	}()
+	var graceOver <-chan time.Time
+	if grace > 0 {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		graceOver = t.C
+	}
+	select {
+	case <-done:
+		return nil
+	case <-graceOver:
+		s.log.Warn("the work in hand did not finish within the shutdown grace: cutting it short; its messages go back for another worker", "grace", grace)
+		s.q.AbortWork()
+	case <-ctx.Done():
+		return fmt.Errorf("stages: the work in hand has not finished: %w", ctx.Err())
+	}
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("stages: the work in hand has not finished: %w", ctx.Err())
+		return fmt.Errorf("stages: the work in hand has not stopped: %w", ctx.Err())
 	}
 }
 

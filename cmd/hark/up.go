@@ -40,6 +40,10 @@ type UpConfig struct {
 	// ReconcileInterval is how often the bucket is checked for recordings
 	// without results; 0 means every 5 minutes, negative never.
 	ReconcileInterval time.Duration
+	// ShutdownGrace is how long Close lets the work in hand finish before
+	// it cuts it short and hands its messages back (0: as long as Close's
+	// context allows).
+	ShutdownGrace time.Duration
 	// SweepInterval is how often the retention policies are enforced
 	// (hark retention); 0 or negative: never.
 	SweepInterval time.Duration
@@ -267,7 +271,7 @@ func (u *Up) close(ctx context.Context) error {
 	var errs []error
 	stopped := true
 	if u.stages != nil {
-		if err := u.stages.stop(ctx); err != nil {
+		if err := u.stages.stop(ctx, u.cfg.ShutdownGrace); err != nil {
 			errs = append(errs, err)
 			stopped = false
 		}
@@ -321,7 +325,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 			}
 			fmt.Fprintf(g.stdout, "hark is up: open %s\n", u.Endpoints.HTTP)
 			<-ctx.Done()
-			fmt.Fprintln(g.stdout, "stopping: finishing the work in hand")
+			fmt.Fprintf(g.stdout, "stopping: finishing the work in hand (for up to %s; Ctrl-C again to stop at once)\n", cfg.ShutdownGrace)
 			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			return u.Close(sctx)
@@ -338,6 +342,7 @@ again on the same data dir loses nothing and re-does nothing.`,
 	f.StringVar(&cfg.Codebook, "codebook", env("HARK_CODEBOOK", ""), "codebook YAML file (default: the built-in practice codebook)")
 	f.IntVar(&cfg.Concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
+	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", envDuration("HARK_SHUTDOWN_GRACE", 30*time.Second), "how long stopping lets the work in hand finish before it cuts it short and hands it back to the queue")
 	f.DurationVar(&cfg.SweepInterval, "sweep-interval", envDuration("HARK_SWEEP_INTERVAL", time.Hour), "how often to enforce the retention policies, hark retention (negative: never)")
 	f.DurationVar(&cfg.HoldFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a stage keeps a message while the object store or the index is down (negative: never)")
 	sso.add(cmd)

@@ -46,6 +46,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		concurrency       int
 		reconcileInterval time.Duration
 		sweepInterval     time.Duration
+		shutdownGrace     time.Duration
 		holdFor           time.Duration
 		work              workDirFlag
 	)
@@ -115,9 +116,10 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 			st := startStages(ctx, stagesConfig{Names: names, Concurrency: concurrency, ReconcileInterval: reconcileInterval, SweepInterval: sweepInterval}, q, p, m, log)
 			log.Info("worker started", "stages", names, "concurrency", concurrency, "http", addr)
 			<-ctx.Done()
-			log.Info("worker stopping: finishing the work in hand")
-			// The work in hand runs to its end, however long it takes.
-			return st.stop(context.Background())
+			log.Info("worker stopping: finishing the work in hand", "grace", shutdownGrace)
+			// The work in hand has the grace to finish; then it is cut
+			// short and its messages go back for another worker.
+			return st.stop(context.Background(), shutdownGrace)
 		},
 	}
 	c.flags(cmd)
@@ -129,6 +131,7 @@ HARK_S3_SECRET_KEY, HARK_NATS_TOKEN, and the password inside HARK_DB.`,
 	f.StringVar(&addr, "http", env("HARK_WORKER_HTTP", "127.0.0.1:9090"), "address for /metrics, /healthz and /readyz")
 	f.IntVar(&concurrency, "concurrency", envInt("HARK_CONCURRENCY", 2), "messages each stage handles at once")
 	f.DurationVar(&reconcileInterval, "reconcile-interval", envDuration("HARK_RECONCILE_INTERVAL", 5*time.Minute), "how often to look for recordings without results (negative: never)")
+	f.DurationVar(&shutdownGrace, "shutdown-grace", envDuration("HARK_SHUTDOWN_GRACE", 9*time.Minute), "how long stopping lets the work in hand finish before it cuts it short and hands it back to the queue (keep it under Kubernetes' terminationGracePeriodSeconds, 600 s in deploy/k8s)")
 	f.DurationVar(&sweepInterval, "sweep-interval", envDuration("HARK_SWEEP_INTERVAL", time.Hour), "how often to enforce the retention policies, hark retention (negative: never; a CronJob running hark sweep can do it instead)")
 	f.DurationVar(&holdFor, "hold-for", envDuration("HARK_HOLD_FOR", 15*time.Minute), "how long a worker keeps a message while the object store or the index is down, before it goes back to the queue (0 or negative: never)")
 	work.add(cmd)
