@@ -509,7 +509,7 @@ type delivery struct {
 	// aborted reports whether the work is being cut short (AbortWork):
 	// then no delivery is the last.
 	aborted func() bool
-	claimed       map[string]int // by recording id
+	claimed map[string]int // by recording id
 }
 
 func (d *delivery) Data() []byte          { return d.msg.Data() }
