@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/eaf"
+	"github.com/harkworks/hark/qda"
 	"github.com/harkworks/hark/redact"
 )
 
@@ -399,8 +401,9 @@ func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, u *hark.Use
 	http.ServeContent(w, r, path.Base(sess.Recording.Key), info.LastModified, rs)
 }
 
-// handleExport writes one session as JSON, a CSV of its tags, or WebVTT
-// with the tags in the cue text.
+// handleExport writes one session as JSON, a CSV of its tags, WebVTT or
+// SRT with the tags in the cue text, a REFI-QDA project (qdpx) or an ELAN
+// document (eaf).
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u *hark.User) {
 	sess, err := s.visibleSession(r, u)
 	if err != nil {
@@ -428,8 +431,34 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u *hark.Us
 	case "srt":
 		attach(".srt", "application/x-subrip; charset=utf-8")
 		s.writeSRT(w, sess)
+	case "qdpx":
+		// A REFI-QDA project of this one session, the audio in Sources/
+		// unless ?audio=reference (or the server has no object store).
+		cfg := qda.ProjectConfig{Name: base, User: u.Name, Codebook: s.cfg.Codebook}
+		if s.cfg.Store != nil && r.URL.Query().Get("audio") != "reference" {
+			cfg.Audio = func(ctx context.Context, rec *hark.Recording) (io.ReadCloser, error) {
+				rd, _, err := s.cfg.Store.Get(ctx, rec.Key)
+				return rd, err
+			}
+		}
+		attach(".qdpx", "application/zip")
+		load := func(context.Context, string) (*hark.Session, error) { return sess, nil }
+		st, err := qda.WriteProject(r.Context(), w, cfg, []string{sess.Recording.ID}, load)
+		if err != nil {
+			s.log.Warn("export qdpx", "recording", sess.Recording.ID, "err", err)
+			return
+		}
+		format = fmt.Sprintf("qdpx: 1 recording, %d coding(s), %d note(s)", st.Codings, st.Notes)
+	case "eaf":
+		attach(".eaf", "application/xml; charset=utf-8")
+		st, err := eaf.Write(w, sess, eaf.Config{Author: u.Name, Codebook: s.cfg.Codebook, Keep: qda.DefaultInclude().Has})
+		if err != nil {
+			s.log.Warn("export eaf", "recording", sess.Recording.ID, "err", err)
+			return
+		}
+		format = fmt.Sprintf("eaf: 1 recording, %d turn(s), %d tag(s)", st.Turns, st.Tags)
 	default:
-		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q: use json, csv, vtt or srt", format))
+		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q: use json, csv, vtt, srt, qdpx or eaf", format))
 		return
 	}
 	s.audit(r.Context(), u, "export", sess.Recording.ID, format)
