@@ -59,4 +59,9 @@ func TestTimeSpans(t *testing.T) {
 	if s := spans[0]; s.Start < 12.9 || s.Start > 13.2 || s.End < 16.3 || s.End > 16.5 {
 		t.Errorf("span %+v", s)
 	}
+	// Masked already (a team that redacts before storing): the same time.
+	masked := &hark.Transcript{Segments: []hark.Segment{{Start: 10, End: 20, Text: "My son ****** is ten."}}}
+	if again := TimeSpans(New(Config{}), masked, 0.25); len(again) != 1 || again[0] != spans[0] {
+		t.Errorf("masked text: %+v, want %+v", again, spans)
+	}
 }

@@ -25,6 +25,9 @@ const (
 	KindNHS      = "nhs_number"
 	KindDate     = "date_of_birth"
 	KindAddress  = "address"
+	// KindMasked is what was masked already: found again in a masked text,
+	// so that its time can be silenced in the audio.
+	KindMasked = "masked"
 )
 
 // Span is one identifier found: its kind and its place in bytes.
@@ -58,6 +61,7 @@ var (
 	months = `(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`
 	// The patterns, in the order their finds win when two overlap.
 	builtin = []pattern{
+		{kind: KindMasked, re: regexp.MustCompile(`\*+(?: \*+)*`), check: func(s string) bool { return len(s) >= 2 }},
 		{kind: KindEmail, re: regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b`)},
 		{kind: KindNHS, re: regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{4}\b`), check: nhsValid},
 		{kind: KindPhone, re: regexp.MustCompile(`(?:\+44\s?|\b0)(?:\d[\s-]?){8,9}\d\b`)},

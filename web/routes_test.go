@@ -69,7 +69,7 @@ func TestEveryRouteKeepsTeamsApart(t *testing.T) {
 		"GET /recordings/{id}":                 {paths: []string{"/recordings/{id}"}, want: notFound},
 		"GET /recordings/{id}/sheet":           {paths: []string{"/recordings/{id}/sheet"}, want: notFound},
 		"GET /recordings/{id}/audio":           {paths: []string{"/recordings/{id}/audio"}, want: notFound},
-		"GET /recordings/{id}/export/{format}": {paths: []string{"/recordings/{id}/export/json", "/recordings/{id}/export/csv", "/recordings/{id}/export/vtt", "/recordings/{id}/export/srt"}, want: notFound},
+		"GET /recordings/{id}/export/{format}": {paths: []string{"/recordings/{id}/export/json", "/recordings/{id}/export/csv", "/recordings/{id}/export/vtt", "/recordings/{id}/export/srt", "/recordings/{id}/export/wav-redacted"}, want: notFound},
 		"GET /admin/audit":                     {paths: []string{"/admin/audit"}, want: notFound},
 		"GET /admin/forget":                    {paths: []string{"/admin/forget"}, want: notFound},
 		"POST /admin/forget":                   {paths: []string{"/admin/forget"}, post: true, want: notFound},

@@ -457,8 +457,45 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u *hark.Us
 			return
 		}
 		format = fmt.Sprintf("eaf: 1 recording, %d turn(s), %d tag(s)", st.Turns, st.Tags)
+	case "wav-redacted":
+		// The audio with the stretches silenced in which the identifiers
+		// were said (names, numbers, addresses: as the team's redaction
+		// finds them, or as masked before storing).
+		if s.cfg.Store == nil {
+			s.pageError(w, r, hark.Errorf(hark.EUNAVAILABLE, "audio is not available from this server"))
+			return
+		}
+		if at := sess.Recording.AudioRemoved; at != nil {
+			s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "the audio was removed on %s under the team's retention policy", at.Format(time.DateOnly)))
+			return
+		}
+		var names []string
+		if ri, ok := s.cfg.Index.(redactionIndex); ok {
+			pol, err := ri.Redaction(r.Context(), sess.Recording.Team)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			names = pol.Names
+		}
+		var spans []redact.TimeSpan
+		if sess.Transcript != nil {
+			spans = redact.TimeSpans(redact.New(redact.Config{Names: names}), sess.Transcript, 0.3)
+		}
+		rd, _, err := s.cfg.Store.Get(r.Context(), sess.Recording.Key)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		defer rd.Close()
+		attach("-redacted.wav", "audio/wav")
+		if err := redact.SilenceWAV(w, rd, spans); err != nil {
+			s.log.Warn("export wav-redacted", "recording", sess.Recording.ID, "err", err)
+			return
+		}
+		format = fmt.Sprintf("wav-redacted: %d stretch(es) silenced", len(spans))
 	default:
-		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q: use json, csv, vtt, srt, qdpx or eaf", format))
+		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q: use json, csv, vtt, srt, qdpx, eaf or wav-redacted", format))
 		return
 	}
 	s.audit(r.Context(), u, "export", sess.Recording.ID, format)

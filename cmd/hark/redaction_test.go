@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,8 +103,13 @@ func TestRedaction(t *testing.T) {
 		data, _ := io.ReadAll(rd)
 		return string(data)
 	}
+	clients := map[string]*http.Client{}
 	coach := func(team string) func(path string) string {
-		c := b.client("coach-"+team, hark.RoleCoach, team)
+		c := clients[team]
+		if c == nil {
+			c = b.client("coach-"+team, hark.RoleCoach, team)
+			clients[team] = c
+		}
 		return func(path string) string {
 			resp, err := c.Get(b.up.Endpoints.HTTP + path)
 			if err != nil {
@@ -145,6 +151,40 @@ func TestRedaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	threatOnItsWords(&shown)
+
+	// The audio with the identifiers silenced, for both: South's found in
+	// the clear text, North's where it was masked before storing. The
+	// parent's turn (5.2–9.8 s) names the child, a phone number, an
+	// address and a postcode: much of it goes quiet; the worker's first
+	// question (0.4–4.8 s) only at the child's name.
+	original, err := os.ReadFile(filepath.Join(meetingsDir, "partnership.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for team, id := range map[string]string{"North": north.Recording.ID, "South": south.Recording.ID} {
+		wav := coach(team)("/recordings/" + id + "/export/wav-redacted")
+		if len(wav) != len(original) || wav[:44] != string(original[:44]) {
+			t.Errorf("%s: the redacted audio is %d bytes, the original %d: only samples may change", team, len(wav), len(original))
+			continue
+		}
+		silenced := func(from, to float64) float64 { // the share of changed bytes that are now silence, by time
+			rate, frame := 16000*2*2, 4 // stereo 16-bit at 16 kHz (partnership.wav)
+			a, b := 44+int(from*float64(rate))/frame*frame, 44+int(to*float64(rate))/frame*frame
+			zero := 0
+			for i := a; i < b && i < len(wav); i++ {
+				if wav[i] == 0 && original[i] != 0 {
+					zero++
+				}
+			}
+			return float64(zero) / float64(b-a)
+		}
+		if got := silenced(5.2, 9.8); got < 0.3 {
+			t.Errorf("%s: only %.0f%% of the parent's turn silenced", team, 100*got)
+		}
+		if got := silenced(10.2, 15.3); got > 0.25 {
+			t.Errorf("%s: %.0f%% of the worker's threat silenced, which names only Kayleigh", team, 100*got)
+		}
+	}
 }
 
 func jsonText(t *testing.T, v any) string {
