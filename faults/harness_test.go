@@ -345,6 +345,9 @@ func (h *harness) close() {
 		h.proxy.Close()
 		h.proxyTransport.CloseIdleConnections()
 	}
+	if h.store != nil {
+		h.store.Close(context.Background()) // its idle connections to the S3 server
+	}
 	if h.s3 != nil {
 		if err := h.s3.Close(context.Background()); err != nil {
 			h.t.Logf("stop s3 server: %v", err)
