@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"html/template"
+	"io"
 	"net/http"
 	"sort"
 	"time"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/qda"
 )
 
 // filter reads the list filters from the query, restricted to what the
@@ -145,6 +149,7 @@ func (s *Server) handleRecordingsPage(w http.ResponseWriter, r *http.Request, u 
 	s.render(w, r, http.StatusOK, "recordings.html", "Recordings", map[string]any{
 		"Recordings": list, "Counts": counts, "Statuses": hark.Statuses, "Filter": f,
 		"Teams": visible, "Workers": keys(workers), "Types": keys(types), "Codes": s.codeList(),
+		"Query": template.URL(r.URL.Query().Encode()),
 	})
 }
 
@@ -157,4 +162,54 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// handleListExport writes the ready recordings the list's filters select
+// (and the user may read) as one REFI-QDA project: GET /export/qdpx?….
+func (s *Server) handleListExport(w http.ResponseWriter, r *http.Request, u *hark.User) {
+	if f := r.PathValue("format"); f != "qdpx" {
+		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "unknown export format %q for a list of recordings: use qdpx (a REFI-QDA project)", f))
+		return
+	}
+	f := filter(r, u)
+	f.Status, f.Limit = hark.StatusReady, 10_000
+	list, err := s.cfg.Index.Recordings(r.Context(), f)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var ids []string
+	for _, x := range list {
+		if u.CanReadTranscripts(x.Team) {
+			ids = append(ids, x.ID)
+		}
+	}
+	if len(ids) == 0 {
+		s.pageError(w, r, hark.Errorf(hark.ENOTFOUND, "no ready recordings you may read match these filters: nothing to export"))
+		return
+	}
+	cfg := qda.ProjectConfig{Name: "hark recordings", User: u.Name, Codebook: s.cfg.Codebook}
+	if s.cfg.Store != nil && r.URL.Query().Get("audio") != "reference" {
+		cfg.Audio = func(ctx context.Context, rec *hark.Recording) (io.ReadCloser, error) {
+			rd, _, err := s.cfg.Store.Get(ctx, rec.Key)
+			return rd, err
+		}
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="hark-recordings.qdpx"`)
+	load := func(ctx context.Context, id string) (*hark.Session, error) {
+		sess, err := s.sessionFor(ctx, id, u)
+		if err != nil {
+			return nil, err
+		}
+		return s.displayed(ctx, sess)
+	}
+	st, err := qda.WriteProject(r.Context(), w, cfg, ids, load)
+	if err != nil {
+		s.log.Warn("export qdpx of a list", "recordings", len(ids), "err", err)
+		return
+	}
+	for _, id := range ids {
+		s.audit(r.Context(), u, "export", id, fmt.Sprintf("qdpx of %d recording(s): %d coding(s) in all", len(ids), st.Codings))
+	}
 }

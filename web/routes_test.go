@@ -72,6 +72,7 @@ func TestEveryRouteKeepsTeamsApart(t *testing.T) {
 		"GET /recordings/{id}/export/{format}": {paths: []string{"/recordings/{id}/export/json", "/recordings/{id}/export/csv", "/recordings/{id}/export/vtt", "/recordings/{id}/export/srt", "/recordings/{id}/export/wav-redacted"}, want: notFound},
 		"GET /admin/audit":                     {paths: []string{"/admin/audit"}, want: notFound},
 		"GET /admin/forget":                    {paths: []string{"/admin/forget"}, want: notFound},
+		"GET /export/{format}":                 {paths: []string{"/export/qdpx", "/export/qdpx?team=north", "/export/qdpx?batch=north-batch"}},
 		"POST /admin/forget":                   {paths: []string{"/admin/forget"}, post: true, want: notFound},
 		"POST /api/admin/forget":               {paths: []string{"/api/admin/forget"}, post: true, want: notFound},
 

@@ -160,6 +160,7 @@ func (s *Server) routes() []route {
 		{"GET /recordings/{id}/sheet", s.page(s.handleSheet)},
 		{"GET /recordings/{id}/audio", s.page(s.handleAudio)},
 		{"GET /recordings/{id}/export/{format}", s.page(s.handleExport)},
+		{"GET /export/{format}", s.page(s.handleListExport)},
 		{"GET /admin/audit", s.page(s.handleAuditPage)},
 		{"GET /admin/forget", s.page(s.handleForgetPage)},
 		{"POST /admin/forget", s.page(s.handleForgetPage)},
