@@ -19,6 +19,8 @@ import (
 const (
 	wavPCM        = 0x0001
 	wavFloat      = 0x0003
+	wavALaw       = 0x0006
+	wavMuLaw      = 0x0007
 	wavExtensible = 0xFFFE
 	sizeUnknown   = 0xFFFFFFFF // what streaming writers leave in a size field
 	maxChannels   = 32
@@ -33,7 +35,7 @@ var extensibleTail = []byte{0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00
 
 // wavFormat is what a WAV file's header says about its samples.
 type wavFormat struct {
-	tag        uint16 // wavPCM or wavFloat, after resolving WAVE_FORMAT_EXTENSIBLE
+	tag        uint16 // wavPCM, wavFloat, wavALaw or wavMuLaw, after resolving WAVE_FORMAT_EXTENSIBLE
 	channels   int
 	rate       int
 	bits       int // bits per sample in the container
@@ -42,16 +44,22 @@ type wavFormat struct {
 
 // name is the sample format as recorded in hark.AudioInfo.
 func (f wavFormat) name() string {
-	if f.tag == wavFloat {
+	switch f.tag {
+	case wavFloat:
 		return fmt.Sprintf("float%d", f.bits)
+	case wavMuLaw:
+		return "ulaw"
+	case wavALaw:
+		return "alaw"
 	}
 	return fmt.Sprintf("pcm%d", f.bits)
 }
 
 // WAVReader reads the samples of a WAV stream in order, as float32 in
 // [-1, 1], holding no more than one block of it in memory. It reads PCM
-// with 8, 16, 24 or 32-bit integer or 32 or 64-bit float samples, plain or
-// WAVE_FORMAT_EXTENSIBLE, 1 to 32 channels, 8 to 192 kHz, RIFF or RF64,
+// with 8 (unsigned), 16, 24 or 32-bit integer or 32 or 64-bit float
+// samples, and G.711 µ-law and A-law (telephone systems' recordings), plain
+// or WAVE_FORMAT_EXTENSIBLE, 1 to 32 channels, 8 to 192 kHz, RIFF or RF64,
 // skipping any other chunks. Errors are *hark.Error values naming the file:
 // EINVALID for a file hark cannot read, with what to do about it, and
 // EUNAVAILABLE when the stream itself fails.
@@ -282,6 +290,13 @@ func parseFmt(name string, b []byte) (wavFormat, error) {
 	if f.rate < minRate || f.rate > maxRate {
 		return f, hark.Errorf(hark.EINVALID, "%s has a sample rate of %d Hz; hark reads 8–192 kHz: resample it, e.g. `ffmpeg -i %s -ar 16000 OUT.wav`", name, f.rate, shellQuote(name))
 	}
+	if tag == wavMuLaw || tag == wavALaw {
+		if f.bits != 8 || f.blockAlign != f.channels {
+			return f, hark.Errorf(hark.EINVALID, "%s has an inconsistent G.711 header (%d bits, block align %d for %d channels): the file is corrupt", name, f.bits, f.blockAlign, f.channels)
+		}
+		f.tag = tag
+		return f, nil
+	}
 	if tag != wavPCM && tag != wavFloat {
 		if kind := compressedTags[tag]; kind != "" {
 			return f, hark.Errorf(hark.EINVALID, "%s holds %s audio in a WAV container, which hark does not read: %s", name, kind, convertHint(name))
@@ -302,13 +317,17 @@ func parseFmt(name string, b []byte) (wavFormat, error) {
 
 // compressedTags names the compressed formats a WAV container can carry.
 var compressedTags = map[uint16]string{
-	0x0002: "MS ADPCM", 0x0006: "A-law", 0x0007: "µ-law", 0x0011: "IMA ADPCM", 0x0031: "GSM 6.10",
+	0x0002: "MS ADPCM", 0x0011: "IMA ADPCM", 0x0031: "GSM 6.10",
 	0x0050: "MPEG", 0x0055: "MP3", 0x00FF: "AAC", 0x1610: "AAC", 0x2000: "AC-3", 0xF1AC: "FLAC",
 }
 
 // converter returns the function that turns f's bytes into float32 samples.
 func converter(f wavFormat) func(dst []float32, src []byte) {
 	switch {
+	case f.tag == wavMuLaw:
+		return convertMuLaw
+	case f.tag == wavALaw:
+		return convertALaw
 	case f.tag == wavFloat && f.bits == 32:
 		return convertFloat32
 	case f.tag == wavFloat:
@@ -373,6 +392,50 @@ func convertFloat64(dst []float32, src []byte) {
 	src = src[:8*len(dst)]
 	for i := range dst {
 		dst[i] = finite(float32(math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:]))))
+	}
+}
+
+// muLaw and aLaw are the G.711 decode tables: each byte's linear value as a
+// float32 in [-1, 1].
+var muLaw, aLaw = g711Tables()
+
+func g711Tables() (mu, a [256]float32) {
+	for i := range 256 {
+		// µ-law: the byte is stored inverted; 4-bit mantissa, 3-bit
+		// exponent, bias 0x84 (ITU-T G.711).
+		u := ^byte(i)
+		t := (int(u&0x0F)<<3 + 0x84) << ((u & 0x70) >> 4)
+		if u&0x80 != 0 {
+			mu[i] = float32(0x84-t) / 32768
+		} else {
+			mu[i] = float32(t-0x84) / 32768
+		}
+		// A-law: even bits inverted; segment 0 is linear.
+		v := byte(i) ^ 0x55
+		m := int(v&0x0F)<<4 + 8
+		if seg := (v & 0x70) >> 4; seg > 0 {
+			m = (m + 0x100) << (seg - 1)
+		}
+		if v&0x80 != 0 {
+			a[i] = float32(m) / 32768
+		} else {
+			a[i] = float32(-m) / 32768
+		}
+	}
+	return mu, a
+}
+
+func convertMuLaw(dst []float32, src []byte) {
+	src = src[:len(dst)]
+	for i, b := range src {
+		dst[i] = muLaw[b]
+	}
+}
+
+func convertALaw(dst []float32, src []byte) {
+	src = src[:len(dst)]
+	for i, b := range src {
+		dst[i] = aLaw[b]
 	}
 }
 

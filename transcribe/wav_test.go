@@ -103,7 +103,8 @@ func TestInspectWAVErrors(t *testing.T) {
 		{"truncated data", good[:len(good)-1000], "truncated"},
 		{"truncated header", good[:30], "truncated"},
 		{"zero-length audio", noData, "no audio"},
-		{"mu-law", makeWAV(7, 1, 8000, 8, 100), "does not read"},
+		{"mu-law truncated", makeWAV(7, 1, 8000, 8, 1000)[:500], "truncated"},
+		{"ima adpcm", makeWAV(0x11, 1, 8000, 4, 100), "does not read"},
 		{"bad rate", makeWAV(1, 1, 4000, 16, 100), "sample rate"},
 	}
 	for _, tt := range tests {
@@ -238,6 +239,10 @@ func FuzzWAVReader(f *testing.F) {
 		{tag: wavExtensible, sub: wavFloat, channels: 2, rate: 192000, bits: 32},
 		{tag: wavPCM, channels: 1, rate: 16000, bits: 16, sizeLie: 100},
 		{tag: 0x55, channels: 1, rate: 16000, bits: 16},
+		{tag: wavMuLaw, channels: 1, rate: 8000, bits: 8},
+		{tag: wavALaw, channels: 2, rate: 8000, bits: 8},
+		{tag: wavExtensible, sub: wavMuLaw, channels: 1, rate: 8000, bits: 8},
+		{tag: wavExtensible, sub: wavALaw, channels: 1, rate: 8000, bits: 8},
 	} {
 		f.Add(buildWAV(s, 7, zero))
 	}
