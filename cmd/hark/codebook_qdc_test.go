@@ -12,7 +12,15 @@ import (
 
 // sharedQDA is the REFI-QDA reference folder, ../shared/qda from the
 // repository root.
-var sharedQDA = filepath.Join("..", "..", "..", "shared", "qda")
+// It is absolute: the embedded S3 server of other tests in this package
+// changes the working directory while it runs.
+var sharedQDA = func() string {
+	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "qda"))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // hark codebook export --format qdc, then import: the codes come back with
 // their ids, labels, definitions and polarity, and the cues and examples
