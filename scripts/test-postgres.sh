@@ -15,7 +15,9 @@
 # 127.0.0.1:PORT only, creates the role `hark` with a random password (kept in
 # DIR/password) and the database hark_test owned by it, and prints
 #   export HARK_TEST_POSTGRES=postgres://hark:…@127.0.0.1:PORT/hark_test?sslmode=disable
-# on stdout; everything else goes to stderr. Running it again reuses the
+#   export HARK_TEST_POSTGRES_CA=DIR/tls/ca.pem
+# on stdout (the server also takes TLS, with a throwaway CA made with Go);
+# everything else goes to stderr. Running it again reuses the
 # cluster. As root (CI), the server runs as the `postgres` system user, since
 # PostgreSQL refuses to run as root.
 #
@@ -135,5 +137,20 @@ if [[ -z $(psql -c "SELECT 1 FROM pg_database WHERE datname = 'hark_test'") ]]; 
 	psql -c "CREATE DATABASE hark_test OWNER hark" >&2
 fi
 
-log "ready: hark_test on 127.0.0.1:$port ($data); stop it with: $0 stop $dir"
+# TLS, for the tests of hark's connection with sslmode=verify-full: a
+# throwaway CA and a certificate for 127.0.0.1 (made with Go, which the
+# tests need anyway), turned on with a reload. Plain connections still work.
+tls=$dir/tls
+if [[ ! -s $tls/server.key ]]; then
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	(cd "$root" && go run ./scripts/tlscert "$tls") || die "could not make the test certificates"
+	if [[ ${#as[@]} != 0 ]]; then chown -R postgres: "$tls"; fi
+fi
+psql -c "ALTER SYSTEM SET ssl_cert_file = '$tls/server.pem'" >&2
+psql -c "ALTER SYSTEM SET ssl_key_file = '$tls/server.key'" >&2
+psql -c "ALTER SYSTEM SET ssl = on" >&2
+psql -c "SELECT pg_reload_conf()" >/dev/null
+
+log "ready: hark_test on 127.0.0.1:$port ($data), TLS with the CA $tls/ca.pem; stop it with: $0 stop $dir"
 echo "export HARK_TEST_POSTGRES=postgres://hark:$password@127.0.0.1:$port/hark_test?sslmode=disable"
+echo "export HARK_TEST_POSTGRES_CA=$tls/ca.pem"
