@@ -133,7 +133,7 @@ func (w *WAVReader) ReadFrames(dst []float32) (int, error) {
 				w.err = w.end()
 			}
 		default:
-			w.err = hark.WrapError(hark.EUNAVAILABLE, err, "read %s", w.name)
+			w.err = streamError(w.name, err)
 		}
 		if n == 0 {
 			return 0, w.fail(w.err)
@@ -184,7 +184,7 @@ func (w *WAVReader) skip() error {
 		}
 		return w.fail(w.end())
 	default:
-		return w.fail(hark.WrapError(hark.EUNAVAILABLE, err, "read %s", w.name))
+		return w.fail(streamError(w.name, err))
 	}
 }
 
@@ -503,10 +503,25 @@ func shellQuote(s string) string {
 }
 
 func readError(name, what string, err error) error {
+	var he *hark.Error
+	if errors.As(err, &he) {
+		return err // the decoder in front of the reader already said what failed
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return hark.Errorf(hark.EINVALID, "%s is truncated in its %s: upload the complete file", name, what)
 	}
 	return hark.WrapError(hark.EUNAVAILABLE, err, "read %s (%s)", name, what)
+}
+
+// streamError is the error for a stream that failed mid-way: the
+// stream's own *hark.Error when it gives one (ffmpeg's decoder does), else
+// EUNAVAILABLE.
+func streamError(name string, err error) error {
+	var he *hark.Error
+	if errors.As(err, &he) {
+		return err
+	}
+	return hark.WrapError(hark.EUNAVAILABLE, err, "read %s", name)
 }
 
 // formatDuration formats seconds as h:mm:ss or m:ss for messages.

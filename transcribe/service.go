@@ -3,7 +3,6 @@ package transcribe
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -27,6 +26,10 @@ type Config struct {
 	// Logger logs which engine runs, never transcript text; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// FFmpeg is the program that decodes recordings that are not WAV (MP3,
+	// M4A/AAC, Ogg/Opus, FLAC, WMA, a video's audio track); "" means
+	// DefaultFFmpegProgram, looked up on PATH.
+	FFmpeg string
 }
 
 // Service is the engine the transcribe stage runs. For each recording it
@@ -117,20 +120,31 @@ func (s *Service) Default() (string, error) {
 
 // Transcribe transcribes one recording: from its sidecar transcript when
 // one was uploaded, else with the engine its upload asked for, else with
-// the deployment's default. Errors: EINVALID for input that can never be
+// the deployment's default. A recording that is not WAV is decoded with
+// ffmpeg, streaming; the transcript's Audio.Format names its container. Errors: EINVALID for input that can never be
 // transcribed or an engine this deployment does not offer, EUNAVAILABLE when
 // a service it needs is down.
 func (s *Service) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Transcript, error) {
 	name := path.Base(in.Recording.Key)
-	if ext := strings.ToLower(path.Ext(name)); ext != ".wav" && ext != ".wave" {
-		// Read the first bytes to tell compressed audio from anything else.
-		var head [12]byte
-		n, _ := io.ReadFull(in.Audio, head[:])
-		if kind := sniffCompressed(head[:n]); kind != "" {
-			return nil, compressedError(name, kind)
-		}
-		return nil, hark.Errorf(hark.EINVALID, "%s: unknown format %q; hark reads WAV recordings: %s", name, ext, convertHint(name))
+	// The format is told by the content, not the name: WAV is read
+	// natively, anything else is decoded by ffmpeg as it streams in.
+	audio, err := OpenAudio(ctx, name, in.Audio, s.cfg.FFmpeg, s.cfg.Engines.TempDir)
+	if err != nil {
+		return nil, err
 	}
+	defer audio.Close()
+	in.Audio = audio
+	t, err := s.transcribe(ctx, name, in)
+	if err != nil {
+		return nil, err
+	}
+	if audio.Format != "" {
+		t.Audio.Format = audio.Format
+	}
+	return t, nil
+}
+
+func (s *Service) transcribe(ctx context.Context, name string, in hark.EngineInput) (*hark.Transcript, error) {
 	if in.Sidecar != nil {
 		return s.fromSidecar(in)
 	}
