@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -392,4 +393,24 @@ func (w *boundedBuffer) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// AudioExtensions are the file name endings `hark upload` picks out of a
+// directory as recordings: WAV, read natively, and the formats ffmpeg
+// decodes. The format itself is told by the content, not by the name.
+var AudioExtensions = []string{
+	".wav", ".wave", ".rf64", ".bw64", ".mp3", ".m4a", ".mp4", ".aac", ".3gp", ".ogg", ".oga", ".opus",
+	".flac", ".wma", ".amr", ".webm", ".mkv", ".mka", ".mov", ".avi", ".aiff", ".aif",
+}
+
+// IsAudioName reports whether name ends in one of AudioExtensions, in any
+// case.
+func IsAudioName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, e := range AudioExtensions {
+		if ext == e {
+			return true
+		}
+	}
+	return false
 }

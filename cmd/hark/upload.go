@@ -37,7 +37,7 @@ func newUploadCmd(g *globals) *cobra.Command {
 		Long: `upload stores each WAV file in the object store with its metadata, together
 with a transcript of the same name next to it (.vtt, .srt or .json) if there is
 one, and publishes the upload event that starts the pipeline. PATH may be a
-directory: its .wav files are uploaded. It prints the batch id; follow the
+directory: its recordings (.wav, .mp3, .m4a, .ogg, .opus, .flac, .wma, …) are uploaded. It prints the batch id; follow the
 batch with ` + "`hark status --batch ID --watch`" + `.
 
 A manifest CSV (--manifest) gives metadata per file, with a header row naming
@@ -142,9 +142,15 @@ func collectUploads(o *uploadOptions, args []string) ([]uploadItem, error) {
 			paths = append(paths, a)
 			continue
 		}
-		matches, _ := filepath.Glob(filepath.Join(a, "*.[wW][aA][vV]"))
+		all, _ := filepath.Glob(filepath.Join(a, "*"))
+		var matches []string
+		for _, m := range all {
+			if transcribe.IsAudioName(m) {
+				matches = append(matches, m)
+			}
+		}
 		if len(matches) == 0 {
-			return nil, hark.Errorf(hark.EINVALID, "%s: no .wav files in this directory", a)
+			return nil, hark.Errorf(hark.EINVALID, "%s: no recordings in this directory (.wav, .mp3, .m4a, .ogg, .opus, .flac, .wma or another audio or video file)", a)
 		}
 		paths = append(paths, matches...)
 	}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/ingest"
+)
+
+// TestUploadCompressedAudio runs hark up and uploads a directory holding an
+// MP3 and an M4A voice memo, each with its sidecar .vtt next to it, made
+// from a testdata meeting with ffmpeg: both become ready, decoded through
+// ffmpeg, and the store keeps the files as uploaded.
+func TestUploadCompressedAudio(t *testing.T) {
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+			t.Fatal("ffmpeg is not installed (CI is set; .ci/run installs it)")
+		}
+		t.Skip("ffmpeg is not installed")
+	}
+	dir := t.TempDir()
+	for _, f := range []struct{ name, codec string }{{"visit.mp3", "libmp3lame"}, {"memo.m4a", "aac"}} {
+		out := filepath.Join(dir, f.name)
+		if msg, err := exec.Command(ffmpeg, "-nostdin", "-loglevel", "error", "-i", filepath.Join(meetingsDir, "mixed.wav"), "-c:a", f.codec, out).CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg: %v: %s", err, msg)
+		}
+		copyFile(t, filepath.Join(meetingsDir, "mixed.vtt"), filepath.Join(dir, f.name[:len(f.name)-4]+".vtt"))
+	}
+	b := startUp(t, t.TempDir())
+	batch, err := b.upload(uploadMeta{Team: "Team A"}, "", dir)
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	r := b.waitBatch(batch, 2)
+	if r.Statuses[hark.StatusReady] != 2 {
+		t.Fatalf("want 2 ready, got %+v", r)
+	}
+	store, err := ingest.NewStore(ingest.StoreConfig{Endpoint: b.up.Endpoints.S3, AccessKey: b.up.Secrets.S3AccessKey, SecretKey: b.up.Secrets.S3SecretKey, Bucket: "recordings"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(context.Background())
+	for _, f := range []struct{ key, format string }{{"Team A/visit.mp3", "mp3"}, {"Team A/memo.m4a", "m4a/mp4"}} {
+		s := b.session(f.key)
+		if s.Transcript == nil || s.Transcript.Engine != "sidecar" || s.Transcript.Audio.Format != f.format || s.Transcript.Audio.DurationSeconds < 30 {
+			t.Errorf("%s: transcript %+v", f.key, s.Transcript)
+			continue
+		}
+		rc, _, err := store.Get(context.Background(), f.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		want, _ := os.ReadFile(filepath.Join(dir, filepath.Base(f.key)))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: the store holds %d bytes, not the %d uploaded", f.key, len(got), len(want))
+		}
+	}
+}
