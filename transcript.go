@@ -105,6 +105,10 @@ type AudioInfo struct {
 	Channels        int     `json:"channels"`
 	SampleRate      int     `json:"sample_rate"`
 	DurationSeconds float64 `json:"duration_seconds"`
+	// Band is "telephone" for telephone-band audio (8 kHz, or almost no
+	// energy above 3.5 kHz), which speech engines recognise less well; ""
+	// for full-band audio or when it was not measured.
+	Band string `json:"band,omitempty"`
 }
 
 // Duration returns the end of the last segment, in seconds.

@@ -71,6 +71,7 @@ type WAVReader struct {
 	read    int64 // bytes of audio read so far
 	raw     []byte
 	convert func(dst []float32, src []byte)
+	meter   *bandMeter // set for an Audio stream: measures its band
 	err     error
 }
 
@@ -80,6 +81,11 @@ func NewWAVReader(name string, r io.Reader) (*WAVReader, error) {
 	w := &WAVReader{name: name, r: r, size: -1}
 	if err := w.readHeader(); err != nil {
 		return nil, err
+	}
+	if a, ok := r.(*Audio); ok {
+		// Opened by OpenAudio: measure the band as the samples go by.
+		w.meter = newBandMeter(w.f.rate, w.f.channels)
+		a.meter = w.meter
 	}
 	return w, nil
 }
@@ -139,7 +145,11 @@ func (w *WAVReader) ReadFrames(dst []float32) (int, error) {
 			return 0, w.fail(w.err)
 		}
 	}
-	w.convert(dst[:n/w.f.blockAlign*w.f.channels], raw[:n])
+	out := dst[:n/w.f.blockAlign*w.f.channels]
+	w.convert(out, raw[:n])
+	if w.meter != nil {
+		w.meter.add(out)
+	}
 	return n / w.f.blockAlign, nil
 }
 
@@ -168,6 +178,15 @@ func (w *WAVReader) fail(err error) error {
 func (w *WAVReader) skip() error {
 	if w.err != nil {
 		return w.err
+	}
+	if w.meter != nil {
+		// The band is measured on samples: decode them.
+		buf := make([]float32, blockFrames*w.f.channels)
+		for {
+			if _, err := w.ReadFrames(buf); err != nil {
+				return err
+			}
+		}
 	}
 	var n int64
 	var err error

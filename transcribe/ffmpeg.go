@@ -36,7 +36,12 @@ type Audio struct {
 	// "flac", "ogg", "m4a/mp4", …), or "" for a WAV file.
 	Format string
 	dec    *ffmpegDecoder
+	meter  *bandMeter // the WAVReader reading this stream measures its band
 }
+
+// Band returns BandTelephone when the audio read so far is telephone-band
+// (8 kHz or less, or almost nothing above 3.5 kHz), else "".
+func (a *Audio) Band() string { return a.meter.band() }
 
 // Close stops the decoder, if one runs, and waits for it.
 func (a *Audio) Close() error {

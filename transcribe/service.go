@@ -141,6 +141,7 @@ func (s *Service) Transcribe(ctx context.Context, in hark.EngineInput) (*hark.Tr
 	if audio.Format != "" {
 		t.Audio.Format = audio.Format
 	}
+	t.Audio.Band = audio.Band()
 	return t, nil
 }
 

@@ -11,13 +11,16 @@ import (
 	"testing"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/auth"
 	"github.com/harkworks/hark/ingest"
 )
 
 // TestUploadCompressedAudio runs hark up and uploads a directory holding an
 // MP3 and an M4A voice memo, each with its sidecar .vtt next to it, made
 // from a testdata meeting with ffmpeg: both become ready, decoded through
-// ffmpeg, and the store keeps the files as uploaded.
+// ffmpeg, and the store keeps the files as uploaded. A telephone system's
+// 8 kHz µ-law WAV next to them is read natively and its page says it is
+// telephone audio.
 func TestUploadCompressedAudio(t *testing.T) {
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
@@ -27,9 +30,9 @@ func TestUploadCompressedAudio(t *testing.T) {
 		t.Skip("ffmpeg is not installed")
 	}
 	dir := t.TempDir()
-	for _, f := range []struct{ name, codec string }{{"visit.mp3", "libmp3lame"}, {"memo.m4a", "aac"}} {
+	for _, f := range []struct{ name, codec string }{{"visit.mp3", "libmp3lame"}, {"memo.m4a", "aac"}, {"call.wav", "pcm_mulaw"}} {
 		out := filepath.Join(dir, f.name)
-		if msg, err := exec.Command(ffmpeg, "-nostdin", "-loglevel", "error", "-i", filepath.Join(meetingsDir, "mixed.wav"), "-c:a", f.codec, out).CombinedOutput(); err != nil {
+		if msg, err := exec.Command(ffmpeg, "-nostdin", "-loglevel", "error", "-i", filepath.Join(meetingsDir, "mixed.wav"), "-ar", map[bool]string{true: "8000", false: "16000"}[f.name == "call.wav"], "-c:a", f.codec, out).CombinedOutput(); err != nil {
 			t.Fatalf("ffmpeg: %v: %s", err, msg)
 		}
 		copyFile(t, filepath.Join(meetingsDir, "mixed.vtt"), filepath.Join(dir, f.name[:len(f.name)-4]+".vtt"))
@@ -39,20 +42,35 @@ func TestUploadCompressedAudio(t *testing.T) {
 	if err != nil {
 		t.Fatalf("upload: %v\n%s", err, b.out)
 	}
-	r := b.waitBatch(batch, 2)
-	if r.Statuses[hark.StatusReady] != 2 {
-		t.Fatalf("want 2 ready, got %+v", r)
+	r := b.waitBatch(batch, 3)
+	if r.Statuses[hark.StatusReady] != 3 {
+		t.Fatalf("want 3 ready, got %+v", r)
 	}
 	store, err := ingest.NewStore(ingest.StoreConfig{Endpoint: b.up.Endpoints.S3, AccessKey: b.up.Secrets.S3AccessKey, SecretKey: b.up.Secrets.S3SecretKey, Bucket: "recordings"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close(context.Background())
-	for _, f := range []struct{ key, format string }{{"Team A/visit.mp3", "mp3"}, {"Team A/memo.m4a", "m4a/mp4"}} {
+	for _, f := range []struct {
+		key, format string
+		telephone   bool
+	}{{"Team A/visit.mp3", "mp3", false}, {"Team A/memo.m4a", "m4a/mp4", false}, {"Team A/call.wav", "ulaw", true}} {
 		s := b.session(f.key)
 		if s.Transcript == nil || s.Transcript.Engine != "sidecar" || s.Transcript.Audio.Format != f.format || s.Transcript.Audio.DurationSeconds < 30 {
 			t.Errorf("%s: transcript %+v", f.key, s.Transcript)
 			continue
+		}
+		if b.http == nil {
+			b.http = b.client("admin-"+auth.NewID(""), hark.RoleAdmin)
+		}
+		resp, err := b.http.Get(b.up.Endpoints.HTTP + "/recordings/" + s.Recording.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := bytes.Contains(page, []byte(" · <span class=\"band\"")); got != f.telephone || (s.Transcript.Audio.Band == "telephone") != f.telephone {
+			t.Errorf("%s: band %q, the page says telephone audio: %v; want %v", f.key, s.Transcript.Audio.Band, got, f.telephone)
 		}
 		rc, _, err := store.Get(context.Background(), f.key)
 		if err != nil {
