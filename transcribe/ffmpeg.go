@@ -70,10 +70,17 @@ func OpenAudio(ctx context.Context, name string, r io.Reader, program, tempDir s
 	if n == 0 {
 		return nil, hark.Errorf(hark.EINVALID, "%s is empty: upload the recording again", name)
 	}
+	var kind string
 	if isWAV(head) {
-		return &Audio{Reader: whole}, nil
+		tag := wavTag(head)
+		if compressedTags[tag] == "" || !installed(program) {
+			return &Audio{Reader: whole}, nil // WAVReader reads it, or says what to do
+		}
+		kind = compressedTags[tag] + " WAV" // ADPCM, GSM, MP3 in a WAV container
 	}
-	kind := sniffCompressed(head)
+	if kind == "" {
+		kind = sniffCompressed(head)
+	}
 	if kind == "" {
 		kind = sniffMore(head)
 	}
@@ -83,7 +90,9 @@ func OpenAudio(ctx context.Context, name string, r io.Reader, program, tempDir s
 	path, lerr := exec.LookPath(program)
 	if lerr != nil {
 		what := "is not WAV audio"
-		if kind != "" {
+		if strings.HasSuffix(kind, " WAV") {
+			what = "is " + kind
+		} else if kind != "" {
 			what = "is " + kind + " audio"
 		}
 		return nil, hark.Errorf(hark.EINVALID, "%s %s, which hark decodes with ffmpeg, and ffmpeg is not installed on this worker: install it (Debian and Ubuntu: `apt-get install ffmpeg`) and transcribe it again, or upload it as WAV", name, what)
@@ -109,6 +118,40 @@ func isWAV(b []byte) bool {
 		return true
 	}
 	return false
+}
+
+// wavTag returns the format tag of the WAV whose first bytes are b (the
+// sub-format's for WAVE_FORMAT_EXTENSIBLE), or 0 when the fmt chunk is not
+// among them.
+func wavTag(b []byte) uint16 {
+	for off := 12; off+8 <= len(b); {
+		id, size := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:off+8]))
+		if id == "fmt " {
+			if off+8+2 > len(b) {
+				return 0
+			}
+			tag := binary.LittleEndian.Uint16(b[off+8:])
+			if tag == wavExtensible && off+8+26 <= len(b) {
+				tag = binary.LittleEndian.Uint16(b[off+8+24:])
+			}
+			return tag
+		}
+		if size < 0 || size > len(b) {
+			return 0
+		}
+		off += 8 + size + size%2
+	}
+	return 0
+}
+
+// installed reports whether program ("" for DefaultFFmpegProgram) is on
+// PATH or is a path to a program.
+func installed(program string) bool {
+	if program == "" {
+		program = DefaultFFmpegProgram
+	}
+	_, err := exec.LookPath(program)
+	return err == nil
 }
 
 // asfGUID starts every ASF file (WMA, WMV).

@@ -184,3 +184,21 @@ func TestOpenAudioCancel(t *testing.T) {
 		t.Errorf("ffmpeg's process group %d is still alive", pid)
 	}
 }
+
+// TestOpenAudioCompressedWAV decodes a WAV holding IMA ADPCM, which hark
+// does not read itself, through ffmpeg.
+func TestOpenAudioCompressedWAV(t *testing.T) {
+	data := ffmpegMake(t, t.TempDir(), "adpcm.wav", 3, "-c:a", "adpcm_ima_wav")
+	a, err := OpenAudio(context.Background(), "adpcm.wav", bytes.NewReader(data), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	info, err := InspectWAV("adpcm.wav", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Format != "ima adpcm wav" || info.DurationSeconds < 2.9 || info.SampleRate != 16000 {
+		t.Errorf("format %q, %+v", a.Format, info)
+	}
+}
