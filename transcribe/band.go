@@ -12,7 +12,7 @@ import (
 // at 8 kHz and resampled, a G.711 system's export).
 const BandTelephone = "telephone"
 
-// Band measurement: one bandFrame-sample frame of the first channel in every
+// Band measurement: one bandFrame-sample frame of the channels' sum in every
 // second of audio, its power spectrum summed over the recording.
 const (
 	bandFrame     = 1024
@@ -62,7 +62,11 @@ func (m *bandMeter) add(x []float32) {
 			m.frame = make([]float64, bandFrame)
 		}
 		for ; i < n && m.fill < bandFrame; i++ {
-			m.frame[m.fill] = float64(x[int(i)*m.ch])
+			var v float32
+			for _, s := range x[int(i)*m.ch : int(i+1)*m.ch] {
+				v += s
+			}
+			m.frame[m.fill] = float64(v)
 			m.fill++
 		}
 		if m.fill == bandFrame {

@@ -40,7 +40,7 @@ type Audio struct {
 }
 
 // Band returns BandTelephone when the audio read so far is telephone-band
-// (8 kHz or less, or almost nothing above 3.5 kHz), else "".
+// (8 kHz or less, or almost nothing above 4 kHz), else "".
 func (a *Audio) Band() string { return a.meter.band() }
 
 // Close stops the decoder, if one runs, and waits for it.
@@ -56,9 +56,11 @@ func (a *Audio) Close() error {
 // for any other format. program is the ffmpeg program ("" means
 // DefaultFFmpegProgram); tempDir is where an MP4/M4A file is spooled, since
 // its index may sit at its end ("" means the system's). name is used in
-// messages. Errors are EINVALID: an empty file, or ffmpeg not installed (the
-// message says what to install); ffmpeg's own failures surface from the
-// reader, as EINVALID with ffmpeg's message.
+// messages. Errors are EINVALID for an empty file or when ffmpeg is needed
+// and not installed (the message says what to install), EUNAVAILABLE when
+// r fails; ffmpeg's own failures and truncated files surface from the
+// reader, as EINVALID with ffmpeg's message. A WAV with a compressed format
+// (ADPCM, GSM) goes to ffmpeg when it is installed.
 func OpenAudio(ctx context.Context, name string, r io.Reader, program, tempDir string) (*Audio, error) {
 	head := make([]byte, sniffHead)
 	n, err := io.ReadFull(r, head)
@@ -90,9 +92,7 @@ func OpenAudio(ctx context.Context, name string, r io.Reader, program, tempDir s
 	path, lerr := exec.LookPath(program)
 	if lerr != nil {
 		what := "is not WAV audio"
-		if strings.HasSuffix(kind, " WAV") {
-			what = "is " + kind
-		} else if kind != "" {
+		if kind != "" {
 			what = "is " + kind + " audio"
 		}
 		return nil, hark.Errorf(hark.EINVALID, "%s %s, which hark decodes with ffmpeg, and ffmpeg is not installed on this worker: install it (Debian and Ubuntu: `apt-get install ffmpeg`) and transcribe it again, or upload it as WAV", name, what)

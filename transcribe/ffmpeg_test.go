@@ -202,3 +202,28 @@ func TestOpenAudioCompressedWAV(t *testing.T) {
 		t.Errorf("format %q, %+v", a.Format, info)
 	}
 }
+
+// FuzzSniff feeds the header readers OpenAudio runs on a file's first
+// bytes: whatever the input, they must not panic, and a promised length is
+// finite and not negative.
+func FuzzSniff(f *testing.F) {
+	dir := f.TempDir()
+	if _, err := exec.LookPath("ffmpeg"); err == nil {
+		for _, s := range []struct{ name, codec string }{{"a.mp3", "libmp3lame"}, {"b.flac", "flac"}, {"c.wav", "adpcm_ima_wav"}} {
+			data := ffmpegMake(f, dir, s.name, 1, "-c:a", s.codec)
+			f.Add(data[:min(len(data), sniffHead)])
+		}
+	}
+	f.Add([]byte("ID3\x04\x00\x00\x00\x00\x00\x10"))
+	f.Add([]byte("fLaC\x00\x00\x00\x22"))
+	f.Add(buildWAV(wavSpec{tag: wavExtensible, sub: 0x11, channels: 1, rate: 8000, bits: 8}, 4, func(i, c int) float64 { return 0 }))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if s := promisedSeconds(b); s < 0 || s != s || s > 1e12 {
+			t.Fatalf("promised %v seconds", s)
+		}
+		_ = wavTag(b)
+		_ = sniffCompressed(b)
+		_ = sniffMore(b)
+		_ = isWAV(b)
+	})
+}
