@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/harkworks/hark"
@@ -20,7 +21,7 @@ import (
 // from a testdata meeting with ffmpeg: both become ready, decoded through
 // ffmpeg, and the store keeps the files as uploaded. A telephone system's
 // 8 kHz µ-law WAV next to them is read natively and its page says it is
-// telephone audio.
+// telephone audio. A truncated MP3 fails with a reason that says so.
 func TestUploadCompressedAudio(t *testing.T) {
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
@@ -82,5 +83,23 @@ func TestUploadCompressedAudio(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: the store holds %d bytes, not the %d uploaded", f.key, len(got), len(want))
 		}
+	}
+
+	cutDir := t.TempDir()
+	whole, err := os.ReadFile(filepath.Join(dir, "visit.mp3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cutDir, "cut.mp3"), whole[:len(whole)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join(meetingsDir, "mixed.vtt"), filepath.Join(cutDir, "cut.vtt"))
+	batch, err = b.upload(uploadMeta{Team: "Team A"}, "", filepath.Join(cutDir, "cut.mp3"))
+	if err != nil {
+		t.Fatalf("upload: %v\n%s", err, b.out)
+	}
+	r = b.waitBatch(batch, 1)
+	if r.Statuses[hark.StatusFailed] != 1 || len(r.Failures) != 1 || !strings.Contains(r.Failures[0].Reason, "cut.mp3 is truncated: its header promises 1:02 of audio") {
+		t.Errorf("truncated MP3: %+v", r)
 	}
 }
