@@ -276,7 +276,12 @@ func (d *ffmpegDecoder) Read(p []byte) (int, error) {
 // finish waits for ffmpeg at the end of its output and returns io.EOF when
 // it decoded the whole file.
 func (d *ffmpegDecoder) finish() error {
-	if err := d.wait(); err != nil {
+	err := d.wait()
+	got, ok := d.decodedSeconds()
+	if err == nil && (!ok || got == 0) && strings.TrimSpace(d.stderr.String()) != "" {
+		err = errors.New("no audio decoded") // ffmpeg complained and gave nothing: say what it said
+	}
+	if err != nil {
 		if ctxErr := d.ctx.Err(); ctxErr != nil {
 			return hark.WrapError(hark.EUNAVAILABLE, ctxErr, "decode %s: stopped", d.name)
 		}
@@ -295,7 +300,7 @@ func (d *ffmpegDecoder) finish() error {
 		}
 		return hark.Errorf(hark.EINVALID, "%s could not be decoded (ffmpeg: %s): is it a complete audio or video file? upload it again, or as WAV", what, oneLine(msg))
 	}
-	if got, ok := d.decodedSeconds(); ok && d.expected > 0 && got < d.expected-max(1, d.expected*0.01) {
+	if ok && d.expected > 0 && got < d.expected-max(1, d.expected*0.01) {
 		return hark.Errorf(hark.EINVALID, "%s is truncated: its header promises %s of audio but the file ends after %s; upload the complete file",
 			d.name, formatDuration(d.expected), formatDuration(got))
 	}
