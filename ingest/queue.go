@@ -145,6 +145,10 @@ func Connect(ctx context.Context, cfg QueueConfig) (*Queue, error) {
 	closed := sync.OnceFunc(func() { close(connClosed) })
 	opts := []nats.Option{
 		nats.Name("hark"),
+		// The handshake's own deadline (2 s by default) is short for a
+		// busy machine or a cluster far away; a server that is not there
+		// refuses the connection at once, whatever the timeout.
+		nats.Timeout(10 * time.Second),
 		nats.ClosedHandler(func(*nats.Conn) { closed() }),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),

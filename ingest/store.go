@@ -149,7 +149,37 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, hark.Object
 		obj.Close()
 		return nil, hark.ObjectInfo{}, s.wrap(err, "get %s", key)
 	}
-	return obj, objectInfo(info), nil
+	oi := objectInfo(info)
+	return &object{Object: obj, key: key, size: oi.Size}, oi, nil
+}
+
+// object is a download that tells a dropped connection from the end of
+// the object: a read that ends before the object's size is EUNAVAILABLE
+// (retried), where a reader of the bytes alone would take it for a
+// truncated file and fail the recording for good. It seeks as the
+// object does, for range requests.
+type object struct {
+	*minio.Object
+	key  string
+	size int64
+	pos  int64
+}
+
+func (o *object) Read(p []byte) (int, error) {
+	n, err := o.Object.Read(p)
+	o.pos += int64(n)
+	if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && o.pos < o.size {
+		return n, hark.Errorf(hark.EUNAVAILABLE, "download of %s cut after %d of %d bytes: the connection to the object store dropped", o.key, o.pos, o.size)
+	}
+	return n, err
+}
+
+func (o *object) Seek(offset int64, whence int) (int64, error) {
+	pos, err := o.Object.Seek(offset, whence)
+	if err == nil {
+		o.pos = pos
+	}
+	return pos, err
 }
 
 // Put stores r under key. A size of -1 means unknown.
