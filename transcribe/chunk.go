@@ -50,6 +50,12 @@ type chunker struct {
 	scratch  []byte
 	finished bool
 
+	// gate bounds the chunk files on disk (nil: no bound), done ends a
+	// wait for it; onChunk is told of each chunk when its file is done.
+	gate    *ChunkGate
+	done    <-chan struct{}
+	onChunk func(index int, c Chunk)
+
 	// envelope is the track's mean power per envelopeSamples, for telling
 	// a speaker's own voice from what their microphone picks up of others.
 	envelope []float32
@@ -216,6 +222,9 @@ func (c *chunker) writeSamples(s []int16) error {
 }
 
 func (c *chunker) open() error {
+	if !c.gate.acquire(c.done) {
+		return hark.Errorf(hark.EUNAVAILABLE, "preparing the audio was stopped")
+	}
 	path := filepath.Join(c.dir, fmt.Sprintf("%s-%04d.wav", c.prefix, len(c.chunks)+1))
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -267,6 +276,9 @@ func (c *chunker) close() error {
 	c.chunks = append(c.chunks, ch)
 	c.start += int64(c.written)
 	c.f, c.written, c.voiced, c.frames = nil, 0, 0, 0
+	if c.onChunk != nil {
+		c.onChunk(len(c.chunks)-1, ch)
+	}
 	return nil
 }
 

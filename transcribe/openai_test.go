@@ -283,7 +283,7 @@ func TestOpenAIErrors(t *testing.T) {
 		{"busy for good", OpenAIConfig{MaxAttempts: 3}, func(n int, w http.ResponseWriter) bool {
 			apiError(w, 500, "server_error", "", "The server had an error while processing your request.")
 			return true
-		}, hark.EUNAVAILABLE, "failed 3 times on chunk 1 of 1 (0:00–0:04) of m.wav (500 Internal Server Error", 3},
+		}, hark.EUNAVAILABLE, "failed 3 times on chunk 1 (0:00–0:04) of m.wav (500 Internal Server Error", 3},
 		{"wrong key", OpenAIConfig{APIKey: "wrong"}, nil, hark.EINVALID, "refused hark's credentials (401 Unauthorized: Incorrect API key provided.): check HARK_OPENAI_API_KEY", 1},
 		{"forbidden", OpenAIConfig{}, func(n int, w http.ResponseWriter) bool {
 			apiError(w, 403, "invalid_request_error", "", "Country, region, or territory not supported")
@@ -303,7 +303,7 @@ func TestOpenAIErrors(t *testing.T) {
 		{"bad audio", OpenAIConfig{}, func(n int, w http.ResponseWriter) bool {
 			apiError(w, 400, "invalid_request_error", "", "Audio file might be corrupted or unsupported")
 			return true
-		}, hark.EINVALID, "rejected chunk 1 of 1 (0:00–0:04) of m.wav (400 Bad Request: Audio file might be corrupted", 1},
+		}, hark.EINVALID, "rejected chunk 1 (0:00–0:04) of m.wav (400 Bad Request: Audio file might be corrupted", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

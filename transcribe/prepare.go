@@ -35,6 +35,47 @@ type PrepareConfig struct {
 	// audio can be read a second way in the same pass: the speakers, for
 	// diarization. It is not called when Split is set.
 	Listen func(samples []float32)
+	// Gate, when set, bounds the chunk files on disk at once: a chunk is
+	// written only when the gate has room, and its reader releases it
+	// (ChunkGate.Release) once done with it, having removed the file.
+	Gate *ChunkGate
+	// OnChunk, when set, is told of each chunk as soon as its file is
+	// complete, with its track (an index into Prepared.Tracks) and its
+	// index in the track, so that it can be used while the rest is still
+	// being prepared. It is called from the tracks' goroutines.
+	OnChunk func(track, index int, c Chunk)
+	// OnAudio, when set, is told what the recording is before any chunk,
+	// its duration as its header says.
+	OnAudio func(hark.AudioInfo)
+}
+
+// ChunkGate bounds how many chunk files are on disk at once: a recording's
+// scratch space, however long it is.
+type ChunkGate struct {
+	slots chan struct{}
+}
+
+// NewChunkGate returns a gate for n chunk files at once (at least 1).
+func NewChunkGate(n int) *ChunkGate { return &ChunkGate{slots: make(chan struct{}, max(1, n))} }
+
+// acquire waits for room for one more chunk file, or for done.
+func (g *ChunkGate) acquire(done <-chan struct{}) bool {
+	if g == nil {
+		return true
+	}
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// Release makes room for another chunk file, once one has been removed.
+func (g *ChunkGate) Release() {
+	if g != nil {
+		<-g.slots
+	}
 }
 
 // maxSamples returns the most samples one chunk may hold.
@@ -131,7 +172,14 @@ func Prepare(ctx context.Context, name string, r io.Reader, cfg PrepareConfig) (
 		return nil, hark.WrapError(hark.EUNAVAILABLE, err, "create a directory for audio chunks")
 	}
 	p := &Prepared{dir: dir}
-	if err := p.run(ctx, w, cfg.Split, maxSamples, cfg.Listen); err != nil {
+	if cfg.OnAudio != nil {
+		info := w.Info()
+		if f := w.Frames(); f > 0 && info.SampleRate > 0 {
+			info.DurationSeconds = float64(f) / float64(info.SampleRate)
+		}
+		cfg.OnAudio(info)
+	}
+	if err := p.run(ctx, w, cfg, maxSamples); err != nil {
 		p.Remove()
 		return nil, err
 	}
@@ -182,7 +230,8 @@ func (t *prepTrack) push(x []float32) error {
 	return t.ck.push(x)
 }
 
-func (p *Prepared) run(ctx context.Context, w *WAVReader, split bool, maxSamples int, listen func([]float32)) error {
+func (p *Prepared) run(ctx context.Context, w *WAVReader, cfg PrepareConfig, maxSamples int) error {
+	split, listen := cfg.Split, cfg.Listen
 	info := w.Info()
 	ch := info.Channels
 	n := 1
@@ -198,6 +247,11 @@ func (p *Prepared) run(ctx context.Context, w *WAVReader, split bool, maxSamples
 		tracks[t] = &prepTrack{
 			rs: newResampler(info.SampleRate, ChunkRate), ck: newChunker(p.dir, prefix, maxSamples, windowBudget/n),
 			in: make(chan []float32, 2), free: make(chan []float32, 2),
+		}
+		tracks[t].ck.gate, tracks[t].ck.done = cfg.Gate, ctx.Done()
+		if cfg.OnChunk != nil {
+			track := t
+			tracks[t].ck.onChunk = func(index int, c Chunk) { cfg.OnChunk(track, index, c) }
 		}
 		if n == 1 {
 			tracks[t].listen = listen

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -31,13 +32,14 @@ type chunkJob struct {
 	name   string // the recording's file name, for messages
 	track  int    // index into Prepared.Tracks
 	index  int    // index into the track's chunks
-	of     int    // chunks in the track
 	prompt string
 }
 
-// describe names the chunk for messages: "chunk 3 of 9 (0:26:00–0:39:01) of meeting.wav".
+// describe names the chunk for messages: "chunk 3 (0:26:00–0:39:01) of
+// meeting.wav" (the chunks are recognised as they are made, so how many
+// there will be is not known yet).
 func (j chunkJob) describe() string {
-	return "chunk " + strconv.Itoa(j.index+1) + " of " + strconv.Itoa(j.of) + " (" + formatDuration(j.Start) + "–" + formatDuration(j.Start+j.Duration) + ") of " + j.name
+	return "chunk " + strconv.Itoa(j.index+1) + " (" + formatDuration(j.Start) + "–" + formatDuration(j.Start+j.Duration) + ") of " + j.name
 }
 
 // chunkResult is what a recognizer made of a chunk.
@@ -83,67 +85,120 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 	// the same pass, to tell its speakers apart.
 	dz := diarize.New(diarize.Config{Speakers: in.Recording.Speakers, Dir: prep.Dir})
 	prep.Listen = dz.Write
-	p, err := Prepare(ctx, name, in.Audio, prep)
-	if err != nil {
-		return nil, err
-	}
-	defer p.Remove()
-	if worker > p.Audio.Channels && p.Audio.Channels > 1 {
-		return nil, hark.Errorf(hark.EINVALID, "%s: the upload says the worker is on channel %d, but the recording has %d channels; upload it again with the right --worker-channel", name, worker, p.Audio.Channels)
-	}
 	log := e.log.With("recording", in.Recording.ID, "engine", e.name)
-	if worker > 0 && p.Audio.Channels == 1 {
-		log.Warn("the upload names a worker channel but the recording is mono; roles are left unknown", "worker_channel", in.Recording.WorkerChannel)
-	}
 
-	// Runs of consecutive voiced chunks: a run is recognised in order, so
-	// each chunk's prompt can carry the previous chunk's last words; runs
-	// go in parallel.
-	var runs [][]chunkJob
-	results := make([][]chunkResult, len(p.Tracks))
-	voiced := 0
-	for t, tr := range p.Tracks {
-		results[t] = make([]chunkResult, len(tr.Chunks))
-		var jobs []chunkJob
-		for i, c := range tr.Chunks {
-			if c.Voiced > 0 {
-				jobs = append(jobs, chunkJob{Chunk: c, name: name, track: t, index: i, of: len(tr.Chunks)})
-			}
+	// The chunks are recognised as they are made, a few ahead of the
+	// recognisers, and each file goes as soon as it is recognised: a
+	// recording's scratch space is chunksAhead files however long it is.
+	// Lanes take runs of runLength consecutive chunks in order, so a
+	// chunk's prompt can carry the one before's last words; lanes go in
+	// parallel.
+	lanes := max(1, e.concurrency)
+	gate := NewChunkGate(lanes*runLength + 2)
+	prep.Gate = gate
+	progress := newProgressCounter(in.Progress)
+	prep.OnAudio = func(info hark.AudioInfo) {
+		tracks := 1
+		if prep.Split && info.Channels > 1 {
+			tracks = info.Channels // each channel is chunked and recognised on its own
 		}
-		voiced += len(jobs)
-		runs = append(runs, splitRuns(jobs, e.concurrency)...)
+		progress.start(info.DurationSeconds * float64(tracks))
 	}
-	log.Info("recognising speech", "tracks", len(p.Tracks), "chunks", voiced, "seconds", p.Audio.DurationSeconds)
-	progress := newProgressCounter(in.Progress, runs)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, e.concurrency))
-	for _, run := range runs {
+	laneIn := make([]chan chunkJob, lanes)
+	for l := range laneIn {
+		laneIn[l] = make(chan chunkJob, lanes*runLength+2)
+	}
+	var (
+		mu      sync.Mutex
+		results = map[[2]int]chunkResult{}
+	)
+	done := func(j chunkJob, r chunkResult) {
+		mu.Lock()
+		results[[2]int{j.track, j.index}] = r
+		mu.Unlock()
+		os.Remove(j.Path)
+		gate.Release()
+		progress.add(j.Duration)
+	}
+	prep.OnChunk = func(track, index int, c Chunk) {
+		j := chunkJob{Chunk: c, name: name, track: track, index: index}
+		if c.Voiced == 0 {
+			done(j, chunkResult{}) // silent: nothing to recognise
+			return
+		}
+		select {
+		case laneIn[(track+index/runLength)%lanes] <- j:
+		case <-gctx.Done():
+			done(j, chunkResult{})
+		}
+	}
+	for _, lane := range laneIn {
 		g.Go(func() error {
+			prevTrack, prevIndex := -1, -1
 			var prev []string
-			for _, j := range run {
-				if e.carry {
+			for j := range lane {
+				if gctx.Err() != nil {
+					done(j, chunkResult{})
+					continue // drain, so that the preparation is never stuck
+				}
+				j.prompt = e.prompt
+				if e.carry && j.track == prevTrack && j.index == prevIndex+1 {
 					j.prompt = joinPrompt(e.prompt, prev)
-				} else {
-					j.prompt = e.prompt
 				}
 				r, err := e.rec.recognize(gctx, j)
 				if err != nil {
+					done(j, chunkResult{})
 					return err
 				}
 				r.done, r.prompt = true, j.prompt
-				results[j.track][j.index] = r
-				prev = lastWords(r.segments, promptWords)
-				progress.add(j.Duration)
+				prevTrack, prevIndex, prev = j.track, j.index, lastWords(r.segments, promptWords)
+				done(j, r)
 			}
 			return nil
 		})
 	}
+	var p *Prepared
+	g.Go(func() error {
+		defer func() {
+			for _, lane := range laneIn {
+				close(lane)
+			}
+		}()
+		var err error
+		p, err = Prepare(gctx, name, in.Audio, prep)
+		return err
+	})
 	if err := g.Wait(); err != nil {
+		if p != nil {
+			p.Remove()
+		}
 		if ctx.Err() != nil {
 			return nil, hark.WrapError(hark.EUNAVAILABLE, ctx.Err(), "transcribe %s: stopped", name)
 		}
 		return nil, err
 	}
+	defer p.Remove()
+	progress.finish()
+	if worker > p.Audio.Channels && p.Audio.Channels > 1 {
+		return nil, hark.Errorf(hark.EINVALID, "%s: the upload says the worker is on channel %d, but the recording has %d channels; upload it again with the right --worker-channel", name, worker, p.Audio.Channels)
+	}
+	if worker > 0 && p.Audio.Channels == 1 {
+		log.Warn("the upload names a worker channel but the recording is mono; roles are left unknown", "worker_channel", in.Recording.WorkerChannel)
+	}
+	voiced := 0
+	all := make([][]chunkResult, len(p.Tracks))
+	for t, tr := range p.Tracks {
+		all[t] = make([]chunkResult, len(tr.Chunks))
+		for i, c := range tr.Chunks {
+			all[t][i] = results[[2]int{t, i}]
+			if c.Voiced > 0 {
+				voiced++
+			}
+		}
+	}
+	results2 := all
+	log.Info("recognised speech in chunks", "tracks", len(p.Tracks), "chunks", voiced, "seconds", p.Audio.DurationSeconds)
 
 	t := &hark.Transcript{
 		Schema:      hark.SchemaVersion,
@@ -157,7 +212,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 	var words []spokenWord // the downmix's, to cut its segments between words
 	for i, tr := range p.Tracks {
 		speaker, role := trackSpeaker(tr.Channel, worker, p.Audio.Channels)
-		segs, ws := stitch(tr.Chunks, results[i])
+		segs, ws := stitch(tr.Chunks, results2[i])
 		if tr.Channel == 0 {
 			words = ws
 		}
@@ -172,7 +227,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 			s.Role = role
 			t.Segments = append(t.Segments, s)
 		}
-		for _, r := range results[i] {
+		for _, r := range results2[i] {
 			if t.Language == "" && r.language != "" {
 				t.Language = r.language
 			}
@@ -214,19 +269,9 @@ func isBleed(tracks []Track, i int, s hark.Segment) bool {
 	return false
 }
 
-// splitRuns cuts a track's jobs into at most n runs of consecutive chunks.
-func splitRuns(jobs []chunkJob, n int) [][]chunkJob {
-	if len(jobs) == 0 {
-		return nil
-	}
-	n = max(1, min(n, len(jobs)))
-	var runs [][]chunkJob
-	for i := 0; i < n; i++ {
-		lo, hi := i*len(jobs)/n, (i+1)*len(jobs)/n
-		runs = append(runs, jobs[lo:hi])
-	}
-	return runs
-}
+// runLength is how many consecutive chunks of a track one lane takes, so
+// that each but the first carries its predecessor's words as its prompt.
+const runLength = 4
 
 // stitch puts a track's chunk results back on the recording's time line:
 // it adds each chunk's offset to its segments and words, keeps them inside
@@ -376,27 +421,31 @@ func trackSpeaker(channel, worker, channels int) (string, hark.Role) {
 	return "Channel " + strconv.Itoa(channel), hark.RoleUnknown
 }
 
-// progressCounter adds up the chunks recognised and tells report.
+// progressCounter adds up the audio recognised and tells report.
 type progressCounter struct {
 	mu     sync.Mutex
 	p      hark.Progress
 	report func(hark.Progress)
 }
 
-func newProgressCounter(report func(hark.Progress), runs [][]chunkJob) *progressCounter {
-	c := &progressCounter{report: report, p: hark.Progress{Stage: hark.StageTranscribe, Started: time.Now()}}
-	for _, run := range runs {
-		for _, j := range run {
-			c.p.Total++
-			c.p.TotalSeconds += j.Duration
-		}
-	}
-	if report != nil {
-		report(c.p)
-	}
-	return c
+func newProgressCounter(report func(hark.Progress)) *progressCounter {
+	return &progressCounter{report: report, p: hark.Progress{Stage: hark.StageTranscribe, Started: time.Now()}}
 }
 
+// start takes the seconds of audio to recognise (the recording's duration
+// times its tracks) and reports nothing done yet.
+func (c *progressCounter) start(seconds float64) {
+	if c.report == nil {
+		return
+	}
+	c.mu.Lock()
+	c.p.TotalSeconds = seconds
+	p := c.p
+	c.mu.Unlock()
+	c.report(p)
+}
+
+// add counts a chunk done (recognised, or silent and passed over).
 func (c *progressCounter) add(seconds float64) {
 	if c.report == nil {
 		return
@@ -404,6 +453,28 @@ func (c *progressCounter) add(seconds float64) {
 	c.mu.Lock()
 	c.p.Done++
 	c.p.Seconds += seconds
+	// The chunks still to come are not known yet: as many, for the audio
+	// left, as there were for the audio done.
+	c.p.Total = c.p.Done
+	// The chunks' durations add up to the total give or take rounding.
+	if c.p.Seconds > 0 && c.p.TotalSeconds-c.p.Seconds > 0.01 {
+		c.p.Total = max(c.p.Done+1, int(math.Round(float64(c.p.Done)*c.p.TotalSeconds/c.p.Seconds)))
+	}
+	p := c.p
+	c.mu.Unlock()
+	c.report(p)
+}
+
+// finish reports every chunk done: the audio's seconds are all counted,
+// whatever rounding their sum carries.
+func (c *progressCounter) finish() {
+	if c.report == nil {
+		return
+	}
+	c.mu.Lock()
+	c.p.Total = c.p.Done
+	c.p.TotalSeconds = max(c.p.TotalSeconds, c.p.Seconds)
+	c.p.Seconds = c.p.TotalSeconds
 	p := c.p
 	c.mu.Unlock()
 	c.report(p)
