@@ -203,7 +203,7 @@ func (o UploadOptions) putRecording(ctx context.Context, size int64, meta map[st
 		o.Progress.Start(size)
 		r = io.TeeReader(f, o.Progress)
 	}
-	info, err := o.Store.Put(ctx, o.Key, r, size, "audio/wav", meta)
+	info, err := o.Store.Put(ctx, o.Key, r, size, hark.AudioContentType(o.Key), meta)
 	if o.Progress != nil {
 		o.Progress.Done(err == nil)
 	}

@@ -396,7 +396,9 @@ func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, u *hark.Use
 	if rg := r.Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
 		s.audit(r.Context(), u, "play", sess.Recording.ID, "")
 	}
-	w.Header().Set("Content-Type", "audio/wav")
+	// The type by the name, not the store's: recordings uploaded before
+	// hark stored the real type are all labelled audio/wav there.
+	w.Header().Set("Content-Type", hark.AudioContentType(sess.Recording.Key))
 	w.Header().Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, path.Base(sess.Recording.Key), info.LastModified, rs)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,7 +71,7 @@ func fileID(path string) string {
 	return strings.TrimSuffix(base, filepath.Ext(base))
 }
 
-// diarizeFile decodes a local WAV to 16 kHz mono, as the transcribe stage
+// diarizeFile decodes a local recording to 16 kHz mono, as the transcribe stage
 // does, and diarizes it.
 func diarizeFile(ctx context.Context, path string, cfg diarize.Config) (*diarize.Diarization, error) {
 	var res *diarize.Diarization
@@ -82,7 +83,7 @@ func diarizeFile(ctx context.Context, path string, cfg diarize.Config) (*diarize
 	return res, err
 }
 
-// decodeLocal decodes a local WAV to 16 kHz mono into a new diarizer, as
+// decodeLocal decodes a local recording (WAV, or any format ffmpeg reads) to 16 kHz mono into a new diarizer, as
 // the transcribe stage does, and hands it to done.
 func decodeLocal(ctx context.Context, path string, cfg diarize.Config, done func(*diarize.Diarizer) error) error {
 	f, err := os.Open(path)
@@ -91,10 +92,25 @@ func decodeLocal(ctx context.Context, path string, cfg diarize.Config, done func
 	}
 	defer f.Close()
 	d := diarize.New(cfg)
-	p, err := transcribe.Prepare(ctx, filepath.Base(path), f, transcribe.PrepareConfig{Listen: d.Write})
+	if err := listenTo(ctx, filepath.Base(path), f, d.Write); err != nil {
+		return err
+	}
+	return done(d)
+}
+
+// listenTo decodes a recording in any format hark reads (WAV natively,
+// the rest through ffmpeg, as the transcribe stage does) to 16 kHz mono
+// and hands its samples to listen; nothing of it is kept.
+func listenTo(ctx context.Context, name string, r io.Reader, listen func([]float32)) error {
+	audio, err := transcribe.OpenAudio(ctx, name, r, "", "")
+	if err != nil {
+		return err
+	}
+	defer audio.Close()
+	p, err := transcribe.Prepare(ctx, name, audio, transcribe.PrepareConfig{Listen: listen})
 	if err != nil {
 		return err
 	}
 	p.Remove() // only the samples were wanted
-	return done(d)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,9 +74,21 @@ func TestUploadCompressedAudio(t *testing.T) {
 		if got := bytes.Contains(page, []byte(" · <span class=\"band\"")); got != f.telephone || (s.Transcript.Audio.Band == "telephone") != f.telephone {
 			t.Errorf("%s: band %q, the page says telephone audio: %v; want %v", f.key, s.Transcript.Audio.Band, got, f.telephone)
 		}
-		rc, _, err := store.Get(context.Background(), f.key)
+		// The store keeps, and the page plays, the real type.
+		resp, err = b.http.Get(b.up.Endpoints.HTTP + "/recordings/" + s.Recording.ID + "/audio")
 		if err != nil {
 			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got, want := resp.Header.Get("Content-Type"), hark.AudioContentType(f.key); resp.StatusCode != http.StatusOK || got != want {
+			t.Errorf("%s: the audio is served as %d %q, want %q", f.key, resp.StatusCode, got, want)
+		}
+		rc, info, err := store.Get(context.Background(), f.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := hark.AudioContentType(f.key); info.ContentType != want {
+			t.Errorf("%s: stored as %q, want %q", f.key, info.ContentType, want)
 		}
 		got, _ := io.ReadAll(rc)
 		rc.Close()

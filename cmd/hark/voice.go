@@ -14,7 +14,6 @@ import (
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/diarize"
 	"github.com/harkworks/hark/ingest"
-	"github.com/harkworks/hark/transcribe"
 )
 
 func newVoiceCmd(g *globals) *cobra.Command {
@@ -235,11 +234,9 @@ func (v *voiceTarget) learnFrom(ctx context.Context, idx hark.Index, store hark.
 	}
 	defer rd.Close()
 	d := diarize.New(diarize.Config{})
-	p, err := transcribe.Prepare(ctx, path.Base(r.Key), rd, transcribe.PrepareConfig{Listen: d.Write})
-	if err != nil {
+	if err := listenTo(ctx, path.Base(r.Key), rd, d.Write); err != nil {
 		return diarize.Voice{}, err
 	}
-	p.Remove() // only the samples were wanted
 	voice, err := d.VoiceIn(spans)
 	if err != nil {
 		return diarize.Voice{}, hark.WrapError(hark.ErrorCode(err), err, "%s", id)

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/harkworks/hark/diarize"
+)
+
+// `hark diarize` and `hark voice learn` read what the transcribe stage
+// reads: an MP3 of a meeting diarizes as its WAV does, near enough (the
+// codec changes the samples a little, not who speaks when).
+func TestDiarizeCompressedFile(t *testing.T) {
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+			t.Fatal("ffmpeg is not installed (CI is set; .ci/run installs it)")
+		}
+		t.Skip("ffmpeg is not installed")
+	}
+	wav := filepath.Join(meetingsDir, "partnership.wav")
+	mp3 := filepath.Join(t.TempDir(), "partnership.mp3")
+	if msg, err := exec.Command(ffmpeg, "-nostdin", "-loglevel", "error", "-i", wav, "-ac", "1", "-c:a", "libmp3lame", "-b:a", "96k", mp3).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, msg)
+	}
+	cfg := diarize.Config{Speakers: 2}
+	want, err := diarizeFile(t.Context(), wav, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := diarizeFile(t.Context(), mp3, cfg)
+	if err != nil {
+		t.Fatalf("diarize an MP3: %v", err)
+	}
+	if got.Speakers != want.Speakers || len(got.Turns) == 0 || math.Abs(got.SpeechSeconds-want.SpeechSeconds) > 0.1*want.SpeechSeconds {
+		t.Errorf("the MP3: %d speakers, %d turns, %.1f s of speech; the WAV: %d, %d, %.1f s",
+			got.Speakers, len(got.Turns), got.SpeechSeconds, want.Speakers, len(want.Turns), want.SpeechSeconds)
+	}
+	if der := diarize.Score(want.Turns, got.Turns, nil, 0.25).DER(); der > 0.15 {
+		t.Errorf("the MP3's speakers differ from the WAV's: DER %.1f%% against the WAV's own diarization", 100*der)
+	}
+}
