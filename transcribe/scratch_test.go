@@ -67,12 +67,12 @@ func TestScratchSpaceBounded(t *testing.T) {
 	t.Logf("%d chunks, at most %d on disk at once", rec.calls, rec.most)
 }
 
-// scratchRec is a recogniser as slow as a real one is against the
-// preparation (which then waits at the gate, the worst case for scratch
-// space), that measures the chunk files on disk each time it is asked.
+// scratchRec is a recogniser slower than the preparation, as real ones are
+// (it takes a minute per hour of audio; PocketSphinx takes ten on two
+// cores), so that the preparation waits at the gate, the worst case for
+// scratch space. It measures the chunk files on disk each time it is asked.
 type scratchRec struct {
 	dir         string
-	delay       time.Duration
 	mu          sync.Mutex
 	files       int
 	bytes, seen int64
@@ -93,7 +93,7 @@ func (s *scratchRec) recognize(ctx context.Context, j chunkJob) (chunkResult, er
 	}
 	s.mu.Unlock()
 	select {
-	case <-time.After(s.delay):
+	case <-time.After(time.Duration(j.Duration * float64(time.Second) / 60)):
 	case <-ctx.Done():
 		return chunkResult{}, ctx.Err()
 	}
@@ -122,7 +122,7 @@ func BenchmarkScratchSpace(b *testing.B) {
 		b.Run(eng.name, func(b *testing.B) {
 			for b.Loop() {
 				dir := b.TempDir()
-				rec := &scratchRec{dir: dir, delay: 100 * time.Millisecond}
+				rec := &scratchRec{dir: dir}
 				eng.prep.Dir = dir
 				e := &speechEngine{name: eng.name, rec: rec, concurrency: eng.concurrency, log: slog.New(slog.DiscardHandler), prep: eng.prep}
 				f, err := os.Open(file)
