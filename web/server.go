@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -62,6 +63,11 @@ type Config struct {
 	// coach corrected who speaks in it); without it the tags follow at the
 	// next re-annotation.
 	Retag func(ctx context.Context, recordingID string) error
+	// AudioPCM, when set, turns a stored recording (in any format the
+	// workers read) into a WAV of PCM samples for the redacted audio
+	// export; without it only recordings stored as PCM or float WAV can be
+	// exported redacted.
+	AudioPCM func(ctx context.Context, name string, r io.Reader) (io.ReadCloser, error)
 	// MinCell is the reports' suppression threshold (default
 	// report.DefaultMinCell): /api/status withholds tag counts over fewer
 	// ready recordings than this.

@@ -484,12 +484,24 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u *hark.Us
 		if sess.Transcript != nil {
 			spans = redact.TimeSpans(redact.New(redact.Config{Names: names}), sess.Transcript, 0.3)
 		}
-		rd, _, err := s.cfg.Store.Get(r.Context(), sess.Recording.Key)
+		obj, _, err := s.cfg.Store.Get(r.Context(), sess.Recording.Key)
 		if err != nil {
 			s.pageError(w, r, err)
 			return
 		}
-		defer rd.Close()
+		defer obj.Close()
+		var rd io.Reader = obj
+		if s.cfg.AudioPCM != nil {
+			// An MP3, a µ-law call, …: decoded first, and what cannot
+			// be is said before the download starts.
+			pcm, err := s.cfg.AudioPCM(r.Context(), path.Base(sess.Recording.Key), obj)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			defer pcm.Close()
+			rd = pcm
+		}
 		attach("-redacted.wav", "audio/wav")
 		if err := redact.SilenceWAV(w, rd, spans); err != nil {
 			s.log.Warn("export wav-redacted", "recording", sess.Recording.ID, "err", err)

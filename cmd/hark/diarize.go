@@ -114,3 +114,10 @@ func listenTo(ctx context.Context, name string, r io.Reader, listen func([]float
 	p.Remove() // only the samples were wanted
 	return nil
 }
+
+// audioPCM gives the web server a recording as a PCM WAV (for the
+// redacted audio export), decoded as the workers decode it; an M4A is
+// spooled to the system's temporary directory while it is decoded.
+func audioPCM(ctx context.Context, name string, r io.Reader) (io.ReadCloser, error) {
+	return transcribe.PCMWAV(ctx, name, r, "", "")
+}

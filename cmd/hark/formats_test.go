@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -82,6 +84,19 @@ func TestUploadCompressedAudio(t *testing.T) {
 		resp.Body.Close()
 		if got, want := resp.Header.Get("Content-Type"), hark.AudioContentType(f.key); resp.StatusCode != http.StatusOK || got != want {
 			t.Errorf("%s: the audio is served as %d %q, want %q", f.key, resp.StatusCode, got, want)
+		}
+		// The redacted audio is a PCM WAV whatever was uploaded, as long
+		// as the recording.
+		resp, err = b.http.Get(b.up.Endpoints.HTTP + "/recordings/" + s.Recording.ID + "/export/wav-redacted")
+		if err != nil {
+			t.Fatal(err)
+		}
+		red, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(red) < 44 || string(red[0:4]) != "RIFF" || binary.LittleEndian.Uint16(red[20:]) != 1 {
+			t.Errorf("%s: redacted audio: %d, %d bytes: % x", f.key, resp.StatusCode, len(red), red[:min(len(red), 44)])
+		} else if rate, align := binary.LittleEndian.Uint32(red[24:]), binary.LittleEndian.Uint16(red[32:]); math.Abs(float64(len(red)-44)/float64(rate)/float64(align)-s.Transcript.Audio.DurationSeconds) > 0.2 {
+			t.Errorf("%s: redacted audio of %.1f s, the recording %.1f s", f.key, float64(len(red)-44)/float64(rate)/float64(align), s.Transcript.Audio.DurationSeconds)
 		}
 		rc, info, err := store.Get(context.Background(), f.key)
 		if err != nil {

@@ -99,7 +99,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				}
 			}
 			srv, err := web.New(web.Config{Addr: addr, Index: idx, Accounts: idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
-				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: retag, Forget: forget,
+				MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), AudioPCM: audioPCM, Retag: retag, Forget: forget,
 				Auth: signIn, TLSCert: tlsCert, TLSKey: tlsKey,
 				Metrics: telemetry.New().Handler(), Ready: idx.Ready})
 			if err != nil {

@@ -226,7 +226,7 @@ func StartUp(ctx context.Context, cfg UpConfig) (u *Up, err error) {
 		return nil, err
 	}
 	if u.web, err = web.New(web.Config{Addr: cfg.HTTPAddr, Index: u.idx, Accounts: u.idx, Store: store, Codebook: cb, Logger: log, Routes: routes,
-		MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), Retag: p.Retag, Forget: forgetter(p),
+		MinCell: envInt("HARK_MIN_CELL", report.DefaultMinCell), AudioPCM: audioPCM, Retag: p.Retag, Forget: forgetter(p),
 		Auth: signIn, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 		Metrics: m.Handler(), Ready: readiness(u.queue.Ready, store.Ready, u.idx.Ready)}); err != nil {
 		return nil, err
