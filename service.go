@@ -21,6 +21,15 @@ type EngineInput struct {
 	// piece of audio it recognises. It may be called from several
 	// goroutines at once.
 	Progress func(Progress)
+	// Resume, when set, is the checkpoint an earlier attempt left: the
+	// engine takes the chunks it recognised rather than recognising them
+	// again, when its key is the engine's for this input.
+	Resume *Checkpoint
+	// Checkpoint, when set, is given the work done so far as chunks are
+	// recognised, for a later attempt to resume from. It may be called
+	// from several goroutines at once; it must not keep the value past the
+	// call without copying it.
+	Checkpoint func(Checkpoint)
 }
 
 // Sidecar is a transcript file uploaded next to a recording.

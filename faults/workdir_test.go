@@ -23,12 +23,15 @@ import (
 // holds every request until the client goes away, as a slow server does.
 type speechServer struct {
 	*httptest.Server
-	key      string
-	mu       sync.Mutex
-	stalled  bool
-	requests int
-	got      chan struct{} // closed at the first request
-	once     sync.Once
+	key     string
+	mu      sync.Mutex
+	stalled bool
+	// stallAfter, when positive, answers that many requests and stalls
+	// the ones after, until answer is called.
+	stallAfter int
+	requests   int
+	got        chan struct{} // closed at the first request
+	once       sync.Once
 }
 
 func newSpeechServer(t *testing.T) *speechServer {
@@ -71,7 +74,7 @@ func (s *speechServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests++
-	stalled := s.stalled
+	stalled := s.stalled || s.stallAfter > 0 && s.requests > s.stallAfter
 	s.mu.Unlock()
 	s.once.Do(func() { close(s.got) })
 	if stalled {
@@ -88,7 +91,7 @@ func (s *speechServer) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *speechServer) answer() {
 	s.mu.Lock()
-	s.stalled = false
+	s.stalled, s.stallAfter = false, 0
 	s.mu.Unlock()
 }
 

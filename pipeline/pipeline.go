@@ -324,20 +324,33 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	if err != nil {
 		return nil, err
 	}
+	pol, err := p.redaction(ctx, rec.Team)
+	if err != nil {
+		return nil, err
+	}
 	pw := p.progressWriter(ctx, rec)
-	out, err := p.cfg.Engine.Transcribe(ctx, hark.EngineInput{Recording: rec, Audio: audio, Sidecar: sidecar, WorkerVoice: voice, Progress: pw.report})
+	in := hark.EngineInput{Recording: rec, Audio: audio, Sidecar: sidecar, WorkerVoice: voice, Progress: pw.report}
+	var cw *checkpoint
+	if pol.Mode != hark.RedactStore && sidecar == nil {
+		// Long work is kept as it goes, for an attempt cut short to
+		// resume from; not for a team whose text is masked before it is
+		// stored, as a checkpoint holds the engine's clear text.
+		in.Resume = p.resume(ctx, rec)
+		cw = p.checkpointWriter(ctx, rec, in.Resume)
+		in.Checkpoint = cw.save
+	}
+	out, err := p.cfg.Engine.Transcribe(ctx, in)
 	pw.stop()
 	if err != nil {
+		if cw != nil {
+			cw.flush()
+		}
 		return nil, err
 	}
 	out.Schema = hark.SchemaVersion
 	out.RecordingID = rec.ID
 	for i := range out.Segments {
 		out.Segments[i].Index = i
-	}
-	pol, err := p.redaction(ctx, rec.Team)
-	if err != nil {
-		return nil, err
 	}
 	if pol.Mode == hark.RedactStore {
 		var counts map[string]int
@@ -360,6 +373,7 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 	}
 	if _, err := p.cfg.Store.Create(ctx, hark.TranscriptKey(rec.ID), data, "application/json"); hark.ErrorCode(err) == hark.ECONFLICT {
 		p.log.Info("another attempt stored the transcript first; going on with that one", "recording", rec.ID, "lease", rec.Lease)
+		cw.done(ctx)
 		var first hark.Transcript
 		if err := p.state.getJSON(ctx, hark.TranscriptKey(rec.ID), &first); err != nil {
 			return nil, err
@@ -374,6 +388,7 @@ func (p *Pipeline) transcript(ctx context.Context, rec *hark.Recording) (*hark.T
 			return nil, err
 		}
 	}
+	cw.done(ctx)
 	return out, nil
 }
 

@@ -89,10 +89,11 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 
 	// The chunks are recognised as they are made, a few ahead of the
 	// recognisers, and each file goes as soon as it is recognised: a
-	// recording's scratch space is chunksAhead files however long it is.
+	// recording's scratch space is a few files however long it is.
 	// Lanes take runs of runLength consecutive chunks in order, so a
 	// chunk's prompt can carry the one before's last words; lanes go in
 	// parallel.
+	cp := newCheckpointer(e.checkpointKey(in.Recording, prep), in.Resume, in.Checkpoint)
 	lanes := max(1, e.concurrency)
 	gate := NewChunkGate(lanes*runLength + 2)
 	prep.Gate = gate
@@ -146,12 +147,16 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 				if e.carry && j.track == prevTrack && j.index == prevIndex+1 {
 					j.prompt = joinPrompt(e.prompt, prev)
 				}
-				r, err := e.rec.recognize(gctx, j)
-				if err != nil {
-					done(j, chunkResult{})
-					return err
+				r, ok := cp.take(j) // recognised by an attempt cut short
+				if !ok {
+					var err error
+					if r, err = e.rec.recognize(gctx, j); err != nil {
+						done(j, chunkResult{})
+						return err
+					}
+					r.done, r.prompt = true, j.prompt
+					cp.keep(j, r)
 				}
-				r.done, r.prompt = true, j.prompt
 				prevTrack, prevIndex, prev = j.track, j.index, lastWords(r.segments, promptWords)
 				done(j, r)
 			}
@@ -198,7 +203,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 		}
 	}
 	results2 := all
-	log.Info("recognised speech in chunks", "tracks", len(p.Tracks), "chunks", voiced, "seconds", p.Audio.DurationSeconds)
+	log.Info("recognised speech in chunks", "tracks", len(p.Tracks), "chunks", voiced, "resumed", cp.resumedChunks(), "seconds", p.Audio.DurationSeconds)
 
 	t := &hark.Transcript{
 		Schema:      hark.SchemaVersion,
