@@ -401,7 +401,7 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, consumer string, m
 		}
 		log.Warn("holding the message: a dependency is down", "attempt", d.attempt, "err", err)
 		if !q.waitForDependencies(ctx, log, d) {
-			if d.maxDeliver > 0 && d.attempt >= d.maxDeliver && q.requeue(log, msg) {
+			if d.maxDeliver > 0 && d.attempt >= d.maxDeliver && q.requeue(log, msg, "a held message on its last delivery") {
 				return
 			}
 			break
@@ -416,6 +416,11 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, consumer string, m
 			log.Warn("ack", "err", aerr)
 		}
 	case q.aborted():
+		// On its last delivery a message sent back would never come
+		// again: it is queued anew, as a held one is.
+		if d.maxDeliver > 0 && d.attempt >= d.maxDeliver && q.requeue(log, msg, "work cut short on its last delivery") {
+			return
+		}
 		log.Info("stopped before the work was done: the message goes back for another worker", "attempt", d.attempt)
 		_ = msg.Nak()
 	case hark.IsTemporary(err):
@@ -428,11 +433,12 @@ func (q *Queue) handle(ctx context.Context, log *slog.Logger, consumer string, m
 	}
 }
 
-// requeue publishes a held message's data anew and acknowledges the
-// original: on its last delivery a message sent back would never come again
-// (JetStream would report it exhausted), although it never failed, only
-// waited. It reports whether that worked.
-func (q *Queue) requeue(log *slog.Logger, msg jetstream.Msg) bool {
+// requeue publishes a message's data anew and acknowledges the original:
+// on its last delivery a message sent back would never come again
+// (JetStream would report it exhausted), although it never failed — it
+// waited (held) or was cut short by a stop. why says which, in the log.
+// It reports whether that worked.
+func (q *Queue) requeue(log *slog.Logger, msg jetstream.Msg, why string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := q.Publish(ctx, msg.Subject(), "", msg.Data()); err != nil {
@@ -442,7 +448,7 @@ func (q *Queue) requeue(log *slog.Logger, msg jetstream.Msg) bool {
 	if err := msg.Ack(); err != nil {
 		log.Warn("ack of a message queued anew", "err", err)
 	}
-	log.Info("stopping: a held message on its last delivery was queued anew")
+	log.Info("queued anew: "+why, "subject", msg.Subject())
 	return true
 }
 
