@@ -40,8 +40,11 @@ type ReviewDoc struct {
 	// they were made; the machine's transcript is kept as it was, and
 	// Correct applies them to it.
 	Corrections []Correction `json:"corrections,omitempty"`
-	UpdatedBy   string       `json:"updated_by,omitempty"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// Coder is the coder whose independent review of a double-coded
+	// session this is (see DoubleCoding); "" for the session's own review.
+	Coder     string    `json:"coder,omitempty"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Decision is a coach's judgement of one machine tag.

@@ -42,6 +42,7 @@ func runConformance(t *testing.T, newDSN func(t *testing.T) string) {
 		{"PutAnnotationsReplaces", testPutAnnotationsReplaces},
 		{"SessionRoundTrip", testSessionRoundTrip},
 		{"ReviewVersions", testReviewVersions},
+		{"DoubleCoding", testDoubleCoding},
 		{"Users", testUsers},
 		{"RenameAndRemoveUser", testRenameAndRemoveUser},
 		{"RecordingsAccessFilters", testRecordingsAccessFilters},

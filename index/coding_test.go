@@ -1,0 +1,121 @@
+package index
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/harkworks/hark"
+)
+
+// Double coding: a session marked for two coders keeps each coder's
+// review apart from the other's and from the session's own review and
+// tags; only its coders may write one, each at its own version; settling
+// makes one review the session's and freezes the coders'; erasing the
+// recording takes it all.
+func testDoubleCoding(t *testing.T, db *DB) {
+	ctx := context.Background()
+	r := rec("a", "north", "b1", hark.StatusReady, 0)
+	other := rec("b", "south", "b2", hark.StatusReady, 1)
+	put(t, db, r, other)
+	putTags(t, db, r.ID, tag(0, "reflection", hark.ReviewPending), tag(1, "open_question", hark.ReviewPending))
+
+	if _, err := db.DoubleCoding(ctx, r.ID); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Fatalf("an unmarked session: %v, want ENOTFOUND", err)
+	}
+	if err := db.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: r.ID, Coders: []string{"sam"}}); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("one coder: %v, want EINVALID", err)
+	}
+	if err := db.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: recID("missing"), Coders: []string{"sam", "alex"}}); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Errorf("an unknown recording: %v, want ENOTFOUND", err)
+	}
+	dc := &hark.DoubleCoding{RecordingID: r.ID, Coders: []string{"sam", "alex"}, How: "by hand", MarkedBy: "lead", MarkedAt: base}
+	if err := db.MarkDoubleCoding(ctx, dc); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: other.ID, Coders: []string{"kim", "lee"}, How: "random 50% of b2, seed 7", MarkedAt: base.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := db.DoubleCoded(ctx, nil); err != nil || len(all) != 2 || all[0].RecordingID != r.ID {
+		t.Errorf("every double-coded session: %+v %v", all, err)
+	}
+	if north, err := db.DoubleCoded(ctx, []string{"north"}); err != nil || len(north) != 1 || north[0].How != "by hand" || !north[0].Codes("alex") {
+		t.Errorf("north's double-coded sessions: %+v %v", north, err)
+	}
+
+	sam, err := db.CoderReview(ctx, r.ID, "sam")
+	if err != nil || sam.Version != 0 || sam.Coder != "sam" {
+		t.Fatalf("sam's fresh review: %+v %v", sam, err)
+	}
+	sam.Decisions = []hark.Decision{{Key: hark.TagKey(0, 0, 4, "reflection"), Review: hark.ReviewAccepted, By: "sam"}}
+	sam.Notes = []hark.Note{{ID: "n1", Segment: 0, Text: "sam's note", By: "sam"}}
+	sam.State, sam.UpdatedAt = hark.ReviewComplete, base
+	if err := db.PutCoderReview(ctx, sam, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCoderReview(ctx, &hark.ReviewDoc{RecordingID: r.ID, Coder: "sam", UpdatedAt: base}, 0); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Errorf("a change on a stale view of sam's review: %v, want ECONFLICT", err)
+	}
+	if err := db.PutCoderReview(ctx, &hark.ReviewDoc{RecordingID: r.ID, Coder: "kim", UpdatedAt: base}, 0); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("a review by someone not among the coders: %v, want EINVALID", err)
+	}
+	alex, _ := db.CoderReview(ctx, r.ID, "alex")
+	if alex.Version != 0 || len(alex.Decisions) != 0 || len(alex.Notes) != 0 {
+		t.Errorf("alex's review shows sam's work: %+v", alex)
+	}
+	alex.Decisions = []hark.Decision{{Key: hark.TagKey(0, 0, 4, "reflection"), Review: hark.ReviewRejected, By: "alex"}}
+	alex.UpdatedAt = base
+	if err := db.PutCoderReview(ctx, alex, 0); err != nil {
+		t.Fatal(err)
+	}
+	shared, _ := db.Review(ctx, r.ID)
+	if shared.Version != 0 || len(shared.Decisions) != 0 {
+		t.Errorf("the session's own review took a coder's work: %+v", shared)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM tags WHERE recording_id = $1 AND review <> 'pending'`, r.ID); n != 0 {
+		t.Errorf("%d tags judged in the session's tags by the coders' blind reviews", n)
+	}
+	revs, err := db.CoderReviews(ctx, r.ID)
+	if err != nil || len(revs) != 2 || revs[0].Coder != "alex" || revs[1].Coder != "sam" || revs[1].State != hark.ReviewComplete {
+		t.Fatalf("the coders' reviews: %+v %v", revs, err)
+	}
+
+	settled := &hark.ReviewDoc{RecordingID: r.ID, Coder: "sam", Decisions: sam.Decisions, State: hark.ReviewComplete, UpdatedAt: base.Add(time.Hour)}
+	if err := db.SettleDoubleCoding(ctx, settled, 0, "lead"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.DoubleCoding(ctx, r.ID); got.Blind() || got.SettledBy != "lead" || !got.SettledAt.Equal(base.Add(time.Hour)) {
+		t.Errorf("after settling: %+v", got)
+	}
+	if shared, _ := db.Review(ctx, r.ID); shared.Version != 1 || shared.Coder != "" || len(shared.Decisions) != 1 {
+		t.Errorf("the settled review: %+v", shared)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM tags WHERE recording_id = $1 AND review = 'accepted'`, r.ID); n != 1 {
+		t.Errorf("%d tags accepted after settling, want 1", n)
+	}
+	if err := db.PutCoderReview(ctx, alex, 1); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("a coder's change after settling: %v, want EINVALID", err)
+	}
+	if err := db.SettleDoubleCoding(ctx, settled, 1, "lead"); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Errorf("settling twice: %v, want ECONFLICT", err)
+	}
+	if err := db.UnmarkDoubleCoding(ctx, r.ID); hark.ErrorCode(err) != hark.ECONFLICT {
+		t.Errorf("unmarking a settled session: %v, want ECONFLICT", err)
+	}
+
+	if err := db.UnmarkDoubleCoding(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DoubleCoding(ctx, other.ID); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Errorf("after unmarking: %v", err)
+	}
+
+	if _, err := db.Forget(ctx, []string{r.ID}, base); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"double_coding", "coder_reviews"} {
+		if n := count(t, db, `SELECT COUNT(*) FROM `+table+` WHERE recording_id = $1`, r.ID); n != 0 {
+			t.Errorf("%d rows left in %s after the recording was erased", n, table)
+		}
+	}
+}
