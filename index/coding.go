@@ -251,3 +251,31 @@ func recordingExists(ctx context.Context, tx *sql.Tx, id string) error {
 func sortByMark(dcs []*hark.DoubleCoding) {
 	slices.SortStableFunc(dcs, func(a, b *hark.DoubleCoding) int { return a.MarkedAt.Compare(b.MarkedAt) })
 }
+
+// CoderSession returns a double-coded session as one of its coders codes
+// it: the machine's tags with the coder's own review applied (none of the
+// session's review, nor another coder's), and the coder's review.
+func (d *DB) CoderSession(ctx context.Context, id, coder string) (*hark.Session, error) {
+	s, err := d.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := d.CoderReview(ctx, id, coder)
+	if err != nil {
+		return nil, err
+	}
+	s.Review = rev
+	if s.Annotations == nil {
+		return s, nil
+	}
+	var machine []hark.Tag
+	err = d.read(ctx, "read the machine's tags of "+id, func(tx *sql.Tx) error {
+		machine, err = machineTags(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Annotations.Tags = rev.Apply(machine)
+	return s, nil
+}

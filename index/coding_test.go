@@ -119,3 +119,39 @@ func testDoubleCoding(t *testing.T, db *DB) {
 		}
 	}
 }
+
+// A coder's session has the machine's tags with the coder's own decisions
+// and tags, whatever the session's review and the other coders' say.
+func testCoderSession(t *testing.T, db *DB) {
+	ctx := context.Background()
+	r := rec("a", "north", "b1", hark.StatusReady, 0)
+	put(t, db, r)
+	putTags(t, db, r.ID, tag(0, "reflection", hark.ReviewRejected), tag(1, "open_question", hark.ReviewPending)) // the session's review rejects the first
+	if err := db.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: r.ID, Coders: []string{"sam", "alex"}, MarkedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	sam := &hark.ReviewDoc{RecordingID: r.ID, Coder: "sam", UpdatedAt: base,
+		Decisions: []hark.Decision{{Key: hark.TagKey(1, 0, 4, "open_question"), Review: hark.ReviewAccepted, By: "sam"}},
+		Added:     []hark.Tag{{Key: "c:1", Segment: 0, Code: "affirmation", Start: 0, End: 4, Source: hark.SourceCoach, Review: hark.ReviewAccepted, ReviewedBy: "sam"}}}
+	if err := db.PutCoderReview(ctx, sam, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]hark.Review{}
+	for _, who := range []string{"sam", "alex"} {
+		s, err := db.CoderSession(ctx, r.ID, who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Review.Coder != who {
+			t.Errorf("%s's session carries %q's review", who, s.Review.Coder)
+		}
+		for _, tg := range s.Annotations.Tags {
+			got[who+" "+tg.Code] = tg.Review
+		}
+	}
+	want := map[string]hark.Review{
+		"sam reflection": hark.ReviewPending, "sam open_question": hark.ReviewAccepted, "sam affirmation": hark.ReviewAccepted,
+		"alex reflection": hark.ReviewPending, "alex open_question": hark.ReviewPending,
+	}
+	jsonEqual(t, "the coders' tags", got, want)
+}

@@ -43,6 +43,7 @@ func runConformance(t *testing.T, newDSN func(t *testing.T) string) {
 		{"SessionRoundTrip", testSessionRoundTrip},
 		{"ReviewVersions", testReviewVersions},
 		{"DoubleCoding", testDoubleCoding},
+		{"CoderSession", testCoderSession},
 		{"Users", testUsers},
 		{"RenameAndRemoveUser", testRenameAndRemoveUser},
 		{"RecordingsAccessFilters", testRecordingsAccessFilters},

@@ -91,6 +91,16 @@ func (s *Server) Change(ctx context.Context, u *hark.User, id string, req Review
 	if !u.CanReview(sess.Recording.Team) {
 		return ReviewResponse{}, hark.Errorf(hark.EINVALID, "your role (%s) cannot change reviews", u.Role)
 	}
+	dc, err := s.blindCoding(ctx, sess.Recording.ID)
+	if err != nil {
+		return ReviewResponse{}, err
+	}
+	if dc.Codes(u.Name) {
+		return s.changeCoderReview(ctx, u, sess, req)
+	}
+	if dc != nil {
+		return ReviewResponse{}, hark.Errorf(hark.EINVALID, "this session is being double-coded by %s: its review is made when their independent reviews are settled", strings.Join(dc.Coders, ", "))
+	}
 	doc := sess.Review
 	if doc.Version != req.Version {
 		return ReviewResponse{}, hark.Errorf(hark.ECONFLICT, "someone else changed this session's review (now version %d, your page shows %d): reload the page and redo your change", doc.Version, req.Version)

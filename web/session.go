@@ -27,6 +27,9 @@ func (s *Server) visibleSession(r *http.Request, u *hark.User) (*hark.Session, e
 	if err != nil {
 		return nil, err
 	}
+	if sess, err = s.ownView(r.Context(), sess, u); err != nil {
+		return nil, err
+	}
 	return s.displayed(r.Context(), sess)
 }
 
@@ -145,6 +148,9 @@ type view struct {
 	Timeline  []mark
 	CanReview bool
 	Duration  float64
+	// Coding, when set, says the session is being double-coded and what
+	// that means for the user (codingNotice).
+	Coding string
 	// Speakers says how the speakers were told apart and their roles,
 	// when the transcript says; WorkerDoubt, when set, is why the coach
 	// should check which speaker is the worker before trusting the
@@ -312,7 +318,16 @@ func (s *Server) handleSessionPage(w http.ResponseWriter, r *http.Request, u *ha
 		return
 	}
 	s.audit(r.Context(), u, "view", sess.Recording.ID, "")
-	s.render(w, r, http.StatusOK, "session.html", path.Base(sess.Recording.Key), s.prepare(sess, u))
+	v := s.prepare(sess, u)
+	dc, err := s.blindCoding(r.Context(), sess.Recording.ID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if v.Coding = codingNotice(dc, u); dc != nil && !dc.Codes(u.Name) {
+		v.CanReview = false // the review waits for the coders
+	}
+	s.render(w, r, http.StatusOK, "session.html", path.Base(sess.Recording.Key), v)
 }
 
 // moment is one item of the reflection sheet.

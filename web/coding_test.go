@@ -1,0 +1,159 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harkworks/hark"
+)
+
+// A session double-coded by sam and alex: each codes it blind, through
+// the review page and API as for any session, and sees only their own
+// decisions and notes; a coach who is not one of its coders cannot change
+// its review while the coders work; the session's own review and tags
+// (what the reports count) are untouched.
+func TestBlindDoubleCoding(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	if err := b.idx.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: b.recA, Coders: []string{"sam", "alex"}, How: "by hand", MarkedBy: "lead", MarkedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	sam := b.client("sam", hark.RoleCoach, "north")
+	alex := b.client("alex", hark.RoleCoach, "north")
+	lead := b.client("lead", hark.RoleCoach, "north")
+	key := hark.TagKey(0, 0, 40, "open_question")
+
+	if st, out := sam.review(b.recA, map[string]any{"version": 0, "action": "accept", "key": key}); st != http.StatusOK {
+		t.Fatalf("sam accepts: %d %v", st, out)
+	}
+	if st, out := sam.review(b.recA, map[string]any{"version": 1, "action": "note", "segment": 1, "text": "SAMS-PRIVATE-NOTE"}); st != http.StatusOK {
+		t.Fatalf("sam's note: %d %v", st, out)
+	}
+	if st, out := alex.review(b.recA, map[string]any{"version": 1, "action": "reject", "key": key}); st != http.StatusConflict {
+		t.Errorf("alex, on sam's version: %d %v, want 409 (alex's own review is at version 0)", st, out)
+	}
+	if st, out := alex.review(b.recA, map[string]any{"version": 0, "action": "reject", "key": key}); st != http.StatusOK {
+		t.Fatalf("alex rejects: %d %v", st, out)
+	}
+	if st, out := sam.review(b.recA, map[string]any{"version": 2, "action": "turn-merge", "segment": 0}); st != http.StatusBadRequest {
+		t.Errorf("a correction of the turns in a blind review: %d %v, want 400", st, out)
+	}
+
+	review := func(c *client) hark.Review {
+		t.Helper()
+		_, body := c.get("/api/recordings/" + b.recA)
+		var sess hark.Session
+		if err := json.Unmarshal([]byte(body), &sess); err != nil || sess.Annotations == nil {
+			t.Fatalf("the session: %v %s", err, body)
+		}
+		for _, tg := range sess.Annotations.Tags {
+			if tg.Key == key {
+				return tg.Review
+			}
+		}
+		t.Fatalf("no tag %s in the session: %+v", key, sess.Annotations.Tags)
+		return ""
+	}
+	if got := review(sam); got != hark.ReviewAccepted {
+		t.Errorf("sam sees %s, want sam's own accepted", got)
+	}
+	if got := review(alex); got != hark.ReviewRejected {
+		t.Errorf("alex sees %s, want alex's own rejected", got)
+	}
+	if got := review(lead); got != hark.ReviewPending {
+		t.Errorf("the lead sees %s, want the session's own review: pending", got)
+	}
+	if _, page := sam.get("/recordings/" + b.recA); !strings.Contains(page, "Independent coding") || !strings.Contains(page, "SAMS-PRIVATE-NOTE") {
+		t.Error("sam's page does not say it is sam's independent review with sam's note")
+	}
+	if _, page := lead.get("/recordings/" + b.recA); !strings.Contains(page, "being double-coded by sam, alex") || strings.Contains(page, `id="complete"`) {
+		t.Error("the lead's page does not say the session waits for its coders, or offers to review it")
+	}
+	if st, out := lead.review(b.recA, map[string]any{"version": 0, "action": "accept", "key": key}); st != http.StatusBadRequest || !strings.Contains(fmt.Sprint(out["message"]), "double-coded") {
+		t.Errorf("the lead changes a session being double-coded: %d %v, want 400", st, out)
+	}
+	shared, _ := b.idx.Review(ctx, b.recA)
+	if shared.Version != 0 {
+		t.Errorf("the session's own review changed: %+v", shared)
+	}
+	if sess, _ := b.idx.Session(ctx, b.recA); sess.Annotations.Tags[0].Review != hark.ReviewPending {
+		t.Errorf("the session's tags took a coder's decision: %+v", sess.Annotations.Tags[0])
+	}
+}
+
+// No route shows one coder another's blind review: every route the server
+// and the reports register is asked, as alex (the other coder) and as a
+// coach of the team who is not a coder, for the session sam coded; sam's
+// note never comes back. A route without a probe fails the test, as in
+// TestEveryRouteKeepsTeamsApart.
+func TestBlindReviewsOnEveryRoute(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	if err := b.idx.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: b.recA, Coders: []string{"sam", "alex"}, MarkedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	sam := b.client("sam", hark.RoleCoach, "north")
+	if st, out := sam.review(b.recA, map[string]any{"version": 0, "action": "note", "segment": -1, "text": "SAMS-PRIVATE-NOTE", "moment": true}); st != http.StatusOK {
+		t.Fatalf("sam's note: %d %v", st, out)
+	}
+	if st, out := sam.review(b.recA, map[string]any{"version": 1, "action": "add", "segment": 1, "start": 0, "end": 9, "code": "affirmation"}); st != http.StatusOK {
+		t.Fatalf("sam's tag: %d %v", st, out)
+	}
+	read := func(paths ...string) []string { return paths }
+	probes := map[string][]string{
+		"GET /static/": read("/static/review.js"), "GET /signin": nil, "POST /signin": nil, "GET /signin/link": nil,
+		"GET /signin/sso": nil, "GET /signin/sso/callback": nil, "POST /signout": nil,
+		"GET /{$}":                             read("/", "/?team=north"),
+		"GET /recordings/{id}":                 read("/recordings/{id}"),
+		"GET /recordings/{id}/sheet":           read("/recordings/{id}/sheet"),
+		"GET /recordings/{id}/audio":           nil, // audio only
+		"GET /recordings/{id}/export/{format}": read("/recordings/{id}/export/json", "/recordings/{id}/export/csv", "/recordings/{id}/export/vtt", "/recordings/{id}/export/srt", "/recordings/{id}/export/eaf", "/recordings/{id}/export/qdpx"),
+		"GET /admin/audit":                     read("/admin/audit"),
+		"GET /admin/forget":                    read("/admin/forget"),
+		"GET /export/{format}":                 read("/export/qdpx?team=north"),
+		"POST /admin/forget":                   nil, "POST /api/admin/forget": nil,
+		"GET /api/me":                      read("/api/me"),
+		"GET /api/recordings":              read("/api/recordings?team=north"),
+		"GET /api/recordings/{id}":         read("/api/recordings/{id}"),
+		"POST /api/recordings/{id}/review": nil, // TestBlindDoubleCoding
+		"GET /api/status":                  read("/api/status"),
+		"GET /api/audit":                   read("/api/audit"),
+		"GET /healthz":                     nil, "GET /readyz": nil, "GET /metrics": read("/metrics"),
+		"GET /reports":     read("/reports?by=team,code"),
+		"GET /api/reports": read("/api/reports?by=team,code"),
+		"GET /reports.csv": read("/reports.csv?by=team,code"),
+	}
+	var patterns []string
+	for _, rt := range append(b.server.routes(), b.rep.routes()...) {
+		patterns = append(patterns, rt.pattern)
+	}
+	sort.Strings(patterns)
+	for name, who := range map[string]*client{"alex": b.client("alex", hark.RoleCoach, "north"), "lead": b.client("lead", hark.RoleCoach, "north")} {
+		for _, pattern := range patterns {
+			paths, ok := probes[pattern]
+			if !ok {
+				t.Errorf("route %q is not in the blind-coding walk: add a probe saying what it shows of a coder's review", pattern)
+				continue
+			}
+			for _, p := range paths {
+				p = strings.ReplaceAll(p, "{id}", b.recA)
+				if st, body := who.get(p); strings.Contains(body, "SAMS-PRIVATE-NOTE") {
+					t.Errorf("%s: GET %s = %d shows sam's blind review", name, p, st)
+				}
+			}
+		}
+	}
+	// Sam's own view has it, on the same routes: the walk can see a leak.
+	if _, body := sam.get("/recordings/" + b.recA + "/sheet"); !strings.Contains(body, "SAMS-PRIVATE-NOTE") {
+		t.Error("sam's own reflection sheet lacks sam's note: the walk proves nothing")
+	}
+	if _, body := sam.get("/recordings/" + b.recA + "/export/csv"); !strings.Contains(body, "affirmation") {
+		t.Error("sam's own export lacks sam's tag")
+	}
+}
