@@ -103,7 +103,7 @@ dashes as underscores), e.g. HARK_DATA_DIR.`,
 		newUserCmd(g), newTeamCmd(g), newAuditCmd(g), newReannotateCmd(g), newTranscribeCmd(g),
 		newAnnotateCmd(g), newEvalCmd(g), newCodebookCmd(g), newReportCmd(g), newBenchCmd(g), newDiarizeCmd(g), newVoiceCmd(g),
 		newCorrectCmd(g), newTrainCmd(g), newForgetCmd(g),
-		newRetentionCmd(g), newSweepCmd(g), newExportCmd(g), newRedactionCmd(g))
+		newRetentionCmd(g), newSweepCmd(g), newExportCmd(g), newRedactionCmd(g), newDoubleCodeCmd(g))
 	root.Annotations = map[string]string{}
 	markRuns(root, root)
 	return root
