@@ -1,10 +1,77 @@
 package report
 
 import (
+	"context"
+	"encoding/csv"
+	"io"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/harkworks/hark"
 )
+
+// CodingSource answers for double-coded sessions: the index.
+type CodingSource interface {
+	// DoubleCoded returns the marks of the double-coded sessions of the
+	// teams (every team for nil, none for an empty list).
+	DoubleCoded(ctx context.Context, teams []string) ([]*hark.DoubleCoding, error)
+	DoubleCoding(ctx context.Context, id string) (*hark.DoubleCoding, error)
+	// CoderSession returns a session as one coder coded it: the machine's
+	// tags with that coder's review applied, and the review.
+	CoderSession(ctx context.Context, id, coder string) (*hark.Session, error)
+}
+
+// CodedSessions returns the double-coded sessions of the teams (every team
+// for nil) whose coders have all completed their reviews, as units of
+// agreement for CoderAgreement.
+func CodedSessions(ctx context.Context, src CodingSource, teams []string) ([]CoderSession, error) {
+	dcs, err := src.DoubleCoded(ctx, teams)
+	if err != nil {
+		return nil, err
+	}
+	var out []CoderSession
+	for _, dc := range dcs {
+		s, _, err := CodedSessionOf(ctx, src, dc.RecordingID, true)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out, nil
+}
+
+// CodedSessionOf returns one double-coded session as units of agreement,
+// and its coders. With complete set, a session whose coders have not all
+// completed their reviews is nil; without, every coder's review counts as
+// it stands (the disagreements so far).
+func CodedSessionOf(ctx context.Context, src CodingSource, id string, complete bool) (*CoderSession, []string, error) {
+	dc, err := src.DoubleCoding(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	views := map[string]CoderView{}
+	var transcript *hark.Transcript
+	for _, c := range dc.Coders {
+		s, err := src.CoderSession(ctx, id, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if complete && s.Review.State != hark.ReviewComplete {
+			return nil, dc.Coders, nil
+		}
+		transcript = s.Transcript
+		v := CoderView{State: hark.ReviewComplete}
+		if s.Annotations != nil {
+			v.Tags = s.Annotations.Tags
+		}
+		views[c] = v
+	}
+	s := CodedSession(id, transcript, views)
+	return &s, dc.Coders, nil
+}
 
 // CoderView is one coder's independent review of a session, as the units
 // of agreement are made from it: its state and the tags as the coder left
@@ -51,4 +118,44 @@ func CodedSession(id string, t *hark.Transcript, coders map[string]CoderView) Co
 		s.Segments = append(s.Segments, u)
 	}
 	return s
+}
+
+// Table is the report as rows of text: per code, one row over turns and
+// one over time units, or one withheld row; figures to three places,
+// blank where undefined.
+func (r *CoderReport) Table() (header []string, rows [][]string) {
+	num := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', 3, 64)
+	}
+	header = []string{"code", "coders", "sessions", "unit", "units", "observed", "kappa", "kappa_low", "kappa_high", "alpha", "alpha_low", "alpha_high", "suppressed"}
+	for _, row := range r.Rows {
+		if row.Suppressed {
+			rows = append(rows, []string{row.Code, strings.Join(row.Coders, " "), "", "", "", "", "", "", "", "", "", "", "true"})
+			continue
+		}
+		for _, u := range []struct {
+			name string
+			a    *UnitAgreement
+		}{{"turn", row.Segments}, {"time", row.Time}} {
+			if u.a == nil {
+				continue
+			}
+			rows = append(rows, []string{row.Code, strings.Join(row.Coders, " "), strconv.Itoa(row.Sessions), u.name, strconv.Itoa(u.a.Units),
+				num(u.a.Observed.Value), num(u.a.Kappa.Value), num(u.a.Kappa.Low), num(u.a.Kappa.High),
+				num(u.a.Alpha.Value), num(u.a.Alpha.Low), num(u.a.Alpha.High), "false"})
+		}
+	}
+	return header, rows
+}
+
+// WriteCSV writes the report's Table as CSV.
+func (r *CoderReport) WriteCSV(w io.Writer) error {
+	header, rows := r.Table()
+	cw := csv.NewWriter(w)
+	_ = cw.Write(header)
+	_ = cw.WriteAll(rows)
+	return cw.Error()
 }

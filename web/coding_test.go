@@ -128,6 +128,7 @@ func TestBlindReviewsOnEveryRoute(t *testing.T) {
 		"GET /reports":     read("/reports?by=team,code"),
 		"GET /api/reports": read("/api/reports?by=team,code"),
 		"GET /reports.csv": read("/reports.csv?by=team,code"),
+		"GET /api/reports/coders": read("/api/reports/coders", "/api/reports/coders?format=csv"),
 	}
 	var patterns []string
 	for _, rt := range append(b.server.routes(), b.rep.routes()...) {
@@ -155,5 +156,91 @@ func TestBlindReviewsOnEveryRoute(t *testing.T) {
 	}
 	if _, body := sam.get("/recordings/" + b.recA + "/export/csv"); !strings.Contains(body, "affirmation") {
 		t.Error("sam's own export lacks sam's tag")
+	}
+}
+
+// The coders' agreement in the reports' API: over the user's teams'
+// double-coded sessions whose reviews are all complete, per code, as JSON
+// and CSV, withheld under the threshold.
+func TestCoderAgreementAPI(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	ids := []string{b.recA}
+	for i := range 4 {
+		ids = append(ids, b.seed("north", fmt.Sprintf("north/more-%d.wav", i)))
+	}
+	threat := hark.TagKey(2, 0, 40, "threat_of_escalation")
+	open := hark.TagKey(0, 0, 40, "open_question")
+	for i, id := range ids {
+		if err := b.idx.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: id, Coders: []string{"sam", "alex"}, MarkedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		for _, coder := range []string{"sam", "alex"} {
+			th := hark.ReviewAccepted
+			if coder == "alex" && i == 0 {
+				th = hark.ReviewRejected
+			}
+			doc := &hark.ReviewDoc{RecordingID: id, Coder: coder, State: hark.ReviewComplete, UpdatedAt: time.Now(), Decisions: []hark.Decision{
+				{Key: open, Review: hark.ReviewAccepted, By: coder}, {Key: threat, Review: th, By: coder}}}
+			if err := b.idx.PutCoderReview(ctx, doc, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	analyst := b.client("ana", hark.RoleAnalyst)
+	st, body := analyst.get("/api/reports/coders?seed=3&rounds=100")
+	var rep struct {
+		Options struct {
+			Seed string `json:"seed"`
+		} `json:"options"`
+		Rows []struct {
+			Code       string `json:"code"`
+			Sessions   *int   `json:"sessions"`
+			Suppressed bool   `json:"suppressed"`
+			Segments   *struct {
+				Kappa struct {
+					Value *float64 `json:"value"`
+				} `json:"kappa"`
+			} `json:"segments"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(body), &rep); st != http.StatusOK || err != nil {
+		t.Fatalf("GET /api/reports/coders = %d %v\n%s", st, err, body)
+	}
+	kappa := map[string]float64{}
+	for _, r := range rep.Rows {
+		if r.Suppressed || r.Sessions == nil || *r.Sessions != 5 || r.Segments == nil || r.Segments.Kappa.Value == nil {
+			t.Errorf("row %+v: want 5 sessions and a kappa", r)
+			continue
+		}
+		kappa[r.Code] = *r.Segments.Kappa.Value
+	}
+	// Turns: 15 (3 a session). open_question agrees everywhere (kappa 1);
+	// the threat: both 4, sam only 1, neither 10: observed 14/15, chance
+	// (5/15)(4/15) + (10/15)(11/15) = 130/225, kappa (14/15 − 130/225) /
+	// (1 − 130/225) = (210 − 130)/(225 − 130) = 80/95.
+	if kappa["open_question"] != 1 || fmt.Sprintf("%.6f", kappa["threat_of_escalation"]) != fmt.Sprintf("%.6f", 80.0/95) || rep.Options.Seed != "3" {
+		t.Errorf("kappa %v (seed %s), want open_question 1 and threat_of_escalation %.3f", kappa, rep.Options.Seed, 80.0/95)
+	}
+	if st, csv := analyst.get("/api/reports/coders?format=csv&seed=3"); st != http.StatusOK || !strings.HasPrefix(csv, "code,coders,sessions,unit") || !strings.Contains(csv, "threat_of_escalation,alex sam,5,turn,15") {
+		t.Errorf("CSV: %d\n%s", st, csv)
+	}
+	south := b.client("kim", hark.RoleCoach, "south")
+	if st, body := south.get("/api/reports/coders"); st != http.StatusOK || strings.Contains(body, "threat_of_escalation") {
+		t.Errorf("a coach of south sees north's coding: %d %s", st, body)
+	}
+	// Four sessions are under the threshold of five: withheld.
+	if err := b.idx.UnmarkDoubleCoding(ctx, ids[4]); err != nil {
+		t.Fatal(err)
+	}
+	_, body = analyst.get("/api/reports/coders")
+	rep.Rows = nil
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || len(rep.Rows) == 0 {
+		t.Fatalf("four sessions: %v\n%s", err, body)
+	}
+	for _, r := range rep.Rows {
+		if !r.Suppressed || r.Sessions != nil || r.Segments != nil {
+			t.Errorf("four sessions, not withheld: %+v", r)
+		}
 	}
 }

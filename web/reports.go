@@ -110,6 +110,7 @@ func (rp *Reports) routes() []route {
 		{"GET /reports", http.HandlerFunc(rp.handlePage)},
 		{"GET /api/reports", http.HandlerFunc(rp.handleAPI)},
 		{"GET /reports.csv", http.HandlerFunc(rp.handleCSV)},
+		{"GET /api/reports/coders", http.HandlerFunc(rp.handleCoders)},
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -188,7 +187,11 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 				return err
 			}
 			defer idx.Close()
-			sessions, err := codedSessions(cmd.Context(), idx, team)
+			var teams []string
+			if team != "" {
+				teams = []string{team}
+			}
+			sessions, err := report.CodedSessions(cmd.Context(), idx, teams)
 			if err != nil {
 				return err
 			}
@@ -215,7 +218,7 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 				return err
 			}
 			defer idx.Close()
-			s, coderNames, err := codedSession(cmd.Context(), idx, args[0], false)
+			s, coderNames, err := report.CodedSessionOf(cmd.Context(), idx, args[0], false)
 			if err != nil {
 				return err
 			}
@@ -430,63 +433,6 @@ func stateWord(s hark.ReviewState) string {
 	return "(not started)"
 }
 
-// codedSessions are the double-coded sessions of team (every team when
-// ""), as units of agreement, whose coders have all completed their
-// reviews.
-func codedSessions(ctx context.Context, idx *index.DB, team string) ([]report.CoderSession, error) {
-	var teams []string
-	if team != "" {
-		teams = []string{team}
-	}
-	dcs, err := idx.DoubleCoded(ctx, teams)
-	if err != nil {
-		return nil, err
-	}
-	var out []report.CoderSession
-	for _, dc := range dcs {
-		s, _, err := codedSession(ctx, idx, dc.RecordingID, true)
-		if err != nil {
-			return nil, err
-		}
-		if s != nil {
-			out = append(out, *s)
-		}
-	}
-	return out, nil
-}
-
-// codedSession is one double-coded session as units of agreement, and its
-// coders. With complete set, a session whose coders have not all completed
-// their reviews is nil.
-func codedSession(ctx context.Context, idx *index.DB, id string, complete bool) (*report.CoderSession, []string, error) {
-	dc, err := idx.DoubleCoding(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	views := map[string]report.CoderView{}
-	var transcript *hark.Transcript
-	for _, c := range dc.Coders {
-		s, err := idx.CoderSession(ctx, id, c)
-		if err != nil {
-			return nil, nil, err
-		}
-		if complete && s.Review.State != hark.ReviewComplete {
-			return nil, dc.Coders, nil
-		}
-		transcript = s.Transcript
-		v := report.CoderView{State: s.Review.State}
-		if s.Annotations != nil {
-			v.Tags = s.Annotations.Tags
-		}
-		if !complete {
-			v.State = hark.ReviewComplete // the disagreements so far, whatever the state
-		}
-		views[c] = v
-	}
-	s := report.CodedSession(id, transcript, views)
-	return &s, dc.Coders, nil
-}
-
 // unitCodes are the codes any coder applied to a unit, sorted.
 func unitCodes(u report.CodedUnit) []string {
 	var codes []string
@@ -515,36 +461,9 @@ func writeCoderReport(g *globals, rep *report.CoderReport, sessions int, format 
 	default:
 		return hark.Errorf(hark.EINVALID, "--format %q: use table, csv or json", format)
 	}
-	num := func(p *float64) string {
-		if p == nil {
-			return ""
-		}
-		return strconv.FormatFloat(*p, 'f', 3, 64)
-	}
-	header := []string{"code", "coders", "sessions", "unit", "units", "observed", "kappa", "kappa_low", "kappa_high", "alpha", "alpha_low", "alpha_high", "suppressed"}
-	var rows [][]string
-	for _, r := range rep.Rows {
-		if r.Suppressed {
-			rows = append(rows, []string{r.Code, strings.Join(r.Coders, " "), "", "", "", "", "", "", "", "", "", "", "true"})
-			continue
-		}
-		for _, u := range []struct {
-			name string
-			a    *report.UnitAgreement
-		}{{"turn", r.Segments}, {"time", r.Time}} {
-			if u.a == nil {
-				continue
-			}
-			rows = append(rows, []string{r.Code, strings.Join(r.Coders, " "), strconv.Itoa(r.Sessions), u.name, strconv.Itoa(u.a.Units),
-				num(u.a.Observed.Value), num(u.a.Kappa.Value), num(u.a.Kappa.Low), num(u.a.Kappa.High),
-				num(u.a.Alpha.Value), num(u.a.Alpha.Low), num(u.a.Alpha.High), "false"})
-		}
-	}
+	header, rows := rep.Table()
 	if format == "csv" {
-		w := csv.NewWriter(g.stdout)
-		_ = w.Write(header)
-		_ = w.WriteAll(rows)
-		return w.Error()
+		return rep.WriteCSV(g.stdout)
 	}
 	fmt.Fprintf(g.stdout, "%d double-coded session(s) with every review complete; bootstrap seed %d, %d rounds, %.0f%% intervals, rows under %d sessions withheld\n",
 		sessions, rep.Options.Seed, rep.Options.Rounds, 100*rep.Options.Level, rep.Options.MinCell)
