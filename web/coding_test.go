@@ -125,9 +125,9 @@ func TestBlindReviewsOnEveryRoute(t *testing.T) {
 		"GET /api/status":                  read("/api/status"),
 		"GET /api/audit":                   read("/api/audit"),
 		"GET /healthz":                     nil, "GET /readyz": nil, "GET /metrics": read("/metrics"),
-		"GET /reports":     read("/reports?by=team,code"),
-		"GET /api/reports": read("/api/reports?by=team,code"),
-		"GET /reports.csv": read("/reports.csv?by=team,code"),
+		"GET /reports":            read("/reports?by=team,code"),
+		"GET /api/reports":        read("/api/reports?by=team,code"),
+		"GET /reports.csv":        read("/reports.csv?by=team,code"),
 		"GET /api/reports/coders": read("/api/reports/coders", "/api/reports/coders?format=csv"),
 	}
 	var patterns []string
