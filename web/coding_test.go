@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -112,7 +113,9 @@ func TestBlindReviewsOnEveryRoute(t *testing.T) {
 		"GET /{$}":                             read("/", "/?team=north"),
 		"GET /recordings/{id}":                 read("/recordings/{id}"),
 		"GET /recordings/{id}/sheet":           read("/recordings/{id}/sheet"),
-		"GET /recordings/{id}/audio":           nil, // audio only
+		"GET /recordings/{id}/reconcile":       read("/recordings/{id}/reconcile"), // sam's review is not complete: nothing shown
+		"POST /recordings/{id}/reconcile":      nil,                                // TestReconcile
+		"GET /recordings/{id}/audio":           nil,                                // audio only
 		"GET /recordings/{id}/export/{format}": read("/recordings/{id}/export/json", "/recordings/{id}/export/csv", "/recordings/{id}/export/vtt", "/recordings/{id}/export/srt", "/recordings/{id}/export/eaf", "/recordings/{id}/export/qdpx"),
 		"GET /admin/audit":                     read("/admin/audit"),
 		"GET /admin/forget":                    read("/admin/forget"),
@@ -241,6 +244,78 @@ func TestCoderAgreementAPI(t *testing.T) {
 	for _, r := range rep.Rows {
 		if !r.Suppressed || r.Sessions != nil || r.Segments != nil {
 			t.Errorf("four sessions, not withheld: %+v", r)
+		}
+	}
+}
+
+// Once both coders have completed, the reconciliation page shows where
+// they disagree, turn by turn, and settling it (whose answer stands, for
+// each) makes the session's review: the chosen answers, every coder's
+// notes; the double coding is then settled and no longer blind.
+func TestReconcile(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	if err := b.idx.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: b.recA, Coders: []string{"sam", "alex"}, MarkedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	sam := b.client("sam", hark.RoleCoach, "north")
+	alex := b.client("alex", hark.RoleCoach, "north")
+	lead := b.client("lead", hark.RoleCoach, "north")
+	open := hark.TagKey(0, 0, 40, "open_question")
+	threat := hark.TagKey(2, 0, 40, "threat_of_escalation")
+	must := func(c *client, change map[string]any) {
+		t.Helper()
+		if st, out := c.review(b.recA, change); st != http.StatusOK {
+			t.Fatalf("%v: %d %v", change, st, out)
+		}
+	}
+	must(sam, map[string]any{"version": 0, "action": "accept", "key": open})
+	must(sam, map[string]any{"version": 1, "action": "accept", "key": threat})
+	must(sam, map[string]any{"version": 2, "action": "note", "segment": 2, "text": "sam: a clear threat"})
+	must(alex, map[string]any{"version": 0, "action": "accept", "key": open})
+	must(alex, map[string]any{"version": 1, "action": "reject", "key": threat})
+	must(alex, map[string]any{"version": 2, "action": "state", "state": "complete"})
+
+	if _, page := lead.get("/recordings/" + b.recA + "/reconcile"); !strings.Contains(page, `id="waiting"`) || !strings.Contains(page, "Waiting for: sam") || strings.Contains(page, "sam: a clear threat") {
+		t.Errorf("with sam's review in hand, the page shows more than who it waits for")
+	}
+	must(sam, map[string]any{"version": 3, "action": "state", "state": "complete"})
+	_, page := lead.get("/recordings/" + b.recA + "/reconcile")
+	if strings.Count(page, `class="disagreement"`) != 1 || !strings.Contains(page, `data-code="threat_of_escalation"`) || !strings.Contains(page, "1 disagreement(s) over 3 turn(s)") {
+		t.Fatalf("the reconciliation page:\n%s", page)
+	}
+	form := url.Values{"csrf": {lead.csrf}}
+	req, _ := http.NewRequest(http.MethodPost, lead.base+"/recordings/"+b.recA+"/reconcile", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if st, body := lead.do(req); st != http.StatusOK || !strings.Contains(body, "choose whose answer stands") {
+		t.Errorf("settling without an answer: %d", st)
+	}
+	form.Set("d-2-threat_of_escalation", "alex")
+	req, _ = http.NewRequest(http.MethodPost, lead.base+"/recordings/"+b.recA+"/reconcile", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if st, body := lead.do(req); st != http.StatusOK || !strings.Contains(body, "Team north") {
+		t.Fatalf("settling: %d\n%s", st, body)
+	}
+	dc, err := b.idx.DoubleCoding(ctx, b.recA)
+	if err != nil || dc.Blind() || dc.SettledBy != "lead" {
+		t.Fatalf("the double coding after settling: %+v %v", dc, err)
+	}
+	shared, _ := b.idx.Review(ctx, b.recA)
+	got := map[string]hark.Review{}
+	for _, d := range shared.Decisions {
+		got[d.Key] = d.Review
+	}
+	if got[open] != hark.ReviewAccepted || got[threat] != hark.ReviewRejected || len(shared.Notes) != 1 || shared.State != hark.ReviewComplete {
+		t.Errorf("the settled review: %+v", shared)
+	}
+	// No longer blind: sam sees the session's review, which is alex's
+	// answer on the threat.
+	_, body := sam.get("/api/recordings/" + b.recA)
+	var sess hark.Session
+	json.Unmarshal([]byte(body), &sess)
+	for _, tg := range sess.Annotations.Tags {
+		if tg.Key == threat && tg.Review != hark.ReviewRejected {
+			t.Errorf("after settling sam sees the threat %s, want the settled rejected", tg.Review)
 		}
 	}
 }

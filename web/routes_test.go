@@ -68,6 +68,8 @@ func TestEveryRouteKeepsTeamsApart(t *testing.T) {
 		"GET /{$}":                             {paths: []string{"/", "/?team=north", "/?batch=north-batch"}, want: http.StatusOK},
 		"GET /recordings/{id}":                 {paths: []string{"/recordings/{id}"}, want: notFound},
 		"GET /recordings/{id}/sheet":           {paths: []string{"/recordings/{id}/sheet"}, want: notFound},
+		"GET /recordings/{id}/reconcile":       {paths: []string{"/recordings/{id}/reconcile"}, want: notFound},
+		"POST /recordings/{id}/reconcile":      {paths: []string{"/recordings/{id}/reconcile"}, post: true, want: notFound},
 		"GET /recordings/{id}/audio":           {paths: []string{"/recordings/{id}/audio"}, want: notFound},
 		"GET /recordings/{id}/export/{format}": {paths: []string{"/recordings/{id}/export/json", "/recordings/{id}/export/csv", "/recordings/{id}/export/vtt", "/recordings/{id}/export/srt", "/recordings/{id}/export/wav-redacted"}, want: notFound},
 		"GET /admin/audit":                     {paths: []string{"/admin/audit"}, want: notFound},

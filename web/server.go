@@ -103,7 +103,7 @@ type Server struct {
 var _ hark.Closer = (*Server)(nil)
 
 // views are the pages; each is parsed with the layout once, at start.
-var views = []string{"recordings.html", "session.html", "sheet.html", "signin.html", "audit.html", "forget.html", "error.html"}
+var views = []string{"recordings.html", "session.html", "sheet.html", "signin.html", "audit.html", "forget.html", "reconcile.html", "error.html"}
 
 // New parses the templates and returns a server that is not yet listening.
 func New(cfg Config) (*Server, error) {
@@ -164,6 +164,8 @@ func (s *Server) routes() []route {
 		{"GET /{$}", s.page(s.handleRecordingsPage)},
 		{"GET /recordings/{id}", s.page(s.handleSessionPage)},
 		{"GET /recordings/{id}/sheet", s.page(s.handleSheet)},
+		{"GET /recordings/{id}/reconcile", s.page(s.handleReconcile)},
+		{"POST /recordings/{id}/reconcile", s.page(s.handleReconcile)},
 		{"GET /recordings/{id}/audio", s.page(s.handleAudio)},
 		{"GET /recordings/{id}/export/{format}", s.page(s.handleExport)},
 		{"GET /export/{format}", s.page(s.handleListExport)},
