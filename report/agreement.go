@@ -58,9 +58,16 @@ type AgreementRow struct {
 	// threshold. KappaSuppressed withholds the segment counts, Observed
 	// and Kappa: fewer completely reviewed sessions than the threshold.
 	Suppressed, KappaSuppressed bool
+
+	// Coders is the agreement between human coders on the same code, over
+	// the double-coded sessions of the same codebook version (see
+	// CoderAgreement), when the source keeps double coding and there are
+	// any; nil otherwise.
+	Coders *CoderAgreementRow
 }
 
-// RunAgreement computes the agreement report for q from src.
+// RunAgreement computes the agreement report for q from src, with the
+// coders' agreement beside it when src keeps double coding.
 func RunAgreement(ctx context.Context, src Source, q Query) (*Agreement, error) {
 	q, err := q.Normalize()
 	if err != nil {
@@ -70,7 +77,13 @@ func RunAgreement(ctx context.Context, src Source, q Query) (*Agreement, error) 
 	if err != nil {
 		return nil, err
 	}
-	return ComputeAgreement(q, rows), nil
+	a := ComputeAgreement(q, rows)
+	if cs, ok := src.(CodingSource); ok {
+		if err := addCoders(ctx, cs, q, a); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 // ComputeAgreement turns the counts of a normalized query into its
@@ -194,12 +207,14 @@ type agreementJSON struct {
 	Kappa           *float64 `json:"kappa"`
 	Suppressed      bool     `json:"suppressed"`
 	KappaSuppressed bool     `json:"kappa_suppressed"`
+	// Coders is the coders' agreement on the code (double coding).
+	Coders *CoderAgreementRow `json:"coders,omitempty"`
 }
 
 // MarshalJSON writes the row with null for what is suppressed or
 // undefined.
 func (r AgreementRow) MarshalJSON() ([]byte, error) {
-	j := agreementJSON{CodebookVersion: r.CodebookVersion, Code: r.Code, Suppressed: r.Suppressed, KappaSuppressed: r.KappaSuppressed}
+	j := agreementJSON{CodebookVersion: r.CodebookVersion, Code: r.Code, Suppressed: r.Suppressed, KappaSuppressed: r.KappaSuppressed, Coders: r.Coders}
 	if !r.Suppressed {
 		machine := r.Accepted + r.Rejected + r.Changed + r.Pending
 		j.Reviewed, j.Machine, j.Accepted, j.Rejected, j.Changed, j.Pending = &r.Reviewed, &machine, &r.Accepted, &r.Rejected, &r.Changed, &r.Pending

@@ -54,6 +54,7 @@ func CodedSessionOf(ctx context.Context, src CodingSource, id string, complete b
 	}
 	views := map[string]CoderView{}
 	var transcript *hark.Transcript
+	version := ""
 	for _, c := range dc.Coders {
 		s, err := src.CoderSession(ctx, id, c)
 		if err != nil {
@@ -66,10 +67,12 @@ func CodedSessionOf(ctx context.Context, src CodingSource, id string, complete b
 		v := CoderView{State: hark.ReviewComplete}
 		if s.Annotations != nil {
 			v.Tags = s.Annotations.Tags
+			version = s.Annotations.CodebookVersion
 		}
 		views[c] = v
 	}
 	s := CodedSession(id, transcript, views)
+	s.CodebookVersion = version
 	return &s, dc.Coders, nil
 }
 
@@ -158,4 +161,36 @@ func (r *CoderReport) WriteCSV(w io.Writer) error {
 	_ = cw.Write(header)
 	_ = cw.WriteAll(rows)
 	return cw.Error()
+}
+
+// coderSeed is the bootstrap seed of the coders' agreement beside the
+// machine–coach agreement, fixed so that the same data gives the same
+// intervals on the reports page, the API, the CSV and the CLI.
+const coderSeed = 2026
+
+// addCoders puts, beside each machine–coach row, the coders' agreement on
+// the same code over the double-coded sessions of the same codebook
+// version (those of the query's teams whose coders all completed), over
+// turns.
+func addCoders(ctx context.Context, src CodingSource, q Query, a *Agreement) error {
+	sessions, err := CodedSessions(ctx, src, q.Teams)
+	if err != nil {
+		return err
+	}
+	byVersion := map[string][]CoderSession{}
+	for _, s := range sessions {
+		byVersion[s.CodebookVersion] = append(byVersion[s.CodebookVersion], s)
+	}
+	reports := map[string]map[string]*CoderAgreementRow{}
+	for v, ss := range byVersion {
+		rep := CoderAgreement(ss, CoderOptions{Codes: q.Codes, MinCell: q.MinCell, Seed: coderSeed})
+		reports[v] = map[string]*CoderAgreementRow{}
+		for i := range rep.Rows {
+			reports[v][rep.Rows[i].Code] = &rep.Rows[i]
+		}
+	}
+	for i := range a.Rows {
+		a.Rows[i].Coders = reports[a.Rows[i].CodebookVersion][a.Rows[i].Code]
+	}
+	return nil
 }

@@ -18,6 +18,9 @@ type CoderSession struct {
 	// Session names the session. The statistics do not read it; it is
 	// there so that a caller can trace a figure back.
 	Session string `json:"session"`
+	// CodebookVersion is the version of the codebook the session was
+	// tagged with, for figures by version; the statistics do not read it.
+	CodebookVersion string `json:"codebook_version,omitempty"`
 	// Segments are the session's turns, each with what every coder who
 	// coded it decided.
 	Segments []CodedUnit `json:"segments"`

@@ -138,7 +138,8 @@ func (r *Result) grid() *grid {
 func (a *Agreement) grid() *grid {
 	g := &grid{header: []string{"codebook_version", "code", "reviewed_sessions", "machine_tags", "accepted", "rejected",
 		"changed", "pending", "precision", "added", "changed_to", "missed", "complete_sessions", "segments", "both",
-		"machine_only", "coach_only", "neither", "observed_agreement", "kappa", "suppressed", "kappa_suppressed"},
+		"machine_only", "coach_only", "neither", "observed_agreement", "kappa", "suppressed", "kappa_suppressed",
+		"coder_sessions", "coder_kappa", "coder_alpha"},
 		csvOnly: map[int]bool{20: true, 21: true}}
 	for _, r := range a.Rows {
 		cells := []tcell{text(r.CodebookVersion), text(r.Code)}
@@ -160,6 +161,14 @@ func (a *Agreement) grid() *grid {
 				num(r.Neither), optDec(r.Observed, 4), optDec(r.Kappa, 4))
 		}
 		cells = append(cells, flag(r.Suppressed), flag(r.KappaSuppressed))
+		switch c := r.Coders; {
+		case c == nil:
+			cells = append(cells, text(""), text(""), text(""))
+		case c.Suppressed || c.Segments == nil:
+			cells = append(cells, withheld, withheld, withheld)
+		default:
+			cells = append(cells, num(c.Sessions), optDec(c.Segments.Kappa.Value, 4), optDec(c.Segments.Alpha.Value, 4))
+		}
 		g.rows = append(g.rows, cells)
 	}
 	return g

@@ -232,6 +232,47 @@ func TestCoderAgreementAPI(t *testing.T) {
 	if st, body := south.get("/api/reports/coders"); st != http.StatusOK || strings.Contains(body, "threat_of_escalation") {
 		t.Errorf("a coach of south sees north's coding: %d %s", st, body)
 	}
+
+	// Beside the machine–coach agreement (one session settled, so that
+	// the codebook version has a reviewed session): the coders' kappa on
+	// the same code, in the JSON, the CSV and the page.
+	settled, _ := b.idx.CoderReview(ctx, ids[1], "sam")
+	if err := b.idx.SettleDoubleCoding(ctx, settled, 0, "lead"); err != nil {
+		t.Fatal(err)
+	}
+	_, body = analyst.get("/api/reports?agreement=1")
+	var agree struct {
+		Rows []struct {
+			Code   string `json:"code"`
+			Coders *struct {
+				Sessions *int `json:"sessions"`
+				Segments *struct {
+					Kappa struct {
+						Value *float64 `json:"value"`
+					} `json:"kappa"`
+				} `json:"segments"`
+			} `json:"coders"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(body), &agree); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range agree.Rows {
+		if r.Code == "threat_of_escalation" {
+			found = r.Coders != nil && r.Coders.Sessions != nil && *r.Coders.Sessions == 5 && r.Coders.Segments != nil &&
+				fmt.Sprintf("%.6f", *r.Coders.Segments.Kappa.Value) == fmt.Sprintf("%.6f", 80.0/95)
+		}
+	}
+	if !found {
+		t.Errorf("the agreement report has no coders' kappa beside the threat:\n%s", body)
+	}
+	if _, csv := analyst.get("/reports.csv?agreement=1"); !strings.Contains(strings.SplitN(csv, "\n", 2)[0], "coder_sessions,coder_kappa,coder_alpha") || !strings.Contains(csv, ",5,0.8421,") {
+		t.Errorf("the agreement CSV lacks the coders' columns:\n%s", csv)
+	}
+	if _, page := analyst.get("/reports?by=team"); !strings.Contains(page, "Coders&#39; kappa") && !strings.Contains(page, "Coders' kappa") {
+		t.Error("the reports page has no coders' kappa column")
+	}
 	// Four sessions are under the threshold of five: withheld.
 	if err := b.idx.UnmarkDoubleCoding(ctx, ids[4]); err != nil {
 		t.Fatal(err)

@@ -480,7 +480,8 @@ func (rp *Reports) table(res *report.Result) ([]string, []reportsRow) {
 // agreementTable lays the agreement report out for the page.
 func (rp *Reports) agreementTable(a *report.Agreement) ([]string, []reportsRow) {
 	header := []string{"Code", "Codebook version", "Reviewed sessions", "Machine tags judged", "Accepted", "Rejected",
-		"Re-coded", "Precision", "Added by coaches", "Re-coded to it", "Complete sessions", "Segments", "Kappa"}
+		"Re-coded", "Precision", "Added by coaches", "Re-coded to it", "Complete sessions", "Segments", "Kappa",
+		"Double-coded sessions", "Coders' kappa", "Coders' alpha"}
 	opt := func(f *float64) string {
 		if f == nil {
 			return "–"
@@ -500,6 +501,16 @@ func (rp *Reports) agreementTable(a *report.Agreement) ([]string, []reportsRow) 
 			} else {
 				cells = append(cells, strconv.Itoa(r.Complete), strconv.Itoa(r.Segments), opt(r.Kappa))
 			}
+		}
+		// Beside it, the human coders' agreement on the same code
+		// (double coding), over turns.
+		switch c := r.Coders; {
+		case c == nil:
+			cells = append(cells, "–", "", "")
+		case c.Suppressed || c.Segments == nil:
+			cells = append(cells, "suppressed", "", "")
+		default:
+			cells = append(cells, strconv.Itoa(c.Sessions), opt(c.Segments.Kappa.Value), opt(c.Segments.Alpha.Value))
 		}
 		rows = append(rows, reportsRow{Cells: cells, Suppressed: r.Suppressed})
 	}
