@@ -80,6 +80,7 @@ func (c EngineConfig) withDefaults() EngineConfig {
 //	HARK_SPHINX_PROGRAM        pocketsphinx_continuous, a path to it, or off (default pocketsphinx_continuous)
 //	HARK_SPHINX_MODEL_DIR      the en-us model (default /usr/share/pocketsphinx/model/en-us)
 //	HARK_SPHINX_CONCURRENCY    recognisers per recording (default: one per CPU)
+//	HARK_SPHINX_CHUNK_SECONDS  the longest piece of audio one recogniser gets, in seconds (default 120)
 //
 // The API key is never taken from a command-line flag. Errors are EINVALID
 // and name the variable.
@@ -129,6 +130,10 @@ func FromEnv(getenv func(string) string) (EngineConfig, error) {
 	}
 	intVar("HARK_OPENAI_CONCURRENCY", &c.OpenAI.Concurrency)
 	intVar("HARK_SPHINX_CONCURRENCY", &c.Sphinx.Concurrency)
+	var chunk int
+	if intVar("HARK_SPHINX_CHUNK_SECONDS", &chunk); chunk > 0 {
+		c.Sphinx.ChunkDuration = time.Duration(chunk) * time.Second
+	}
 	if v := get("HARK_OPENAI_TIMEOUT"); v != "" && err == nil {
 		d, perr := time.ParseDuration(v)
 		if perr != nil || d <= 0 {

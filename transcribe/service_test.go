@@ -23,7 +23,7 @@ func TestFromEnv(t *testing.T) {
 		"HARK_OPENAI_BASE_URL": "http://whisper:8000/v1", "HARK_OPENAI_MODEL": "Systran/faster-whisper-small",
 		"HARK_OPENAI_API_KEY_FILE": keyFile, "HARK_OPENAI_LANGUAGE": "en", "HARK_OPENAI_PROMPT": "Core group.",
 		"HARK_OPENAI_CONCURRENCY": "2", "HARK_OPENAI_TIMEOUT": "90s", "HARK_OPENAI_MAX_CHUNK_MB": "10", "HARK_OPENAI_RESPONSE_FORMAT": "json",
-		"HARK_SPHINX_MODEL_DIR": "/opt/model", "HARK_SPHINX_CONCURRENCY": "3", "HARK_ENGINE": "sphinx",
+		"HARK_SPHINX_MODEL_DIR": "/opt/model", "HARK_SPHINX_CONCURRENCY": "3", "HARK_SPHINX_CHUNK_SECONDS": "30", "HARK_ENGINE": "sphinx",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +31,7 @@ func TestFromEnv(t *testing.T) {
 	o := c.OpenAI
 	if c.Name != "sphinx" || o.BaseURL != "http://whisper:8000/v1" || o.Model != "Systran/faster-whisper-small" || o.APIKey != "sk-from-file" ||
 		o.Language != "en" || o.Prompt != "Core group." || o.ResponseFormat != "json" || o.Concurrency != 2 || o.RequestTimeout.Seconds() != 90 || o.MaxChunkBytes != 10_000_000 ||
-		c.Sphinx.Program != DefaultSphinxProgram || c.Sphinx.ModelDir != "/opt/model" || c.Sphinx.Concurrency != 3 {
+		c.Sphinx.Program != DefaultSphinxProgram || c.Sphinx.ModelDir != "/opt/model" || c.Sphinx.Concurrency != 3 || c.Sphinx.ChunkDuration.Seconds() != 30 {
 		t.Errorf("config %+v", c)
 	}
 	c, err = FromEnv(env(nil))
@@ -52,6 +52,7 @@ func TestFromEnv(t *testing.T) {
 		{map[string]string{"HARK_OPENAI_CONCURRENCY": "0"}, "HARK_OPENAI_CONCURRENCY"},
 		{map[string]string{"HARK_OPENAI_TIMEOUT": "10"}, "HARK_OPENAI_TIMEOUT"},
 		{map[string]string{"HARK_OPENAI_MAX_CHUNK_MB": "0.5"}, "HARK_OPENAI_MAX_CHUNK_MB"},
+		{map[string]string{"HARK_SPHINX_CHUNK_SECONDS": "0"}, "HARK_SPHINX_CHUNK_SECONDS"},
 	} {
 		if _, err := FromEnv(env(tt.env)); hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("FromEnv(%v) = %v, want EINVALID containing %q", tt.env, err, tt.want)
