@@ -2,6 +2,8 @@ package report
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/csv"
 	"io"
 	"slices"
@@ -193,4 +195,26 @@ func addCoders(ctx context.Context, src CodingSource, q Query, a *Agreement) err
 		a.Rows[i].Coders = reports[a.Rows[i].CodebookVersion][a.Rows[i].Code]
 	}
 	return nil
+}
+
+// Applied returns the codes any coder applied to the unit, sorted.
+func (u CodedUnit) Applied() []string {
+	var codes []string
+	for _, cs := range u.Codes {
+		for _, c := range cs {
+			if !slices.Contains(codes, c) {
+				codes = append(codes, c)
+			}
+		}
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// NewSeed returns a random bootstrap seed, for a run not given one (it is
+// in the report, so that the run can be repeated).
+func NewSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
 }

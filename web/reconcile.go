@@ -97,7 +97,7 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request, u *hark
 		if sess.Transcript != nil && i < len(sess.Transcript.Segments) {
 			sg = sess.Transcript.Segments[i]
 		}
-		for _, code := range codesOf(u) {
+		for _, code := range u.Applied() {
 			d := disagreement{Field: fmt.Sprintf("d-%d-%s", sg.Index, code), Turn: sg.Index, Start: u.Start, Speaker: sg.Speaker, Text: sg.Text, Code: code}
 			yes := 0
 			for _, c := range dc.Coders {
@@ -203,18 +203,4 @@ func coderReview(reviews []*hark.ReviewDoc, coder string) *hark.ReviewDoc {
 		}
 	}
 	return nil
-}
-
-// codesOf are the codes any coder applied to a unit, sorted.
-func codesOf(u report.CodedUnit) []string {
-	var codes []string
-	for _, cs := range u.Codes {
-		for _, c := range cs {
-			if !slices.Contains(codes, c) {
-				codes = append(codes, c)
-			}
-		}
-	}
-	slices.Sort(codes)
-	return codes
 }

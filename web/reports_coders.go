@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,9 +91,7 @@ func coderOptions(r *http.Request, q report.Query) (report.CoderOptions, error) 
 		}
 		opt.Seed = seed
 	} else {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		opt.Seed = binary.LittleEndian.Uint64(b[:])
+		opt.Seed = report.NewSeed()
 	}
 	return opt, nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -177,7 +175,7 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("seed") {
-				opt.Seed = newSeed()
+				opt.Seed = report.NewSeed()
 			}
 			if !cmd.Flags().Changed("min-cell") {
 				opt.MinCell = envInt("HARK_MIN_CELL", report.DefaultMinCell)
@@ -226,7 +224,7 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 			fmt.Fprintln(tw, "TURN\tAT\tCODE\t"+strings.Join(coderNames, "\t"))
 			n := 0
 			for i, u := range s.Segments {
-				for _, code := range unitCodes(u) {
+				for _, code := range u.Applied() {
 					var cells []string
 					yes := 0
 					for _, c := range coderNames {
@@ -331,7 +329,7 @@ func drawFromBatch(ctx context.Context, idx *index.DB, batch string, share float
 		return ids, fmt.Sprintf("all %d ready sessions of batch %s", len(ids), batch), nil
 	}
 	if !seedSet {
-		seed = newSeed()
+		seed = report.NewSeed()
 	}
 	n := max(1, int(math.Round(share*float64(len(ids)))))
 	r := mrand.New(mrand.NewPCG(seed, 0x68617263)) // "harc": fixed, so the seed alone repeats the draw
@@ -339,12 +337,6 @@ func drawFromBatch(ctx context.Context, idx *index.DB, batch string, share float
 	ids = ids[:n]
 	slices.Sort(ids)
 	return ids, fmt.Sprintf("random %s of batch %s (%d of %d ready sessions), seed %d", strconv.FormatFloat(100*share, 'f', -1, 64)+"%", batch, n, len(recs), seed), nil
-}
-
-func newSeed() uint64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return binary.LittleEndian.Uint64(b[:])
 }
 
 // checkCoders says when a coder is not an account that can review the
@@ -431,20 +423,6 @@ func stateWord(s hark.ReviewState) string {
 		return "(in progress)"
 	}
 	return "(not started)"
-}
-
-// unitCodes are the codes any coder applied to a unit, sorted.
-func unitCodes(u report.CodedUnit) []string {
-	var codes []string
-	for _, cs := range u.Codes {
-		for _, c := range cs {
-			if !slices.Contains(codes, c) {
-				codes = append(codes, c)
-			}
-		}
-	}
-	slices.Sort(codes)
-	return codes
 }
 
 func clockText(secs float64) string {
