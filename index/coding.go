@@ -180,6 +180,11 @@ func (d *DB) PutCoderReview(ctx context.Context, r *hark.ReviewDoc, prev int) er
 		if !dc.Blind() {
 			return hark.Errorf(hark.EINVALID, "the double coding of %s was settled: the coders' reviews are kept as they were", r.RecordingID)
 		}
+		if all, err := allComplete(ctx, tx, dc); err != nil {
+			return err
+		} else if all {
+			return hark.Errorf(hark.EINVALID, "every coder of %s has completed their review, which the reconciliation now shows side by side: the reviews are frozen until it is settled", r.RecordingID)
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO coder_reviews (recording_id, coder, version, state, doc, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (recording_id, coder) DO UPDATE SET version = excluded.version, state = excluded.state, doc = excluded.doc, updated_at = excluded.updated_at
 WHERE coder_reviews.version = $7`, params(r.RecordingID, r.Coder, r.Version, string(r.State), string(doc), d.dialect.time(r.UpdatedAt), prev)...)
@@ -195,30 +200,80 @@ WHERE coder_reviews.version = $7`, params(r.RecordingID, r.Coder, r.Version, str
 	})
 }
 
-// SettleDoubleCoding ends the double coding of a session: settled becomes
-// the session's review (as PutReview, at version prev+1), and the mark
-// records who settled it and when; the coders' reviews are kept, for the
-// agreement figures.
+// SettleDoubleCoding ends the double coding of a session, in one
+// transaction: settled becomes the session's review (as PutReview, at
+// version prev+1), and the mark records who settled it and when; the
+// coders' reviews are kept, for the agreement figures. Every coder must
+// have completed their review (EINVALID), and the session must still be
+// blind (ECONFLICT).
 func (d *DB) SettleDoubleCoding(ctx context.Context, settled *hark.ReviewDoc, prev int, by string) error {
-	dc, err := d.DoubleCoding(ctx, settled.RecordingID)
-	if err != nil {
-		return err
-	}
-	if !dc.Blind() {
-		return hark.Errorf(hark.ECONFLICT, "the double coding of %s was settled already", settled.RecordingID)
-	}
+	id := settled.RecordingID
 	settled.Coder = ""
-	if err := d.PutReview(ctx, settled, prev); err != nil {
-		return err
-	}
-	at := settled.UpdatedAt
-	dc.SettledBy, dc.SettledAt = by, &at
-	doc, err := json.Marshal(dc)
+	settled.Version = prev + 1
+	settled.Schema = hark.SchemaVersion
+	doc, err := json.Marshal(settled)
 	if err != nil {
-		return hark.WrapError(hark.EINTERNAL, err, "encode the double coding of %s", dc.RecordingID)
+		return hark.WrapError(hark.EINTERNAL, err, "encode review %s", id)
 	}
-	_, err = d.db.ExecContext(ctx, `UPDATE double_coding SET doc = $1 WHERE recording_id = $2`, params(string(doc), dc.RecordingID)...)
-	return wrapDB(err, "record the settling of %s", dc.RecordingID)
+	return d.tx(ctx, "settle the double coding of "+id, func(tx *sql.Tx) error {
+		dc, err := readDoubleCoding(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !dc.Blind() {
+			return hark.Errorf(hark.ECONFLICT, "the double coding of %s was settled already", id)
+		}
+		if all, err := allComplete(ctx, tx, dc); err != nil {
+			return err
+		} else if !all {
+			return hark.Errorf(hark.EINVALID, "not every coder of %s has completed their review: settle it when they have", id)
+		}
+		if err := d.putReview(ctx, tx, settled, prev, doc); err != nil {
+			return err
+		}
+		at := settled.UpdatedAt
+		dc.SettledBy, dc.SettledAt = by, &at
+		mark, err := json.Marshal(dc)
+		if err != nil {
+			return hark.WrapError(hark.EINTERNAL, err, "encode the double coding of %s", id)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE double_coding SET doc = $1 WHERE recording_id = $2`, params(string(mark), id)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return hark.Errorf(hark.ECONFLICT, "the double coding of %s changed while it was being settled", id)
+		}
+		return nil
+	})
+}
+
+// allComplete reports whether every coder of dc has completed their review.
+func allComplete(ctx context.Context, tx *sql.Tx, dc *hark.DoubleCoding) (bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT coder, state FROM coder_reviews WHERE recording_id = $1`, params(dc.RecordingID)...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	complete := map[string]bool{}
+	for rows.Next() {
+		var coder, state string
+		if err := rows.Scan(&coder, &state); err != nil {
+			return false, err
+		}
+		complete[coder] = state == string(hark.ReviewComplete)
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for _, c := range dc.Coders {
+		if !complete[c] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func readDoubleCoding(ctx context.Context, tx *sql.Tx, id string) (*hark.DoubleCoding, error) {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,18 @@ func testDoubleCoding(t *testing.T, db *DB) {
 	if err := db.PutCoderReview(ctx, alex, 0); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.SettleDoubleCoding(ctx, &hark.ReviewDoc{RecordingID: r.ID, UpdatedAt: base}, 0, "lead"); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("settling before every coder completed: %v, want EINVALID", err)
+	}
+	alex.State = hark.ReviewComplete
+	if err := db.PutCoderReview(ctx, alex, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Both complete: the reconciliation shows them side by side, so
+	// neither may change any more.
+	if err := db.PutCoderReview(ctx, alex, 2); hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(err.Error(), "frozen") {
+		t.Errorf("a change once every coder completed: %v, want EINVALID (frozen)", err)
+	}
 	shared, _ := db.Review(ctx, r.ID)
 	if shared.Version != 0 || len(shared.Decisions) != 0 {
 		t.Errorf("the session's own review took a coder's work: %+v", shared)
@@ -93,7 +106,7 @@ func testDoubleCoding(t *testing.T, db *DB) {
 	if n := count(t, db, `SELECT COUNT(*) FROM tags WHERE recording_id = $1 AND review = 'accepted'`, r.ID); n != 1 {
 		t.Errorf("%d tags accepted after settling, want 1", n)
 	}
-	if err := db.PutCoderReview(ctx, alex, 1); hark.ErrorCode(err) != hark.EINVALID {
+	if err := db.PutCoderReview(ctx, alex, 2); hark.ErrorCode(err) != hark.EINVALID {
 		t.Errorf("a coder's change after settling: %v, want EINVALID", err)
 	}
 	if err := db.SettleDoubleCoding(ctx, settled, 1, "lead"); hark.ErrorCode(err) != hark.ECONFLICT {

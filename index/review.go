@@ -100,42 +100,45 @@ func (d *DB) PutReview(ctx context.Context, r *hark.ReviewDoc, prev int) error {
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode review %s", r.RecordingID)
 	}
-	return d.tx(ctx, "save review "+r.RecordingID, func(tx *sql.Tx) error {
-		var adoc string
-		err := tx.QueryRowContext(ctx, `SELECT annotations_doc FROM recordings WHERE id = $1`, params(r.RecordingID)...).Scan(&adoc)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound(r.RecordingID)
-		}
-		if err != nil {
-			return err
-		}
-		if err := lockRecording(ctx, tx, `UPDATE recordings SET review_state = $1 WHERE id = $2`, string(r.State), r.RecordingID, 0); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO reviews (recording_id, version, doc, updated_at) VALUES ($1, $2, $3, $4)
+	return d.tx(ctx, "save review "+r.RecordingID, func(tx *sql.Tx) error { return d.putReview(ctx, tx, r, prev, doc) })
+}
+
+// putReview is PutReview within tx, doc being r encoded.
+func (d *DB) putReview(ctx context.Context, tx *sql.Tx, r *hark.ReviewDoc, prev int, doc []byte) error {
+	var adoc string
+	err := tx.QueryRowContext(ctx, `SELECT annotations_doc FROM recordings WHERE id = $1`, params(r.RecordingID)...).Scan(&adoc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(r.RecordingID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := lockRecording(ctx, tx, `UPDATE recordings SET review_state = $1 WHERE id = $2`, string(r.State), r.RecordingID, 0); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO reviews (recording_id, version, doc, updated_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (recording_id) DO UPDATE SET version = excluded.version, doc = excluded.doc, updated_at = excluded.updated_at
 WHERE reviews.version = $5`, params(r.RecordingID, r.Version, string(doc), d.dialect.time(r.UpdatedAt), prev)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return hark.Errorf(hark.ECONFLICT, "someone else changed this session's review since you loaded it; reload the page to see their changes (nothing of yours was lost: redo the change after reloading)")
-		}
-		if adoc == "" {
-			return nil // no machine tags yet; coach tags are written when annotations arrive
-		}
-		var h annotationsHeader
-		if err := json.Unmarshal([]byte(adoc), &h); err != nil {
-			return hark.WrapError(hark.EINTERNAL, err, "decode annotations %s", r.RecordingID)
-		}
-		machine, err := machineTags(ctx, tx, r.RecordingID)
-		if err != nil {
-			return err
-		}
-		return d.writeTags(ctx, tx, r.RecordingID, h.Codebook, h.CodebookVersion, machine, r)
-	})
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return hark.Errorf(hark.ECONFLICT, "someone else changed this session's review since you loaded it; reload the page to see their changes (nothing of yours was lost: redo the change after reloading)")
+	}
+	if adoc == "" {
+		return nil // no machine tags yet; coach tags are written when annotations arrive
+	}
+	var h annotationsHeader
+	if err := json.Unmarshal([]byte(adoc), &h); err != nil {
+		return hark.WrapError(hark.EINTERNAL, err, "decode annotations %s", r.RecordingID)
+	}
+	machine, err := machineTags(ctx, tx, r.RecordingID)
+	if err != nil {
+		return err
+	}
+	return d.writeTags(ctx, tx, r.RecordingID, h.Codebook, h.CodebookVersion, machine, r)
 }
 
 // nullTime scans a nullable timestamp stored as text (SQLite) or TIMESTAMPTZ

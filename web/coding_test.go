@@ -228,6 +228,9 @@ func TestCoderAgreementAPI(t *testing.T) {
 	if st, csv := analyst.get("/api/reports/coders?format=csv&seed=3"); st != http.StatusOK || !strings.HasPrefix(csv, "code,coders,sessions,unit") || !strings.Contains(csv, "threat_of_escalation,alex sam,5,turn,15") {
 		t.Errorf("CSV: %d\n%s", st, csv)
 	}
+	if st, _ := analyst.get("/api/reports/coders?unit-seconds=0.000000001"); st != http.StatusBadRequest {
+		t.Errorf("time units of a nanosecond: %d, want 400", st)
+	}
 	south := b.client("kim", hark.RoleCoach, "south")
 	if st, body := south.get("/api/reports/coders"); st != http.StatusOK || strings.Contains(body, "threat_of_escalation") {
 		t.Errorf("a coach of south sees north's coding: %d %s", st, body)
@@ -310,7 +313,7 @@ func TestReconcile(t *testing.T) {
 			t.Fatalf("%v: %d %v", change, st, out)
 		}
 	}
-	must(sam, map[string]any{"version": 0, "action": "accept", "key": open})
+	must(sam, map[string]any{"version": 0, "action": "recode", "key": open, "code": "affirmation"})
 	must(sam, map[string]any{"version": 1, "action": "accept", "key": threat})
 	must(sam, map[string]any{"version": 2, "action": "note", "segment": 2, "text": "sam: a clear threat"})
 	must(alex, map[string]any{"version": 0, "action": "accept", "key": open})
@@ -322,19 +325,29 @@ func TestReconcile(t *testing.T) {
 	}
 	must(sam, map[string]any{"version": 3, "action": "state", "state": "complete"})
 	_, page := lead.get("/recordings/" + b.recA + "/reconcile")
-	if strings.Count(page, `class="disagreement"`) != 1 || !strings.Contains(page, `data-code="threat_of_escalation"`) || !strings.Contains(page, "1 disagreement(s) over 3 turn(s)") {
-		t.Fatalf("the reconciliation page:\n%s", page)
+	// Sam gave the open question the code affirmation; alex kept it:
+	// two disagreements on turn 0, one on the threat.
+	for _, want := range []string{`data-code="open_question"`, `data-code="affirmation"`, `data-code="threat_of_escalation"`, "3 disagreement(s) over 3 turn(s)"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the reconciliation page lacks %s:\n%s", want, page)
+		}
 	}
-	form := url.Values{"csrf": {lead.csrf}}
-	req, _ := http.NewRequest(http.MethodPost, lead.base+"/recordings/"+b.recA+"/reconcile", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if st, body := lead.do(req); st != http.StatusOK || !strings.Contains(body, "choose whose answer stands") {
+	if err := b.idx.PutCoderReview(ctx, &hark.ReviewDoc{RecordingID: b.recA, Coder: "sam", UpdatedAt: time.Now()}, 4); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("a coder's change once every coder completed: %v, want EINVALID (frozen)", err)
+	}
+	post := func(form url.Values) (int, string) {
+		form.Set("csrf", lead.csrf)
+		req, _ := http.NewRequest(http.MethodPost, lead.base+"/recordings/"+b.recA+"/reconcile", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return lead.do(req)
+	}
+	if st, body := post(url.Values{}); st != http.StatusOK || !strings.Contains(body, "choose whose answer stands") {
 		t.Errorf("settling without an answer: %d", st)
 	}
-	form.Set("d-2-threat_of_escalation", "alex")
-	req, _ = http.NewRequest(http.MethodPost, lead.base+"/recordings/"+b.recA+"/reconcile", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if st, body := lead.do(req); st != http.StatusOK || !strings.Contains(body, "Team north") {
+	if st, body := post(url.Values{"d-0-open_question": {"alex"}, "d-0-affirmation": {"sam"}, "d-2-threat_of_escalation": {"alex"}}); st != http.StatusOK || !strings.Contains(body, "settled two ways") {
+		t.Errorf("one tag settled two ways: %d", st)
+	}
+	if st, body := post(url.Values{"d-0-open_question": {"alex"}, "d-0-affirmation": {"alex"}, "d-2-threat_of_escalation": {"alex"}}); st != http.StatusOK || !strings.Contains(body, "Team north") {
 		t.Fatalf("settling: %d\n%s", st, body)
 	}
 	dc, err := b.idx.DoubleCoding(ctx, b.recA)
@@ -346,7 +359,7 @@ func TestReconcile(t *testing.T) {
 	for _, d := range shared.Decisions {
 		got[d.Key] = d.Review
 	}
-	if got[open] != hark.ReviewAccepted || got[threat] != hark.ReviewRejected || len(shared.Notes) != 1 || shared.State != hark.ReviewComplete {
+	if got[open] != hark.ReviewAccepted || got[threat] != hark.ReviewRejected || len(shared.Decisions) != 2 || shared.Decisions[0].Code != "" || len(shared.Notes) != 1 || shared.State != hark.ReviewComplete {
 		t.Errorf("the settled review: %+v", shared)
 	}
 	// No longer blind: sam sees the session's review, which is alex's

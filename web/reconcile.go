@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/harkworks/hark"
@@ -138,37 +139,58 @@ func (s *Server) settle(ctx context.Context, si settleIndex, u *hark.User, sess 
 			machine[hark.TagKey(t.Segment, t.Start, t.End, t.Code)] = t
 		}
 	}
-	// on says whether a decision or tag is about turn seg and code.
-	decisionOn := func(d hark.Decision, seg int, code string) bool {
-		t, ok := machine[d.Key]
-		if !ok || t.Segment != seg {
-			return false
+	decision := func(rv *hark.ReviewDoc, key string) *hark.Decision {
+		for i := range rv.Decisions {
+			if rv.Decisions[i].Key == key {
+				return &rv.Decisions[i]
+			}
 		}
-		final := t.Code
-		if d.Code != "" {
-			final = d.Code
+		return nil
+	}
+	// touches says whether machine tag key bears on code: it is the
+	// machine's code, or a coder gave the tag that code.
+	touches := func(key string, t hark.Tag, code string) bool {
+		if t.Code == code {
+			return true
 		}
-		return final == code
+		for _, rv := range reviews {
+			if d := decision(rv, key); d != nil && d.Code == code {
+				return true
+			}
+		}
+		return false
 	}
 	base := *coderReview(reviews, dc.Coders[0])
-	base.Decisions = slices.Clone(base.Decisions)
+	decisions := map[string]*hark.Decision{}
+	for _, d := range base.Decisions {
+		decisions[d.Key] = &d
+	}
 	base.Added = slices.Clone(base.Added)
+	chosen := map[string]string{} // machine tag key → the coder whose decision stands
 	for _, d := range ds {
 		from := r.PostFormValue(d.Field)
 		src := coderReview(reviews, from)
 		if src == nil || !dc.Codes(from) {
 			return hark.Errorf(hark.EINVALID, "turn %d, %s: choose whose answer stands", d.Turn, d.Code)
 		}
+		for key, t := range machine {
+			if t.Segment != d.Turn || !touches(key, t, d.Code) {
+				continue
+			}
+			if prev, ok := chosen[key]; ok && prev != from {
+				return hark.Errorf(hark.EINVALID, "turn %d: one of the machine's tags is settled two ways (%s's answer and %s's, through the codes it was given): choose the same coder for both", d.Turn, prev, from)
+			}
+			chosen[key] = from
+			if x := decision(src, key); x != nil {
+				decisions[key] = x
+			} else {
+				delete(decisions, key)
+			}
+		}
 		if from == dc.Coders[0] {
 			continue
 		}
-		base.Decisions = slices.DeleteFunc(base.Decisions, func(x hark.Decision) bool { return decisionOn(x, d.Turn, d.Code) })
 		base.Added = slices.DeleteFunc(base.Added, func(t hark.Tag) bool { return t.Segment == d.Turn && t.Code == d.Code })
-		for _, x := range src.Decisions {
-			if decisionOn(x, d.Turn, d.Code) {
-				base.Decisions = append(base.Decisions, x)
-			}
-		}
 		for _, t := range src.Added {
 			if t.Segment == d.Turn && t.Code == d.Code {
 				t.Key = fmt.Sprintf("c:settled:%s:%s", from, t.Key)
@@ -176,6 +198,11 @@ func (s *Server) settle(ctx context.Context, si settleIndex, u *hark.User, sess 
 			}
 		}
 	}
+	base.Decisions = nil
+	for _, d := range decisions {
+		base.Decisions = append(base.Decisions, *d)
+	}
+	slices.SortFunc(base.Decisions, func(a, b hark.Decision) int { return strings.Compare(a.Key, b.Key) })
 	// The notes of every coder are kept, each under its author.
 	base.Notes = nil
 	for _, c := range dc.Coders {
@@ -185,6 +212,9 @@ func (s *Server) settle(ctx context.Context, si settleIndex, u *hark.User, sess 
 	if err != nil {
 		return err
 	}
+	// Corrections of who speaks and what was said are the session's: they
+	// stay.
+	base.Corrections = shared.Corrections
 	base.Coder, base.State, base.UpdatedBy, base.UpdatedAt = "", hark.ReviewComplete, u.Name, s.cfg.Now().UTC().Truncate(time.Microsecond)
 	if err := si.SettleDoubleCoding(ctx, &base, shared.Version, u.Name); err != nil {
 		return err

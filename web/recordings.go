@@ -202,6 +202,9 @@ func (s *Server) handleListExport(w http.ResponseWriter, r *http.Request, u *har
 		if err != nil {
 			return nil, err
 		}
+		if sess, err = s.ownView(ctx, sess, u); err != nil {
+			return nil, err
+		}
 		return s.displayed(ctx, sess)
 	}
 	st, err := qda.WriteProject(r.Context(), w, cfg, ids, load)

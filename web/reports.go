@@ -163,7 +163,7 @@ func (rp *Reports) query(r *http.Request, u *hark.User, all bool) (report.Query,
 	if !all {
 		mine := []string{}
 		if u != nil {
-			mine = u.Teams
+			mine = append(mine, u.Teams...) // never nil: no teams is none, not all
 		}
 		if q.Teams == nil {
 			q.Teams = slices.Clone(mine)

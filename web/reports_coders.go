@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -55,6 +56,10 @@ func (rp *Reports) handleCoders(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// minUnitSeconds is the shortest time unit asked for: units cost memory
+// in proportion to a session's length over their width.
+const minUnitSeconds = 0.1
+
 // coderOptions reads the agreement's options from the request; the
 // suppression floor is the query's (never under the server's).
 func coderOptions(r *http.Request, q report.Query) (report.CoderOptions, error) {
@@ -81,8 +86,8 @@ func coderOptions(r *http.Request, q report.Query) (report.CoderOptions, error) 
 	if err := num("rounds", func(f float64) { opt.Rounds = int(f) }); err != nil {
 		return opt, err
 	}
-	if opt.UnitSeconds < 0 || opt.Level < 0 || opt.Level >= 1 || opt.Rounds > 100000 {
-		return opt, hark.Errorf(hark.EINVALID, "unit-seconds must be positive, level between 0 and 1, rounds at most 100000")
+	if opt.UnitSeconds != 0 && !(opt.UnitSeconds >= minUnitSeconds) || math.IsNaN(opt.Level) || opt.Level < 0 || opt.Level >= 1 || opt.Rounds > 100000 {
+		return opt, hark.Errorf(hark.EINVALID, "unit-seconds must be at least %g, level between 0 and 1, rounds at most 100000", minUnitSeconds)
 	}
 	if s := strings.TrimSpace(v.Get("seed")); s != "" {
 		seed, err := strconv.ParseUint(s, 10, 64)

@@ -289,6 +289,7 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 			}
 			settled := *reviewOf(reviews, take)
 			settled.Coder, settled.UpdatedBy, settled.UpdatedAt = "", by, time.Now().UTC()
+			settled.Corrections = shared.Corrections // who speaks and what was said are the session's
 			if err := idx.SettleDoubleCoding(ctx, &settled, shared.Version, by); err != nil {
 				return err
 			}
