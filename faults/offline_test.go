@@ -41,11 +41,13 @@ func TestWorkerStoppedMidOfflineTranscription(t *testing.T) {
 		err := h.getJSON(hark.CheckpointKey(rec.ID), &cp)
 		return err == nil && len(cp.Chunks) >= 1, a.log()
 	})
-	// The recogniser at work now, a child of the worker.
-	groups := recognizerGroups(t, a.pid())
-	if len(groups) == 0 {
-		t.Fatalf("no pocketsphinx_continuous under worker a (pid %d)", a.pid())
-	}
+	// The recogniser at work on the next chunk, a child of the worker
+	// (between two chunks there is none for a moment).
+	var groups []int
+	h.eventually(time.Minute, "a recogniser at work under worker a", func() (bool, string) {
+		groups = recognizerGroups(t, a.pid())
+		return len(groups) > 0, a.log()
+	})
 	took := a.stop(30 * time.Second)
 	if took > 15*time.Second {
 		t.Errorf("the worker took %s to stop with a 1 s grace", took)
