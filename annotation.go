@@ -60,6 +60,12 @@ type Annotations struct {
 	// Metrics are the session's figures as tagged: counts and rates per
 	// code, the reflection-to-question ratio, talk time per role.
 	Metrics *SessionMetrics `json:"metrics,omitempty"`
+	// Moments are the moments suggested for a coach to start from, ranked
+	// (see Moment); Family the session's figures from the parent's side.
+	// Both are made with the tags, as tagged: a coach's decisions on tags
+	// do not change them.
+	Moments []Moment    `json:"moments,omitempty"`
+	Family  *FamilyLens `json:"family,omitempty"`
 	// Lease is the recording's lease under which these annotations were
 	// made: the index and the object store refuse them (ECONFLICT) once
 	// another attempt has taken the recording over. 0 skips the index's

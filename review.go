@@ -40,6 +40,9 @@ type ReviewDoc struct {
 	// they were made; the machine's transcript is kept as it was, and
 	// Correct applies them to it.
 	Corrections []Correction `json:"corrections,omitempty"`
+	// Suggestions are the coaches' answers to the suggested moments:
+	// accepted (onto the reflection sheet) or dismissed.
+	Suggestions []SuggestionDecision `json:"suggestions,omitempty"`
 	// Coder is the coder whose independent review of a double-coded
 	// session this is (see DoubleCoding); "" for the session's own review.
 	Coder     string    `json:"coder,omitempty"`

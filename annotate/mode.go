@@ -112,6 +112,8 @@ func (tg *Tagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annotation
 	if a != nil {
 		m := MeasureSession(t, a)
 		a.Metrics = &m
+		turns := readTurns(t, a)
+		a.Moments, a.Family = suggest(t, turns), measureFamily(t, turns)
 	}
 	if a != nil && stats.Usage.Requests > 0 {
 		dropped := 0

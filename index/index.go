@@ -317,6 +317,13 @@ type annotationsHeader struct {
 	Codebook, CodebookVersion, Tagger string
 	Usage                             *hark.TaggerUsage    `json:",omitempty"`
 	Metrics                           *hark.SessionMetrics `json:",omitempty"`
+	Moments                           []hark.Moment        `json:",omitempty"`
+	Family                            *hark.FamilyLens     `json:",omitempty"`
+}
+
+// headerOf returns what the index keeps of a's header.
+func headerOf(a *hark.Annotations) annotationsHeader {
+	return annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger, a.Usage, a.Metrics, a.Moments, a.Family}
 }
 
 // PutTranscript replaces a recording's segments with the transcript's. It
@@ -355,7 +362,7 @@ func (d *DB) PutTranscript(ctx context.Context, t *hark.Transcript) error {
 // PutAnnotations replaces a recording's tags with the annotations'. It
 // returns ENOTFOUND for a recording the index does not have.
 func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
-	doc, err := json.Marshal(annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger, a.Usage, a.Metrics})
+	doc, err := json.Marshal(headerOf(a))
 	if err != nil {
 		return hark.WrapError(hark.EINTERNAL, err, "encode annotations %s", a.RecordingID)
 	}
@@ -516,7 +523,8 @@ func readAnnotations(ctx context.Context, tx *sql.Tx, id, doc string) (*hark.Ann
 		return nil, hark.WrapError(hark.EINTERNAL, err, "decode annotations %s", id)
 	}
 	a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: id, Codebook: h.Codebook,
-		CodebookVersion: h.CodebookVersion, Tagger: h.Tagger, Usage: h.Usage, Metrics: h.Metrics, Tags: []hark.Tag{}}
+		CodebookVersion: h.CodebookVersion, Tagger: h.Tagger, Usage: h.Usage, Metrics: h.Metrics,
+		Moments: h.Moments, Family: h.Family, Tags: []hark.Tag{}}
 	rows, err := tx.QueryContext(ctx, `SELECT segment, code, start_off, end_off, evidence, confidence, source, review,
 	tag_key, orig_code, reviewed_by, reviewed_at, moment FROM tags
 WHERE recording_id = $1 ORDER BY segment, start_off, code, end_off, source, review`, params(id)...)

@@ -521,7 +521,7 @@ func (d *DB) ImportSessions(ctx context.Context, sessions []ImportSession) error
 			}
 		}
 		if a := s.Annotations; a != nil {
-			if adoc, err = json.Marshal(annotationsHeader{a.Codebook, a.CodebookVersion, a.Tagger, a.Usage, a.Metrics}); err != nil {
+			if adoc, err = json.Marshal(headerOf(a)); err != nil {
 				return hark.WrapError(hark.EINTERNAL, err, "encode annotations %s", r.ID)
 			}
 			for _, t := range a.Tags {

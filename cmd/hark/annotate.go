@@ -23,10 +23,13 @@ import (
 
 // AnnotateOutput is what `hark annotate --format json` prints: one segment
 // per cue of the input, in input order, each with its tags, and the
-// session's metrics. Scripts depend on its shape.
+// session's metrics, the moments suggested for a coach to start from and
+// the figures from the parent's side. Scripts depend on its shape.
 type AnnotateOutput struct {
 	Segments []AnnotatedSegment  `json:"segments"`
 	Metrics  hark.SessionMetrics `json:"metrics"`
+	Moments  []hark.Moment       `json:"moments"`
+	Family   *hark.FamilyLens    `json:"family"`
 }
 
 // AnnotatedSegment is one cue of the input with its tags. Index is the
@@ -227,7 +230,11 @@ func hasRole(t *hark.Transcript, r hark.Role) bool {
 
 // annotateOutput puts each tag under its segment.
 func annotateOutput(t *hark.Transcript, a *hark.Annotations) AnnotateOutput {
-	out := AnnotateOutput{Segments: make([]AnnotatedSegment, len(t.Segments)), Metrics: annotate.MeasureSession(t, a)}
+	out := AnnotateOutput{Segments: make([]AnnotatedSegment, len(t.Segments)), Metrics: annotate.MeasureSession(t, a),
+		Moments: annotate.SuggestMoments(t, a), Family: annotate.MeasureFamily(t, a)}
+	if out.Moments == nil {
+		out.Moments = []hark.Moment{}
+	}
 	pos := make(map[int]int, len(t.Segments))
 	for i, s := range t.Segments {
 		pos[s.Index] = i

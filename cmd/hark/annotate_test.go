@@ -68,15 +68,34 @@ func TestAnnotateJSONContract(t *testing.T) {
 		t.Errorf("stderr: %s", stderr)
 	}
 	raw := json.RawMessage(stdout)
-	if got := objectKeys(t, raw); !slices.Equal(got, []string{"segments", "metrics"}) {
+	if got := objectKeys(t, raw); !slices.Equal(got, []string{"segments", "metrics", "moments", "family"}) {
 		t.Fatalf("top-level keys %v", got)
 	}
 	var out struct {
 		Segments []json.RawMessage `json:"segments"`
 		Metrics  json.RawMessage   `json:"metrics"`
+		Moments  []json.RawMessage `json:"moments"`
+		Family   json.RawMessage   `json:"family"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatal(err)
+	}
+	// The mixed meeting's threat ("we'll have to go to court") is a moment.
+	if len(out.Moments) == 0 {
+		t.Fatal("no moments")
+	}
+	for i, m := range out.Moments {
+		if got := objectKeys(t, m); !slices.Equal(got, []string{"key", "rank", "kind", "cue", "start", "end", "segments", "reason", "score"}) {
+			t.Fatalf("moment %d keys %v", i, got)
+		}
+		var mo hark.Moment
+		json.Unmarshal(m, &mo)
+		if mo.Rank != i+1 || (mo.Kind != hark.MomentStrength && mo.Kind != hark.MomentReflect) || mo.Reason == "" || len(mo.Segments) == 0 || mo.End <= mo.Start {
+			t.Errorf("moment %d: %+v", i, mo)
+		}
+	}
+	if got := objectKeys(t, out.Family); !slices.Contains(got, "parent_talk_share") || !slices.Contains(got, "parent_questions_answered_share") || !slices.Contains(got, "parent_fears_met_share") {
+		t.Errorf("family keys %v", got)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
