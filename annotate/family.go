@@ -20,13 +20,17 @@ type talkTurn struct {
 	start, end float64
 	words      int
 	codes      map[string]bool
-	asks       bool    // a sentence asks a question (not a statement with a rising tone)
-	allAsk     bool    // every sentence of the turn asks
-	fear       bool    // a parent voices fear or distress
-	rights     bool    // a worker tells the parent their rights
-	answerOpen bool    // the turn opens as an answer does ("yes", "because", …)
-	stems      []int32 // content words, for whether one turn takes up another's
-	cutOff     bool    // the turn's last sentence is broken off ("I just—")
+	asks       bool // a sentence asks a question (not a statement with a rising tone)
+	allAsk     bool // every sentence of the turn asks
+	fear       bool // a parent voices fear or distress
+	rights     bool // a worker tells the parent their rights
+	// When first, in the turn: the start of the segment telling the
+	// parent their rights, tagged explaining_process, with a threat or a
+	// direction, with a direction, asking permission.
+	rightsAt, explainAt, decideAt, adviceAt, askAt float64
+	answerOpen                                     bool    // the turn opens as an answer does ("yes", "because", …)
+	stems                                          []int32 // content words, for whether one turn takes up another's
+	cutOff                                         bool    // the turn's last sentence is broken off ("I just—")
 }
 
 func (t *talkTurn) has(code string) bool { return t.codes[code] }
@@ -34,10 +38,43 @@ func (t *talkTurn) has(code string) bool { return t.codes[code] }
 // The words of fear and distress in a parent's turn, of rights in a
 // worker's, and of an answer's opening.
 var (
-	fearRE   = regexp.MustCompile(`\b(?:frighten(?:ed|s|ing)?|scared|afraid|terrified|petrified|panick?(?:ed|ing)?|anxious|anxiety|nervous|dread(?:ing)?|worried|worry|worrying|overwhelmed|can'?t cope|not coping|at the end of my tether|don'?t know what (?:to do|i'?ll do)|(?:take|taking|took) (?:him|her|them|my (?:kids|children|son|daughter|baby|boy|girl)|the (?:kids|children|baby)) (?:away|off me|into care)|lose (?:him|her|them|my (?:kids|children|son|daughter|baby))|(?:put|go|going|taken) into care|in tears|crying|can'?t stop crying|not sleeping|can'?t sleep|upset)\b`)
-	rightsRE = regexp.MustCompile(`\b(?:your rights?|(?:you have|you've got|you've|you do have) (?:the |a )?right|entitled to|(?:a |your own |free )?(?:solicitor|advocate|legal advice|legal aid|lawyer)|make a complaint|complain(?:ts? procedure)?|you don'?t have to (?:agree|answer|sign|let)|you can say no|it'?s (?:your|up to you)(?: choice| decision)?|(?:a |get a )?copy of (?:the|my|our|your) (?:report|plan|assessment|minutes|notes)|you can (?:read|see) (?:what|the|my|our) (?:report|notes|assessment|records?)|bring (?:someone|a friend|a supporter|somebody) (?:with you|along))\b`)
+	fearRE   = regexp.MustCompile(`\b(?:frighten(?:ed|s|ing)?|scared|afraid|terrified|petrified|panick?(?:ed|ing)?|anxious|anxiety|nervous|dread(?:ing)?|worried|worry|worrying|overwhelmed|can'?t cope|not coping|at the end of my tether|don'?t know what (?:to do|i'?ll do)|(?:take|taking|took) (?:him|her|them|my (?:kids|children|son|daughter|baby|boy|girl)|the (?:kids|children|baby)) (?:away|off me|into care)|lose (?:him|her|them|my (?:kids|children|son|daughter|baby))|(?:put|go|going|taken) into care|in tears|crying|can'?t stop crying|not sleeping|can'?t sleep|upset|struggling|exhausted|shattered|on my own|(?:need|want) (?:some )?help|how hard (?:it is|this is|it'?s been)|(?:so|too|really) hard|can'?t do (?:this|it) any ?more|(?:at )?breaking point|falling apart|at my wits'? end)\b`)
+	rightsRE = regexp.MustCompile(`\b(?:your rights?|(?:you have|you've got|you've|you do have) (?:the |a )?right|entitled to|(?:a |your own |free )?(?:solicitor|advocate|legal advice|legal aid|lawyer)|make a complaint|complain(?:ts? procedure)?|you don'?t have to (?:agree|answer|sign)|you can say no|it'?s (?:your|up to you)(?: choice| decision)|(?:a |get a )?copy of (?:the|my|our|your) (?:report|plan|assessment|minutes|notes)|you can (?:read|see) (?:what|the|my|our) (?:report|notes|assessment|records?)|bring (?:someone|a friend|a supporter|somebody) (?:with you|along))\b`)
 	answerRE = regexp.MustCompile(`^(?:yes|yeah|yep|no|nope|sure|of course|because|it'?s|it is|it will|it'?ll|they'?ll|they will|you'?ll|you will|we'?ll|we will|that'?s|that is|that will|the answer|good question|right now|at the moment|what happens (?:is|next)|first|well,? (?:it|that|we|you|they|the))\b`)
 )
+
+// Words that say fear or rights on their own, and the words at least one
+// of which the rest of fearRE's and rightsRE's matches hold: a segment
+// with none of them is not tried against the expressions, which are slow.
+var (
+	fearWords = wordSet("frighten frightened frightens frightening scared afraid terrified petrified panic panicked panicking panicing " +
+		"anxious anxiety nervous dread dreading worried worry worrying overwhelmed crying upset struggling exhausted shattered")
+	fearPhrases   = wordSet("cope coping tether know away off care lose tears sleeping sleep own help hard more anymore breaking apart end wits")
+	rightsWords   = wordSet("rights entitled solicitor advocate lawyer complaint complain complaints")
+	rightsPhrases = wordSet("right legal say choice decision copy report notes assessment records bring agree answer sign")
+)
+
+func wordSet(words string) map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// says reports whether the segment analysed as info has a word of words,
+// or a word of phrases and a match of re.
+func says(an *analysis, info segInfo, words, phrases map[string]bool, re *regexp.Regexp, low string) bool {
+	phrase := false
+	for k := info.t0; k < info.t1; k++ {
+		w := string(an.key(an.toks[k]))
+		if words[w] {
+			return true
+		}
+		phrase = phrase || phrases[w]
+	}
+	return phrase && re.MatchString(low)
+}
 
 // readTurns reads the transcript as turns, with the tags of a (rejected
 // tags left out).
@@ -69,6 +106,19 @@ func readTurns(t *hark.Transcript, a *hark.Annotations) []talkTurn {
 		tt := &turns[len(turns)-1]
 		tt.seg1, tt.end = i+1, max(tt.end, s.End)
 		for c := range codes[s.Index] {
+			if !tt.codes[c] {
+				switch c {
+				case codeExplaining:
+					tt.explainAt = s.Start
+				case codeDirective:
+					tt.adviceAt = s.Start
+				case codePermission:
+					tt.askAt = s.Start
+				}
+			}
+			if (c == codeThreat || c == codeDirective) && !tt.codes[codeThreat] && !tt.codes[codeDirective] {
+				tt.decideAt = s.Start
+			}
 			tt.codes[c] = true
 		}
 		an.low, an.toks, an.sents = an.low[:0], an.toks[:0], an.sents[:0]
@@ -91,14 +141,16 @@ func readTurns(t *hark.Transcript, a *hark.Annotations) []talkTurn {
 			}
 		}
 		low := string(an.low[info.base:])
-		if i == tt.seg0 && answerRE.MatchString(strings.TrimLeft(low, " \"'“‘-")) {
-			tt.answerOpen = true
-		}
 		switch s.Role {
 		case hark.RoleParent:
-			tt.fear = tt.fear || fearRE.MatchString(low)
+			tt.fear = tt.fear || says(an, info, fearWords, fearPhrases, fearRE, low)
 		case hark.RoleWorker:
-			tt.rights = tt.rights || rightsRE.MatchString(low)
+			if i == tt.seg0 && answerRE.MatchString(strings.TrimLeft(low, " \"'“‘-")) {
+				tt.answerOpen = true
+			}
+			if !tt.rights && says(an, info, rightsWords, rightsPhrases, rightsRE, low) {
+				tt.rights, tt.rightsAt = true, s.Start
+			}
 		}
 		// Broken off: the text ends in a dash or dots, or (where the
 		// engine punctuates) without punctuation after a sentence that had
@@ -224,22 +276,22 @@ func measureFamily(t *hark.Transcript, turns []talkTurn) *hark.FamilyLens {
 		case hark.RoleWorker:
 			if tt.rights {
 				f.RightsExplained = true
-				at(&f.RightsExplainedAt, tt.start)
+				at(&f.RightsExplainedAt, tt.rightsAt)
 			}
 			if tt.has(codeExplaining) {
 				f.NextStepsExplained = true
-				at(&f.NextStepsExplainedAt, tt.start)
+				at(&f.NextStepsExplainedAt, tt.explainAt)
 			}
 			if tt.has(codeThreat) || tt.has(codeDirective) {
-				at(&firstDecision, tt.start)
+				at(&firstDecision, tt.decideAt)
 			}
 			if tt.has(codeDirective) {
 				f.Advice++
-				at(&firstAdvice, tt.start)
+				at(&firstAdvice, tt.adviceAt)
 			}
 			if tt.has(codePermission) {
 				f.PermissionAsked++
-				at(&firstPermission, tt.start)
+				at(&firstPermission, tt.askAt)
 			}
 		}
 	}

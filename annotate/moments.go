@@ -24,6 +24,7 @@ const (
 	monologueSeconds = 45.0
 	landedWords      = 12
 	directiveRun     = 3
+	minKind          = 3 // strengths and things to reflect on kept, when there are so many
 )
 
 // The base weights of the cues: what coaches most need to hear first.
@@ -36,6 +37,7 @@ var cueWeight = map[string]float64{
 	hark.CueReflectionLanded:   6,
 	hark.CueExplainedFirst:     6,
 	hark.CueDirectiveRun:       5.5,
+	hark.CueTalkedOver:         5.5,
 	hark.CuePermission:         5,
 	hark.CueMonologue:          5,
 	hark.CuePlannedTogether:    4,
@@ -56,7 +58,7 @@ type momentCandidate struct {
 // next; a parent's question and whether it was answered; long worker
 // monologues and runs of directions; rights or what happens next
 // explained before a decision; permission asked; plans made together;
-// reflections after which the parent said more. Tags a coach rejected are
+// reflections after which the parent said more; a parent cut off. Tags a coach rejected are
 // left out. A session without a worker turn has none.
 func SuggestMoments(t *hark.Transcript, a *hark.Annotations) []hark.Moment {
 	return suggest(t, readTurns(t, a))
@@ -85,6 +87,9 @@ func suggest(t *hark.Transcript, turns []talkTurn) []hark.Moment {
 				} else {
 					add(hark.CueFearUnmet, i, w, i, 0, "The parent voiced a fear or distress; the next worker turn "+didWords(&turns[w])+", without reflecting it or explaining.")
 				}
+			}
+			if interrupted(t, turns, i) && i+1 < len(turns) {
+				add(hark.CueTalkedOver, i, i+1, i, 0, "The parent was cut off or talked over before finishing.")
 			}
 			if tt.asks && w >= 0 && !answers(tt, &turns[w]) {
 				add(hark.CueQuestionUnanswered, i, w, i, 0, "The parent asked a question; the next worker turn "+didWords(&turns[w])+" and did not answer it.")
@@ -204,9 +209,20 @@ func rank(t *hark.Transcript, turns []talkTurn, cands []momentCandidate) []hark.
 	var kept []momentCandidate
 	for _, c := range cands {
 		dup := false
-		for _, k := range kept {
-			// The same turn set both off, or one window holds the other.
-			if c.trigger == k.trigger || c.first >= k.first && c.last <= k.last && hark.CueKind(c.cue) == hark.CueKind(k.cue) {
+		for i := range kept {
+			k := &kept[i]
+			if hark.CueKind(c.cue) != hark.CueKind(k.cue) {
+				continue
+			}
+			// The same turn set both off: one moment, with both reasons.
+			if c.trigger == k.trigger {
+				k.reason += " " + c.reason
+				k.last = max(k.last, c.last)
+				dup = true
+				break
+			}
+			// One window holds the other.
+			if c.first >= k.first && c.last <= k.last {
 				dup = true
 				break
 			}
@@ -216,25 +232,41 @@ func rank(t *hark.Transcript, turns []talkTurn, cands []momentCandidate) []hark.
 		}
 	}
 	if len(kept) > MaxMoments {
-		// Keep room for up to three of the kind with fewer.
-		var strong, reflect []int // positions in kept, best first
-		for i, c := range kept {
+		// The best MaxMoments, with room kept for up to minKind of the
+		// kind they would otherwise leave out.
+		chosen := make([]bool, len(kept))
+		n := [2]int{}
+		kind := func(c momentCandidate) int {
 			if hark.CueKind(c.cue) == hark.MomentStrength {
-				strong = append(strong, i)
-			} else {
-				reflect = append(reflect, i)
+				return 1
+			}
+			return 0
+		}
+		for i := range MaxMoments {
+			chosen[i] = true
+			n[kind(kept[i])]++
+		}
+		for short := range 2 {
+			for i := MaxMoments; i < len(kept) && n[short] < minKind; i++ {
+				if kind(kept[i]) != short {
+					continue
+				}
+				// Give up the lowest-ranked chosen moment of the other kind.
+				for j := len(kept) - 1; j >= 0; j-- {
+					if chosen[j] && kind(kept[j]) != short {
+						chosen[j], chosen[i] = false, true
+						n[1-short]--
+						n[short]++
+						break
+					}
+				}
 			}
 		}
-		few, many := strong, reflect
-		if len(strong) > len(reflect) {
-			few, many = reflect, strong
-		}
-		nFew := min(len(few), max(3, MaxMoments-len(many)))
-		chosen := append(append([]int{}, few[:nFew]...), many[:min(len(many), MaxMoments-nFew)]...)
-		slices.Sort(chosen)
-		out := make([]momentCandidate, len(chosen))
-		for k, i := range chosen {
-			out[k] = kept[i]
+		out := make([]momentCandidate, 0, MaxMoments)
+		for i, c := range kept {
+			if chosen[i] {
+				out = append(out, c)
+			}
 		}
 		kept = out
 	}
