@@ -29,13 +29,14 @@ const (
 	CuePermission         = "permission"          // strength: permission asked before advice or looking round the home
 	CuePlannedTogether    = "planned_together"    // strength: an agenda or a plan made with the parent
 	CueDirectiveRun       = "directives_in_a_row" // reflect: several directions in a row without asking
+	CueAffirmed           = "affirmed"            // strength: the worker affirmed the parent's efforts or strengths
 	CueTalkedOver         = "talked_over"         // reflect: the parent was cut off or talked over
 )
 
 // CueKind returns the kind of a cue's moments.
 func CueKind(cue string) MomentKind {
 	switch cue {
-	case CueFearMet, CueExplainedFirst, CueReflectionLanded, CuePermission, CuePlannedTogether:
+	case CueFearMet, CueExplainedFirst, CueReflectionLanded, CuePermission, CuePlannedTogether, CueAffirmed:
 		return MomentStrength
 	}
 	return MomentReflect

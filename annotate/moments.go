@@ -41,6 +41,7 @@ var cueWeight = map[string]float64{
 	hark.CuePermission:         5,
 	hark.CueMonologue:          5,
 	hark.CuePlannedTogether:    4,
+	hark.CueAffirmed:           4.5,
 }
 
 // momentCandidate is a moment before ranking: its cue, the turns of its window
@@ -133,6 +134,9 @@ func suggest(t *hark.Transcript, turns []talkTurn) []hark.Moment {
 					what = "set the agenda with the parent"
 				}
 				add(hark.CuePlannedTogether, i-1, i+1, i, 0, "The worker "+what+".")
+			}
+			if tt.has(codeAffirmation) {
+				add(hark.CueAffirmed, i-1, i+1, i, 0, "The worker affirmed the parent's efforts or strengths.")
 			}
 			if d := tt.end - tt.start; d >= monologueSeconds {
 				add(hark.CueMonologue, i, i+1, i, min((d-monologueSeconds)/60, 2),

@@ -138,6 +138,7 @@ func runAnnotate(cmd *cobra.Command, g *globals, o *annotateOptions, path string
 		return enc.Encode(out)
 	}
 	printAnnotations(g.stdout, filepath.Base(path), a, out)
+	printMoments(g.stdout, out)
 	return nil
 }
 
@@ -295,6 +296,61 @@ func printAnnotations(w io.Writer, name string, a *hark.Annotations, out Annotat
 	for _, c := range codes {
 		fmt.Fprintf(w, "  %-26s %3d  %6.1f/hour\n", c, m.Codes[c].Count, m.Codes[c].PerHour)
 	}
+}
+
+// printMoments prints the suggested moments, strengths and things to
+// reflect on, and the family lens.
+func printMoments(w io.Writer, out AnnotateOutput) {
+	for _, kind := range []hark.MomentKind{hark.MomentReflect, hark.MomentStrength} {
+		title := "to reflect on"
+		if kind == hark.MomentStrength {
+			title = "strengths"
+		}
+		first := true
+		for _, m := range out.Moments {
+			if m.Kind != kind {
+				continue
+			}
+			if first {
+				fmt.Fprintf(w, "\nstart here: %s\n", title)
+				first = false
+			}
+			fmt.Fprintf(w, "  %2d. %s–%s  %s\n      %s\n", m.Rank, transcribe.FormatTimestamp(m.Start), transcribe.FormatTimestamp(m.End), m.Cue, m.Reason)
+		}
+	}
+	f := out.Family
+	if f == nil {
+		return
+	}
+	pct := func(v *float64) string {
+		if v == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.0f%%", 100**v)
+	}
+	when := func(ok bool, at *float64) string {
+		if !ok || at == nil {
+			return "no"
+		}
+		return "at " + transcribe.FormatTimestamp(*at)
+	}
+	yes := func(v *bool) string {
+		if v == nil {
+			return "n/a"
+		}
+		if *v {
+			return "yes"
+		}
+		return "no"
+	}
+	fmt.Fprintf(w, "\nthe family lens:\n")
+	fmt.Fprintf(w, "  parent's talk %.0f%%, turns %.0f%% (%d), cut off or talked over %d (%s of their turns)\n",
+		100*f.ParentTalkShare, 100*f.ParentTurnShare, f.ParentTurns, f.ParentInterrupted, pct(f.ParentInterruptedShare))
+	fmt.Fprintf(w, "  parent's questions %d, answered in the next worker turn %d (%s)\n", f.ParentQuestions, f.ParentQuestionsAnswered, pct(f.ParentQuestionsAnsweredShare))
+	fmt.Fprintf(w, "  rights explained %s, what happens next explained %s, before any decision: %s\n",
+		when(f.RightsExplained, f.RightsExplainedAt), when(f.NextStepsExplained, f.NextStepsExplainedAt), yes(f.ExplainedBeforeDecision))
+	fmt.Fprintf(w, "  permission asked %d, directions %d, permission before advice: %s\n", f.PermissionAsked, f.Advice, yes(f.PermissionBeforeAdvice))
+	fmt.Fprintf(w, "  fears voiced %d, met with a reflection or explanation %d (%s)\n", f.ParentFears, f.ParentFearsMet, pct(f.ParentFearsMetShare))
 }
 
 // reportStats tells a person what the LLM cost and what it dropped.

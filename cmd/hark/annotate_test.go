@@ -371,3 +371,20 @@ func TestAnnotateRulesLLM(t *testing.T) {
 		t.Errorf("tags %v", src)
 	}
 }
+
+// The text output ends with where to start and the family lens.
+func TestAnnotatePrintsMoments(t *testing.T) {
+	stdout, stderr, err := runCommand(t, newAnnotateCmd, filepath.Join(meetingsDir, "authoritarian.vtt"))
+	if err != nil {
+		t.Fatalf("annotate: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"start here: to reflect on", "threat\n", "The worker warned the parent of escalation", "the family lens:",
+		"parent's questions 1, answered in the next worker turn 1 (100%)", "fears voiced 3, met with a reflection or explanation 0 (0%)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "start here: strengths") {
+		t.Errorf("strengths in the authoritarian meeting:\n%s", stdout)
+	}
+}
