@@ -22,14 +22,15 @@ import (
 
 func main() {
 	dir := flag.String("dir", "testdata/practice", "the practice corpus")
+	drop := flag.Bool("drop-rule-tags", false, "let the model drop rule tags it finds unlikely (hark train --drop-rule-tags)")
 	flag.Parse()
-	if err := run(*dir); err != nil {
+	if err := run(*dir, !*drop); err != nil {
 		fmt.Fprintln(os.Stderr, "practice:", hark.ErrorMessage(err))
 		os.Exit(1)
 	}
 }
 
-func run(dir string) error {
+func run(dir string, keepRules bool) error {
 	ctx := context.Background()
 	cb := annotate.DefaultCodebook()
 	rules, err := annotate.NewRuleTagger(cb)
@@ -72,7 +73,7 @@ func run(dir string) error {
 				train = append(train, lt)
 			}
 		}
-		m, err := annotate.Train(ctx, train, annotate.TrainConfig{Rules: rules, KeepRules: true})
+		m, err := annotate.Train(ctx, train, annotate.TrainConfig{Rules: rules, KeepRules: keepRules})
 		if err != nil {
 			return err
 		}
