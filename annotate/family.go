@@ -28,9 +28,9 @@ type talkTurn struct {
 	// parent their rights, tagged explaining_process, with a threat or a
 	// direction, with a direction, asking permission.
 	rightsAt, explainAt, decideAt, adviceAt, askAt float64
-	answerOpen                                     bool    // the turn opens as an answer does ("yes", "because", …)
-	stems                                          []int32 // content words, for whether one turn takes up another's
-	cutOff                                         bool    // the turn's last sentence is broken off ("I just—")
+	answerOpen                                     bool     // the turn opens as an answer does ("yes", "because", …)
+	stems                                          []string // stems of content words, for whether one turn takes up another's
+	cutOff                                         bool     // the turn's last sentence is broken off ("I just—")
 }
 
 func (t *talkTurn) has(code string) bool { return t.codes[code] }
@@ -136,8 +136,8 @@ func readTurns(t *hark.Transcript, a *hark.Annotations) []talkTurn {
 			}
 		}
 		for k := info.t0; k < info.t1; k++ {
-			if st := an.toks[k].stem; st > 0 {
-				tt.stems = append(tt.stems, st)
+			if tk := an.toks[k]; tk.stem > tk.start {
+				tt.stems = append(tt.stems, string(an.low[tk.start:tk.stem]))
 			}
 		}
 		low := string(an.low[info.base:])

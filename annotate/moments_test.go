@@ -346,3 +346,24 @@ func BenchmarkSuggestMoments(b *testing.B) {
 		}
 	}
 }
+
+// Whether the next worker turn answers a parent's question.
+func TestParentQuestionAnswered(t *testing.T) {
+	for _, c := range []struct {
+		worker string
+		want   bool
+	}{
+		{"The review meeting is on the twelfth, at the school.", true}, // takes up its words
+		{"Of course, and I'll send you the letter.", true},             // opens as an answer
+		{"Let me explain what happens next: the review meeting looks at the plan.", true},
+		{"You need to keep the kitchen tidy for my visit.", false},
+		{"What do you think about the kitchen?", false},                         // only asks
+		{"That's not really the point. The meeting is the least of it.", false}, // dismisses
+	} {
+		tr := conversation("Parent: When is the review meeting, and can I come to it?", "Worker: "+c.worker)
+		f := tagFor(t, tr).Family
+		if f.ParentQuestions != 1 || (f.ParentQuestionsAnswered == 1) != c.want {
+			t.Errorf("%q: %d questions, %d answered, want answered %v", c.worker, f.ParentQuestions, f.ParentQuestionsAnswered, c.want)
+		}
+	}
+}
