@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -224,4 +225,62 @@ func BenchmarkModelTagger(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// With rule tags dropped, a code in KeepRulesFor keeps every rule tag all
+// the same: its rule threshold is 0, where the others' is not.
+func TestKeepRulesFor(t *testing.T) {
+	rt, err := NewRuleTagger(DefaultCodebook())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data []LabelledTranscript
+	for i := 0; i < 24; i++ {
+		tr := &hark.Transcript{RecordingID: fmt.Sprintf("k%02d", i)}
+		var labels [][]string
+		for k, l := range []struct {
+			text string
+			code []string
+		}{
+			{"You need to sign the form for the school today.", []string{codeDirective}},
+			{"We got there in the end, every morning.", nil},
+			{"You need to know the review went really well, honestly.", nil}, // the rules call it a direction; the coders do not
+			{"Okay.", nil},
+		} {
+			role := hark.RoleWorker
+			if k%2 == 1 {
+				role = hark.RoleParent
+			}
+			tr.Segments = append(tr.Segments, hark.Segment{Index: k, Role: role, Speaker: string(role), Text: l.text})
+			labels = append(labels, l.code)
+		}
+		data = append(data, LabelledTranscript{Transcript: tr, Labels: labels})
+	}
+	a := tagFor(t, data[0].Transcript)
+	if !slices.Equal(codesOfSegment(a, 2), []string{codeDirective}) {
+		t.Fatalf("the rules do not tag the third turn a direction: %v", a.Tags)
+	}
+	cfg := TrainConfig{Rules: rt, Codes: []string{codeDirective}, MinPositives: 5}
+	dropped, err := Train(context.Background(), data, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.KeepRulesFor = []string{codeDirective}
+	kept, err := Train(context.Background(), data, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, k := dropped.Codes[codeDirective].RuleThreshold, kept.Codes[codeDirective].RuleThreshold; d == 0 || k != 0 {
+		t.Errorf("rule thresholds: %v dropping, %v keeping the directive's rule tags", d, k)
+	}
+}
+
+func codesOfSegment(a *hark.Annotations, seg int) []string {
+	var out []string
+	for _, t := range a.Tags {
+		if t.Segment == seg {
+			out = append(out, t.Code)
+		}
+	}
+	return out
 }

@@ -42,6 +42,12 @@ type TrainConfig struct {
 	// is dropped, which fits the training data better but carries the
 	// training data's notion of a code over the rules'.
 	KeepRules bool
+	// KeepRulesFor keeps every rule tag of these codes only, when
+	// KeepRules is not set: codes whose rules were fitted to other data
+	// than the training data's (hark's reflections and open questions to
+	// AnnoMI's coders) keep the rules' notion, the rest learn the
+	// training data's.
+	KeepRulesFor []string
 }
 
 func (c *TrainConfig) defaults() {
@@ -359,7 +365,7 @@ func thresholds(exs []example, use []int, code string, nfeat int, cfg TrainConfi
 	var grid []cell
 	for ti := 1; ti <= 19; ti++ {
 		for ri := 0; ri <= ti; ri++ {
-			if cfg.KeepRules && ri > 0 {
+			if (cfg.KeepRules || slices.Contains(cfg.KeepRulesFor, code)) && ri > 0 {
 				break
 			}
 			t, rt := float64(ti)/20, float64(ri)/20

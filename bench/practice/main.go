@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/annotate"
@@ -23,14 +24,19 @@ import (
 func main() {
 	dir := flag.String("dir", "testdata/practice", "the practice corpus")
 	drop := flag.Bool("drop-rule-tags", false, "let the model drop rule tags it finds unlikely (hark train --drop-rule-tags)")
+	keep := flag.String("keep-rule-tags", "", "with -drop-rule-tags, codes whose rule tags are all kept (comma-separated)")
 	flag.Parse()
-	if err := run(*dir, !*drop); err != nil {
+	var keepFor []string
+	if *keep != "" {
+		keepFor = strings.Split(*keep, ",")
+	}
+	if err := run(*dir, !*drop, keepFor); err != nil {
 		fmt.Fprintln(os.Stderr, "practice:", hark.ErrorMessage(err))
 		os.Exit(1)
 	}
 }
 
-func run(dir string, keepRules bool) error {
+func run(dir string, keepRules bool, keepFor []string) error {
 	ctx := context.Background()
 	cb := annotate.DefaultCodebook()
 	rules, err := annotate.NewRuleTagger(cb)
@@ -73,7 +79,7 @@ func run(dir string, keepRules bool) error {
 				train = append(train, lt)
 			}
 		}
-		m, err := annotate.Train(ctx, train, annotate.TrainConfig{Rules: rules, KeepRules: keepRules})
+		m, err := annotate.Train(ctx, train, annotate.TrainConfig{Rules: rules, KeepRules: keepRules, KeepRulesFor: keepFor})
 		if err != nil {
 			return err
 		}

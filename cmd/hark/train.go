@@ -25,6 +25,7 @@ type trainOptions struct {
 	minPositives       int
 	l2, minPrecision   float64
 	fromReviews, prune bool
+	keepFor            []string
 	team               string
 	folds              int
 	db                 string
@@ -70,6 +71,7 @@ HARK_TAGGER=rules+model and HARK_MODEL to it (docs/model.md).`,
 	f.Float64Var(&o.l2, "l2", 0.003, "penalty on the weights")
 	f.Float64Var(&o.minPrecision, "min-precision", 0.8, "the precision each code's thresholds aim to keep")
 	f.BoolVar(&o.prune, "drop-rule-tags", false, "let the model drop the rules' tags it finds unlikely (default: it only adds)")
+	f.StringSliceVar(&o.keepFor, "keep-rule-tags", nil, "with --drop-rule-tags, codes whose rule tags are all kept all the same (comma-separated)")
 	f.BoolVar(&o.fromReviews, "from-reviews", false, "train on the coaches' reviews of --team's sessions")
 	f.StringVar(&o.team, "team", "", "with --from-reviews: the team whose reviews to learn from")
 	f.IntVar(&o.folds, "folds", 5, "with --from-reviews: folds of the before-and-after agreement")
@@ -95,7 +97,7 @@ func runTrain(cmd *cobra.Command, g *globals, o *trainOptions) error {
 	if o.ver == "" {
 		o.ver = time.Now().UTC().Format("20060102-150405")
 	}
-	cfg := annotate.TrainConfig{Rules: rules, Version: o.ver, MinCount: o.minCount, MinPositives: o.minPositives, Epochs: o.epochs, L2: o.l2, MinPrecision: o.minPrecision, KeepRules: !o.prune}
+	cfg := annotate.TrainConfig{Rules: rules, Version: o.ver, MinCount: o.minCount, MinPositives: o.minPositives, Epochs: o.epochs, L2: o.l2, MinPrecision: o.minPrecision, KeepRules: !o.prune, KeepRulesFor: o.keepFor}
 	if o.fromReviews {
 		return trainFromReviews(cmd, g, o, cb, cfg)
 	}
