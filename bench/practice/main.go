@@ -25,18 +25,22 @@ func main() {
 	dir := flag.String("dir", "testdata/practice", "the practice corpus")
 	drop := flag.Bool("drop-rule-tags", false, "let the model drop rule tags it finds unlikely (hark train --drop-rule-tags)")
 	keep := flag.String("keep-rule-tags", "", "with -drop-rule-tags, codes whose rule tags are all kept (comma-separated)")
+	l2 := flag.Float64("l2", 0, "the penalty on weights (hark train --l2; 0: the default)")
+	epochs := flag.Int("epochs", 0, "training epochs (hark train --epochs; 0: the default)")
+	minPrecision := flag.Float64("min-precision", 0, "the precision the thresholds keep (hark train --min-precision; 0: the default)")
 	flag.Parse()
 	var keepFor []string
 	if *keep != "" {
 		keepFor = strings.Split(*keep, ",")
 	}
-	if err := run(*dir, !*drop, keepFor); err != nil {
+	cfg := annotate.TrainConfig{KeepRules: !*drop, KeepRulesFor: keepFor, L2: *l2, Epochs: *epochs, MinPrecision: *minPrecision}
+	if err := run(*dir, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "practice:", hark.ErrorMessage(err))
 		os.Exit(1)
 	}
 }
 
-func run(dir string, keepRules bool, keepFor []string) error {
+func run(dir string, cfg annotate.TrainConfig) error {
 	ctx := context.Background()
 	cb := annotate.DefaultCodebook()
 	rules, err := annotate.NewRuleTagger(cb)
@@ -79,7 +83,8 @@ func run(dir string, keepRules bool, keepFor []string) error {
 				train = append(train, lt)
 			}
 		}
-		m, err := annotate.Train(ctx, train, annotate.TrainConfig{Rules: rules, KeepRules: keepRules, KeepRulesFor: keepFor})
+		cfg.Rules = rules
+		m, err := annotate.Train(ctx, train, cfg)
 		if err != nil {
 			return err
 		}
