@@ -284,3 +284,25 @@ func codesOfSegment(a *hark.Annotations, seg int) []string {
 	}
 	return out
 }
+
+// L2For holds one code's weights closer to zero than L2 does.
+func TestL2For(t *testing.T) {
+	rt, _ := praiseModel(t)
+	size := func(cfg TrainConfig) float64 {
+		m, err := Train(context.Background(), praiseData(24), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for _, w := range m.Codes[codeAffirmation].Weight {
+			s += w * w
+		}
+		return s
+	}
+	cfg := TrainConfig{Rules: rt, Codes: []string{codeAffirmation}, MinPositives: 5}
+	plain := size(cfg)
+	cfg.L2For = map[string]float64{codeAffirmation: 0.1}
+	if held := size(cfg); !(held < plain/2) {
+		t.Errorf("sum of squared weights %.3f with L2 0.1 for the code, %.3f without", held, plain)
+	}
+}

@@ -28,6 +28,10 @@ type TrainConfig struct {
 	Epochs int
 	Rate   float64
 	L2     float64
+	// L2For is the penalty for some codes instead of L2: codes whose
+	// rules were fitted to other data than the training data's can be held
+	// closer to them.
+	L2For map[string]float64
 	// Folds is how many parts the data is cut into to choose each code's
 	// thresholds on turns each fold's model did not see (default 4).
 	Folds int
@@ -294,6 +298,10 @@ func fit(exs []example, use []int, code string, nfeat int, cfg TrainConfig) ([]f
 	var b, gb2 float64
 	order := slices.Clone(use)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6861726b))
+	l2 := cfg.L2
+	if v, ok := cfg.L2For[code]; ok && v >= 0 {
+		l2 = v
+	}
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
@@ -310,7 +318,7 @@ func fit(exs []example, use []int, code string, nfeat int, cfg TrainConfig) ([]f
 			gb2 += g * g
 			b -= cfg.Rate * g / math.Sqrt(gb2+1e-8)
 			for k, f := range e.feats {
-				gf := g*float64(e.vals[k]) + cfg.L2*w[f]
+				gf := g*float64(e.vals[k]) + l2*w[f]
 				g2[f] += gf * gf
 				w[f] -= cfg.Rate * gf / math.Sqrt(g2[f]+1e-8)
 			}

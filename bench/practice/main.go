@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/harkworks/hark"
@@ -28,12 +29,24 @@ func main() {
 	l2 := flag.Float64("l2", 0, "the penalty on weights (hark train --l2; 0: the default)")
 	epochs := flag.Int("epochs", 0, "training epochs (hark train --epochs; 0: the default)")
 	minPrecision := flag.Float64("min-precision", 0, "the precision the thresholds keep (hark train --min-precision; 0: the default)")
+	l2Code := flag.String("l2-code", "", "the penalty for some codes instead of -l2 (code=penalty, comma-separated; hark train --l2-code)")
 	flag.Parse()
+	l2For := map[string]float64{}
+	for _, kv := range strings.Split(*l2Code, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "practice: -l2-code:", err)
+				os.Exit(2)
+			}
+			l2For[k] = f
+		}
+	}
 	var keepFor []string
 	if *keep != "" {
 		keepFor = strings.Split(*keep, ",")
 	}
-	cfg := annotate.TrainConfig{KeepRules: !*drop, KeepRulesFor: keepFor, L2: *l2, Epochs: *epochs, MinPrecision: *minPrecision}
+	cfg := annotate.TrainConfig{KeepRules: !*drop, KeepRulesFor: keepFor, L2: *l2, L2For: l2For, Epochs: *epochs, MinPrecision: *minPrecision}
 	if err := run(*dir, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "practice:", hark.ErrorMessage(err))
 		os.Exit(1)

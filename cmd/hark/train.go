@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type trainOptions struct {
 	l2, minPrecision   float64
 	fromReviews, prune bool
 	keepFor            []string
+	l2For              map[string]string
 	team               string
 	folds              int
 	db                 string
@@ -71,6 +73,7 @@ HARK_TAGGER=rules+model and HARK_MODEL to it (docs/model.md).`,
 	f.Float64Var(&o.l2, "l2", 0.003, "penalty on the weights")
 	f.Float64Var(&o.minPrecision, "min-precision", 0.8, "the precision each code's thresholds aim to keep")
 	f.BoolVar(&o.prune, "drop-rule-tags", false, "let the model drop the rules' tags it finds unlikely (default: it only adds)")
+	f.StringToStringVar(&o.l2For, "l2-code", nil, "the L2 penalty for some codes instead of --l2 (code=penalty, comma-separated)")
 	f.StringSliceVar(&o.keepFor, "keep-rule-tags", nil, "with --drop-rule-tags, codes whose rule tags are all kept all the same (comma-separated)")
 	f.BoolVar(&o.fromReviews, "from-reviews", false, "train on the coaches' reviews of --team's sessions")
 	f.StringVar(&o.team, "team", "", "with --from-reviews: the team whose reviews to learn from")
@@ -97,7 +100,25 @@ func runTrain(cmd *cobra.Command, g *globals, o *trainOptions) error {
 	if o.ver == "" {
 		o.ver = time.Now().UTC().Format("20060102-150405")
 	}
-	cfg := annotate.TrainConfig{Rules: rules, Version: o.ver, MinCount: o.minCount, MinPositives: o.minPositives, Epochs: o.epochs, L2: o.l2, MinPrecision: o.minPrecision, KeepRules: !o.prune, KeepRulesFor: o.keepFor}
+	known := map[string]bool{}
+	for _, c := range cb.Codes {
+		known[c.ID] = true
+	}
+	for _, c := range o.keepFor {
+		if !known[c] {
+			return hark.Errorf(hark.EINVALID, "--keep-rule-tags: the codebook has no code %q", c)
+		}
+	}
+	l2For := map[string]float64{}
+	for c, v := range o.l2For {
+		f, err := strconv.ParseFloat(v, 64)
+		if !known[c] || err != nil || f < 0 {
+			return hark.Errorf(hark.EINVALID, "--l2-code %s=%s: give a code of the codebook and a penalty of 0 or more", c, v)
+		}
+		l2For[c] = f
+	}
+	cfg := annotate.TrainConfig{Rules: rules, Version: o.ver, MinCount: o.minCount, MinPositives: o.minPositives, Epochs: o.epochs, L2: o.l2,
+		MinPrecision: o.minPrecision, KeepRules: !o.prune, KeepRulesFor: o.keepFor, L2For: l2For}
 	if o.fromReviews {
 		return trainFromReviews(cmd, g, o, cb, cfg)
 	}
