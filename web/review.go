@@ -26,7 +26,12 @@ type ReviewRequest struct {
 	// another speaker's name makes them one), turn-speaker (turn Segment,
 	// or its words from byte Start on, go to the speaker Speaker, an
 	// existing one or a new one with Role), turn-merge (turn Segment and
-	// the next become one) and turn-text (turn Segment says Text).
+	// the next become one) and turn-text (turn Segment says Text); and
+	// suggestion: the answer to the suggested moment Key (one of the
+	// session's annotations' moments) is State, "accepted" (onto the
+	// reflection sheet), "dismissed", or "" to take the answer back
+	// (State is the review's state for the action state, a
+	// hark.SuggestionState for suggestion).
 	Action  string           `json:"action"`
 	Speaker string           `json:"speaker,omitempty"`
 	Role    hark.Role        `json:"role,omitempty"`
@@ -235,6 +240,8 @@ func (s *Server) apply(sess *hark.Session, doc *hark.ReviewDoc, req *ReviewReque
 			}
 		}
 		return hark.Errorf(hark.ENOTFOUND, "there is no note %q: reload the page", req.NoteID)
+	case "suggestion":
+		return s.answerSuggestion(sess, doc, req, u)
 	case "state":
 		switch req.State {
 		case hark.ReviewInProgress, hark.ReviewComplete:
@@ -272,6 +279,12 @@ func auditDetail(req *ReviewRequest) string {
 	switch req.Action {
 	case hark.CorrectMove, hark.CorrectMerge, hark.CorrectText:
 		return req.Action + " turn " + itoa(req.Segment)
+	case "suggestion":
+		answer := string(req.State)
+		if answer == "" {
+			answer = "answer taken back"
+		}
+		return "suggestion " + req.Key + " " + answer
 	}
 	return strings.TrimSpace(req.Action + " " + req.Key + req.NoteID + req.Speaker)
 }

@@ -127,7 +127,7 @@ func (s *Server) handleRecordingAPI(w http.ResponseWriter, r *http.Request, u *h
 		return
 	}
 	s.audit(r.Context(), u, "view", sess.Recording.ID, "api")
-	writeJSON(w, http.StatusOK, sess)
+	writeJSON(w, http.StatusOK, apiSession(sess))
 }
 
 // turn is one segment with its tags and notes, for the pages.
@@ -162,6 +162,10 @@ type view struct {
 	// SpeakerNames are the speakers of the transcript, in the order they
 	// first speak: the speakers a coach can give a turn to.
 	SpeakerNames []string
+	// Start is the "Start here" panel: the suggested moments with the
+	// coaches' answers, and the family lens; nil before the session is
+	// tagged.
+	Start *startHere
 }
 
 // speakersView is the transcript's SpeakerInfo, in words for the page.
@@ -262,6 +266,7 @@ func (s *Server) prepare(sess *hark.Session, u *hark.User) *view {
 		v.Duration = sess.Transcript.Duration()
 	}
 	v.Speakers, v.WorkerDoubt = speakersOf(sess.Transcript.Speakers)
+	v.Start = startHereOf(sess)
 	bySeg := map[int][]hark.Tag{}
 	counts := map[string]int{}
 	if sess.Annotations != nil {
@@ -375,9 +380,19 @@ func (s *Server) handleSheet(w http.ResponseWriter, r *http.Request, u *hark.Use
 			reflect = append(reflect, moment{Start: t.Start, Speaker: t.Speaker, Role: t.Role, Quote: t.Text, Notes: tnotes})
 		}
 	}
+	// The suggested moments a coach accepted, each with the turns of its
+	// window as the page shows them (masked under display redaction).
+	accepted := v.Start.Accepted()
+	for i := range accepted {
+		for _, t := range v.Turns {
+			if slices.Contains(accepted[i].Segments, t.Index) {
+				accepted[i].Turns = append(accepted[i].Turns, t)
+			}
+		}
+	}
 	s.audit(r.Context(), u, "view", sess.Recording.ID, "reflection sheet")
 	s.render(w, r, http.StatusOK, "sheet.html", "Reflection sheet · "+path.Base(sess.Recording.Key), map[string]any{
-		"View": v, "Strengths": strengths, "Reflect": reflect,
+		"View": v, "Strengths": strengths, "Reflect": reflect, "Suggested": accepted,
 	})
 }
 

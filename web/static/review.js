@@ -1,4 +1,5 @@
-// The coach's review page: synced audio, tag chips with accept / reject /
+// The coach's review page: synced audio, "start here" (the suggested
+// moments: play, accept, dismiss), tag chips with accept / reject /
 // change code / choose for the reflection sheet, tags on selected words,
 // notes, corrections of who says what, a code filter, keyboard shortcuts.
 // Hand-written, no framework.
@@ -204,6 +205,7 @@
     tags = body.tags || [];
     render();
     renderNotes(body.review || {});
+    renderSuggestions(body.review || {});
     setProgress();
     say(body.warning || "Saved.", !!body.warning);
     return true;
@@ -239,6 +241,63 @@
     selected = c.dataset.key;
     for (const x of document.querySelectorAll(".chip[data-key]")) x.classList.toggle("selected", x === c);
   });
+
+  // --- start here: the suggested moments ----------------------------------------
+  // Each moment is a window of turns: playing it plays from its start,
+  // marks its turns and brings the first into view. A coach answers it:
+  // accepted (onto the reflection sheet), dismissed, or taken back.
+  const suggestions = () => Array.from(document.querySelectorAll(".suggestion[data-key]"));
+  const stateText = { accepted: "Accepted: on the reflection sheet", dismissed: "Dismissed" };
+  const setSuggestionState = (li, state) => {
+    const had = li.contains(document.activeElement);
+    li.dataset.state = state;
+    li.classList.toggle("state-accepted", state === "accepted");
+    li.classList.toggle("state-dismissed", state === "dismissed");
+    li.querySelector(".suggestion-state").textContent = stateText[state] || "";
+    for (const b of li.querySelectorAll("button[data-answer]")) {
+      if (b.dataset.answer === "") b.hidden = !state;
+      else b.setAttribute("aria-pressed", String(b.dataset.answer === state));
+    }
+    // An Undo that hides takes the focus with it: keep it on the moment.
+    if (had && !li.contains(document.activeElement)) li.focus();
+  };
+  const renderSuggestions = (review) => {
+    const answers = Object.fromEntries((review.suggestions || []).map((d) => [d.key, d.state]));
+    for (const li of suggestions()) setSuggestionState(li, answers[li.dataset.key] || "");
+  };
+  const playMoment = (li) => {
+    const segs = li.dataset.segments.split(" ").map(Number);
+    const inMoment = (t) => segs.includes(Number(t.dataset.index));
+    // A code filter must not hide the moment's turns.
+    if (filterSel && filterSel.value && turns.some((t) => inMoment(t) && t.classList.contains("hidden"))) {
+      filterSel.value = "";
+      applyFilter();
+    }
+    for (const t of turns) t.classList.toggle("in-moment", inMoment(t));
+    for (const x of suggestions()) x.classList.toggle("playing", x === li);
+    const first = turns.find(inMoment);
+    if (first) first.scrollIntoView({ block: "start" });
+    seek(li.dataset.start);
+  };
+  const answer = (li, state) => {
+    if (canReview && li) send({ action: "suggestion", key: li.dataset.key, state });
+  };
+  document.addEventListener("click", (ev) => {
+    const li = ev.target.closest(".suggestion[data-key]");
+    if (!li) return;
+    const b = ev.target.closest("button[data-answer]");
+    if (b) answer(li, b.dataset.answer);
+    else if (ev.target.closest(".suggestion-play")) playMoment(li);
+  });
+  // s / S: the next or previous moment, in the page's order.
+  const stepMoment = (delta) => {
+    const all = suggestions();
+    if (!all.length) return;
+    const at = all.findIndex((x) => x.contains(document.activeElement) || x.classList.contains("playing"));
+    const i = at < 0 ? (delta > 0 ? 0 : all.length - 1) : (at + delta + all.length) % all.length;
+    all[i].focus({ preventScroll: true });
+    playMoment(all[i]);
+  };
 
   // --- tagging a selection ---------------------------------------------------
   const addBox = document.getElementById("add-tag");
@@ -410,6 +469,16 @@
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.target.closest("input, textarea, select, dialog, .floating")) return;
+    // On a suggested moment (or one of its buttons), a, d, u and p answer
+    // or play it rather than the chosen tag.
+    const sm = ev.target.closest(".suggestion[data-key]");
+    if (sm && ["a", "d", "u", "p"].includes(ev.key)) {
+      if (ev.key === "p") playMoment(sm);
+      else if (!canReview) return;
+      else answer(sm, { a: "accepted", d: "dismissed", u: "" }[ev.key]);
+      ev.preventDefault();
+      return;
+    }
     const t = tags.find((x) => x.key === selected);
     switch (ev.key) {
       case "j": focusChip(1); break;
@@ -423,6 +492,8 @@
       case "t": offerAdd(); break;
       case "e": if (canReview) openTurn(keyTurn()); else return; break;
       case "w": if (canReview) openTurn(keyTurn(), "text"); else return; break;
+      case "s": stepMoment(1); break;
+      case "S": stepMoment(-1); break;
       case "+": { const k = canReview && keyTurn(); if (k && document.getElementById("t" + k.segment).nextElementSibling) merge(k.segment); else return; break; }
       case " ": if (audio) { audio.paused ? audio.play() : audio.pause(); } break;
       case "?": help.showModal(); break;
