@@ -201,7 +201,7 @@ func didWords(w *talkTurn) string {
 }
 
 // rank drops candidates whose windows another, higher-scoring one already
-// covers, keeps at most MaxMoments (leaving room for the kind with fewer
+// covers or overlaps trigger for trigger, keeps at most MaxMoments (leaving room for the kind with fewer
 // when the session has both), and numbers them.
 func rank(t *hark.Transcript, turns []talkTurn, cands []momentCandidate) []hark.Moment {
 	slices.SortStableFunc(cands, func(a, b momentCandidate) int {
@@ -227,6 +227,15 @@ func rank(t *hark.Transcript, turns []talkTurn, cands []momentCandidate) []hark.
 			}
 			// One window holds the other.
 			if c.first >= k.first && c.last <= k.last {
+				dup = true
+				break
+			}
+			// Each window holds the turn that set the other off (a
+			// parent's fear, and the worker's turn after it that set it
+			// aside): one moment over both windows, with the better
+			// reason.
+			if c.trigger >= k.first && c.trigger <= k.last && k.trigger >= c.first && k.trigger <= c.last {
+				k.first, k.last = min(k.first, c.first), max(k.last, c.last)
 				dup = true
 				break
 			}

@@ -184,6 +184,32 @@ func TestTestdataMeetingsMoments(t *testing.T) {
 	if len(p.Moments) < 5 || strengths*2 < len(p.Moments) {
 		t.Errorf("partnership: %d moments, %d strengths:%s", len(p.Moments), strengths, describeMoments(p.Moments))
 	}
+	for _, name := range []string{"authoritarian", "partnership", "mixed"} {
+		noTwice(t, name, tagFor(t, readMeetingVTT(t, name)).Moments)
+	}
+}
+
+// noTwice fails when two moments of one kind are one moment told twice:
+// each window holds the segment that set the other off (the authoritarian
+// meeting's parent's distress at 0:05 and the worker's turn after it that
+// set it aside).
+func noTwice(t *testing.T, name string, ms []hark.Moment) {
+	t.Helper()
+	trigger := func(m hark.Moment) int {
+		_, seg, _ := strings.Cut(m.Key, "@")
+		n, err := strconv.Atoi(seg)
+		if err != nil {
+			t.Fatalf("%s: key %q", name, m.Key)
+		}
+		return n
+	}
+	for i, a := range ms {
+		for _, b := range ms[i+1:] {
+			if a.Kind == b.Kind && slices.Contains(a.Segments, trigger(b)) && slices.Contains(b.Segments, trigger(a)) {
+				t.Errorf("%s: %s and %s are one moment told twice:%s", name, a.Key, b.Key, describeMoments(ms))
+			}
+		}
+	}
 }
 
 // A session where nobody is the worker (speakers not told apart) has no
