@@ -30,6 +30,10 @@ type Code struct {
 	Role       string   `json:"role" yaml:"role"` // worker, parent or any
 	Polarity   Polarity `json:"polarity" yaml:"polarity"`
 	Cues       []string `json:"cues,omitempty" yaml:"cues"`
+	// RuledOutBy are codes whose tag on a turn rules this code out of the
+	// same turn: a turn that sets the parent's view aside is not a
+	// reflection of it, however much of their words it repeats.
+	RuledOutBy []string `json:"ruled_out_by,omitempty" yaml:"ruled_out_by"`
 	Examples   Examples `json:"examples" yaml:"examples"`
 }
 

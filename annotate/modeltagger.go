@@ -20,8 +20,9 @@ const SourceModel hark.Source = "model"
 //     code's Threshold is tagged, Source model, the sentence that weighs
 //     most for the code as its evidence.
 //
-// Codes the model does not have keep the rules' tags. A ModelTagger is
-// safe for concurrent use.
+// Codes the model does not have keep the rules' tags. Last, a tag that
+// another on its turn rules out (the codebook's ruled_out_by) is dropped.
+// A ModelTagger is safe for concurrent use.
 type ModelTagger struct {
 	rules *RuleTagger
 	model *Model
@@ -128,7 +129,7 @@ func (mt *ModelTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annot
 			tags = append(tags, tag)
 		}
 	}
-	tags = append(tags, added...)
+	tags = mt.rules.dropRuledOut(append(tags, added...))
 	order := make(map[string]int, len(mt.rules.codes))
 	for i, c := range mt.rules.codes {
 		order[c.id] = i

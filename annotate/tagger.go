@@ -3,6 +3,7 @@ package annotate
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/harkworks/hark"
@@ -38,6 +39,9 @@ type RuleTagger struct {
 	notReflection *guardedRE
 	pf            *prefilter
 	weights       [rfCount]int // of the features of a reflection
+	// ruledOutBy are, by code, the codes whose tag on a turn rules it out
+	// of the turn (the codebook's ruled_out_by).
+	ruledOutBy map[string][]string
 }
 
 var _ hark.Tagger = (*RuleTagger)(nil)
@@ -85,6 +89,12 @@ func NewRuleTagger(cb *hark.Codebook) (*RuleTagger, error) {
 			cr.cue = g
 		}
 		rt.codes = append(rt.codes, cr)
+		if len(c.RuledOutBy) > 0 {
+			if rt.ruledOutBy == nil {
+				rt.ruledOutBy = map[string][]string{}
+			}
+			rt.ruledOutBy[c.ID] = c.RuledOutBy
+		}
 	}
 	// An affirmation or a dismissal is its own act, not a reflection.
 	var others []string
@@ -110,7 +120,37 @@ func (rt *RuleTagger) Name() string { return "rules" }
 // Tag finds the codebook's practice markers in the transcript. It returns
 // EINVALID for a nil transcript and the context's error if ctx is done.
 func (rt *RuleTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annotations, error) {
-	return rt.tag(ctx, t, nil)
+	ann, err := rt.tag(ctx, t, nil)
+	if err != nil {
+		return nil, err
+	}
+	ann.Tags = rt.dropRuledOut(ann.Tags)
+	return ann, nil
+}
+
+// dropRuledOut drops the tags that another tag on the same turn rules out
+// (the codebook's ruled_out_by), judged on the tags as they were before
+// any is dropped (two codes that rule each other out both go), keeping
+// the order of the rest.
+func (rt *RuleTagger) dropRuledOut(tags []hark.Tag) []hark.Tag {
+	if len(rt.ruledOutBy) == 0 {
+		return tags
+	}
+	on := map[int][]string{}
+	for _, t := range tags {
+		on[t.Segment] = append(on[t.Segment], t.Code)
+	}
+	out := tags[:0]
+	for _, t := range tags {
+		out = append(out, t)
+		for _, c := range rt.ruledOutBy[t.Code] {
+			if slices.Contains(on[t.Segment], c) {
+				out = out[:len(out)-1]
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Bits of a turn's shape, as the rule tagger read it: the forms of its

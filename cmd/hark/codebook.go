@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -288,6 +289,7 @@ type yamlCode struct {
 	Role       string         `yaml:"role"`
 	Polarity   hark.Polarity  `yaml:"polarity"`
 	Cues       []string       `yaml:"cues,omitempty"`
+	RuledOutBy []string       `yaml:"ruled_out_by,omitempty"`
 	Examples   *hark.Examples `yaml:"examples,omitempty"`
 }
 
@@ -348,6 +350,11 @@ func runCodebookImport(g *globals, file, out, base, id, version string) error {
 			if b := bcb.Code(c.ID); b != nil {
 				kept[b.ID] = true
 				yc.Cues = b.Cues
+				for _, other := range b.RuledOutBy { // those the imported codebook has
+					if slices.ContainsFunc(imp.Codes, func(ic qda.ImportedCode) bool { return ic.ID == other }) {
+						yc.RuledOutBy = append(yc.RuledOutBy, other)
+					}
+				}
 				if len(b.Examples.Positive)+len(b.Examples.Negative) > 0 {
 					ex := b.Examples
 					yc.Examples = &ex
