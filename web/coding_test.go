@@ -295,10 +295,25 @@ func TestCoderAgreementAPI(t *testing.T) {
 // Once both coders have completed, the reconciliation page shows where
 // they disagree, turn by turn, and settling it (whose answer stands, for
 // each) makes the session's review: the chosen answers, every coder's
-// notes; the double coding is then settled and no longer blind.
+// notes, the answers to suggested moments both coders gave alike; the
+// double coding is then settled and no longer blind.
 func TestReconcile(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
+	// The seeded session's one suggested moment (its threat), and a second
+	// one for the coders to answer differently.
+	threatMoment := b.suggestMoments(b.recA)[0]
+	seeded, err := b.idx.Session(ctx, b.recA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := seeded.Annotations
+	planned := hark.Moment{Key: hark.MomentKey(hark.CuePlannedTogether, 0), Rank: 2, Kind: hark.MomentStrength, Cue: hark.CuePlannedTogether,
+		Start: 0, End: 9, Segments: []int{0, 1}, Reason: "The worker set the agenda with the parent."}
+	an.Moments = append(an.Moments, planned)
+	if err := b.idx.PutAnnotations(ctx, an); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.idx.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: b.recA, Coders: []string{"sam", "alex"}, MarkedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -316,14 +331,18 @@ func TestReconcile(t *testing.T) {
 	must(sam, map[string]any{"version": 0, "action": "recode", "key": open, "code": "affirmation"})
 	must(sam, map[string]any{"version": 1, "action": "accept", "key": threat})
 	must(sam, map[string]any{"version": 2, "action": "note", "segment": 2, "text": "sam: a clear threat"})
+	must(sam, map[string]any{"version": 3, "action": "suggestion", "key": threatMoment.Key, "state": "accepted"})
+	must(sam, map[string]any{"version": 4, "action": "suggestion", "key": planned.Key, "state": "accepted"})
 	must(alex, map[string]any{"version": 0, "action": "accept", "key": open})
 	must(alex, map[string]any{"version": 1, "action": "reject", "key": threat})
-	must(alex, map[string]any{"version": 2, "action": "state", "state": "complete"})
+	must(alex, map[string]any{"version": 2, "action": "suggestion", "key": threatMoment.Key, "state": "accepted"})
+	must(alex, map[string]any{"version": 3, "action": "suggestion", "key": planned.Key, "state": "dismissed"})
+	must(alex, map[string]any{"version": 4, "action": "state", "state": "complete"})
 
 	if _, page := lead.get("/recordings/" + b.recA + "/reconcile"); !strings.Contains(page, `id="waiting"`) || !strings.Contains(page, "Waiting for: sam") || strings.Contains(page, "sam: a clear threat") {
 		t.Errorf("with sam's review in hand, the page shows more than who it waits for")
 	}
-	must(sam, map[string]any{"version": 3, "action": "state", "state": "complete"})
+	must(sam, map[string]any{"version": 5, "action": "state", "state": "complete"})
 	_, page := lead.get("/recordings/" + b.recA + "/reconcile")
 	// Sam gave the open question the code affirmation; alex kept it:
 	// two disagreements on turn 0, one on the threat.
@@ -332,7 +351,7 @@ func TestReconcile(t *testing.T) {
 			t.Fatalf("the reconciliation page lacks %s:\n%s", want, page)
 		}
 	}
-	if err := b.idx.PutCoderReview(ctx, &hark.ReviewDoc{RecordingID: b.recA, Coder: "sam", UpdatedAt: time.Now()}, 4); hark.ErrorCode(err) != hark.EINVALID {
+	if err := b.idx.PutCoderReview(ctx, &hark.ReviewDoc{RecordingID: b.recA, Coder: "sam", UpdatedAt: time.Now()}, 6); hark.ErrorCode(err) != hark.EINVALID {
 		t.Errorf("a coder's change once every coder completed: %v, want EINVALID (frozen)", err)
 	}
 	post := func(form url.Values) (int, string) {
@@ -361,6 +380,9 @@ func TestReconcile(t *testing.T) {
 	}
 	if got[open] != hark.ReviewAccepted || got[threat] != hark.ReviewRejected || len(shared.Decisions) != 2 || shared.Decisions[0].Code != "" || len(shared.Notes) != 1 || shared.State != hark.ReviewComplete {
 		t.Errorf("the settled review: %+v", shared)
+	}
+	if len(shared.Suggestions) != 1 || shared.Suggestions[0].Key != threatMoment.Key || shared.Suggestions[0].State != hark.SuggestionAccepted {
+		t.Errorf("the settled answers to suggested moments %+v, want only %s accepted, on which both agreed", shared.Suggestions, threatMoment.Key)
 	}
 	// No longer blind: sam sees the session's review, which is alex's
 	// answer on the threat.

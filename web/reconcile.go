@@ -203,6 +203,9 @@ func (s *Server) settle(ctx context.Context, si settleIndex, u *hark.User, sess 
 		base.Decisions = append(base.Decisions, *d)
 	}
 	slices.SortFunc(base.Decisions, func(a, b hark.Decision) int { return strings.Compare(a.Key, b.Key) })
+	// An answer to a suggested moment stands when every coder gave it;
+	// the others are left for the coaches to give on the session's page.
+	base.Suggestions = agreedSuggestions(dc.Coders, reviews)
 	// The notes of every coder are kept, each under its author.
 	base.Notes = nil
 	for _, c := range dc.Coders {
@@ -224,6 +227,23 @@ func (s *Server) settle(ctx context.Context, si settleIndex, u *hark.User, sess 
 		s.log.Warn("settled review not yet in the object store", "recording", base.RecordingID, "err", err)
 	}
 	return nil
+}
+
+// agreedSuggestions are the answers to suggested moments that every coder
+// gave alike, as the first coder gave them.
+func agreedSuggestions(coders []string, reviews []*hark.ReviewDoc) []hark.SuggestionDecision {
+	var out []hark.SuggestionDecision
+	for _, d := range coderReview(reviews, coders[0]).Suggestions {
+		all := true
+		for _, c := range coders[1:] {
+			o := coderReview(reviews, c).Suggestion(d.Key)
+			all = all && o != nil && o.State == d.State
+		}
+		if all {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func coderReview(reviews []*hark.ReviewDoc, coder string) *hark.ReviewDoc {
