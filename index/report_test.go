@@ -46,6 +46,7 @@ func runReports(t *testing.T, newDSN func(t *testing.T) string) {
 		{"Filters", testReportFilters},
 		{"Counts", testReportCounts},
 		{"Agreement", testReportAgreement},
+		{"Family", testReportFamily},
 		{"KeptCurrent", testReportKeptCurrent},
 		{"ConcurrentRefresh", testReportConcurrentRefresh},
 	}

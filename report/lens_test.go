@@ -1,0 +1,128 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/harkworks/hark"
+)
+
+func lensOf(talk float64, turns, interrupted, questions, answered, fears, met int, rights bool, explainedFirst, permissionFirst *bool) *hark.FamilyLens {
+	return &hark.FamilyLens{ParentTalkShare: talk, ParentTurnShare: talk, ParentTurns: turns, ParentInterrupted: interrupted,
+		ParentQuestions: questions, ParentQuestionsAnswered: answered, ParentFears: fears, ParentFearsMet: met,
+		RightsExplained: rights, NextStepsExplained: rights, ExplainedBeforeDecision: explainedFirst, PermissionBeforeAdvice: permissionFirst}
+}
+
+// The family lens over sessions, worked by hand: north has three
+// sessions, south one (suppressed at a threshold of 2, and with it the
+// smallest other row, since the total would give it away); shares pool
+// turns, questions and fears, and average talk; the answers per cue
+// count only moments the session still has.
+func TestComputeFamily(t *testing.T) {
+	yes, no := true, false
+	ss := []FamilySession{
+		{Team: "north", Month: "2026-01", Family: lensOf(0.2, 10, 2, 4, 3, 2, 1, true, &yes, nil),
+			Cues: []string{hark.CueThreat, hark.CueFearMet}, Answers: []hark.SuggestionDecision{
+				{Key: "threat@3", Cue: hark.CueThreat, State: hark.SuggestionAccepted},
+				{Key: "fear_met@5", Cue: hark.CueFearMet, State: hark.SuggestionDismissed},
+				{Key: "monologue@9", Cue: hark.CueMonologue, State: hark.SuggestionAccepted}, // no longer suggested
+			}},
+		{Team: "north", Month: "2026-01", Family: lensOf(0.4, 6, 0, 0, 0, 0, 0, false, &no, &yes), Cues: []string{hark.CueThreat}},
+		{Team: "north", Month: "2026-02", Family: lensOf(0.6, 4, 1, 1, 1, 1, 1, true, nil, &no),
+			Cues: []string{hark.CueThreat}, Answers: []hark.SuggestionDecision{{Key: "threat@1", Cue: hark.CueThreat, State: hark.SuggestionAccepted}}},
+		{Team: "south", Month: "2026-01", Family: lensOf(0.5, 5, 5, 2, 0, 1, 0, false, nil, nil)},
+		{Team: "south", Month: "2026-01"}, // tagged before the family lens
+	}
+	f := ComputeFamily(Query{By: []Dimension{Team}, MinCell: 1}, ss)
+	if len(f.Rows) != 2 || f.Unmeasured != 1 || f.Hidden != 0 {
+		t.Fatalf("rows %+v, unmeasured %d", f.Rows, f.Unmeasured)
+	}
+	n := f.Rows[0]
+	eq := func(what string, got *float64, want float64) {
+		t.Helper()
+		if got == nil || *got < want-1e-9 || *got > want+1e-9 {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	if n.Key[0] != "north" || n.Sessions != 3 || n.ParentTurns != 20 || n.ParentInterrupted != 3 {
+		t.Errorf("north: %+v", n)
+	}
+	eq("talk share, the mean of 0.2, 0.4, 0.6", n.ParentTalkShare, 0.4)
+	eq("interrupted, 3 of 20 turns", n.InterruptedShare, 0.15)
+	eq("questions answered, 4 of 5", n.QuestionsAnsweredShare, 0.8)
+	eq("rights explained, 2 of 3 sessions", n.RightsExplainedShare, 2.0/3)
+	eq("explained before a decision, 1 of the 2 sessions with one", n.ExplainedFirstShare, 0.5)
+	eq("permission before advice, 1 of the 2 sessions with advice", n.PermissionFirstShare, 0.5)
+	eq("fears met, 2 of 3", n.FearsMetShare, 2.0/3)
+	if s := f.Rows[1]; s.ExplainedFirstShare != nil || s.PermissionFirstShare != nil || s.QuestionsAnsweredShare == nil || *s.QuestionsAnsweredShare != 0 {
+		t.Errorf("south: shares of nothing are nil, of something 0: %+v", s)
+	}
+	eq("total talk share, the mean of four", f.Total.ParentTalkShare, (0.2+0.4+0.6+0.5)/4)
+
+	threat := f.Cues[len(f.Cues)-1]
+	if len(f.Cues) != 2 || threat.Cue != hark.CueThreat || threat.Sessions != 3 || threat.Suggested != 3 || threat.Answered != 2 || threat.Accepted != 2 {
+		t.Fatalf("cues %+v", f.Cues)
+	}
+	eq("threats accepted, 2 of 2 answered", threat.AcceptedShare, 1)
+	eq("threats answered, 2 of 3 suggested", threat.AnsweredShare, 2.0/3)
+	if fm := f.Cues[0]; fm.Cue != hark.CueFearMet || fm.Dismissed != 1 || fm.Kind != hark.MomentStrength {
+		t.Errorf("fear_met: %+v", fm)
+	}
+
+	// At a threshold of 2: south (1 session) is suppressed, and north, the
+	// only other row, with it; the cue rows under 2 sessions too.
+	f = ComputeFamily(Query{By: []Dimension{Team}, MinCell: 2}, ss)
+	for _, r := range f.Rows {
+		if !r.Suppressed || r.ParentTalkShare != nil || r.Sessions != 0 {
+			t.Errorf("row %v not suppressed, or its figures kept: %+v", r.Key, r)
+		}
+	}
+	if f.Total.Suppressed || f.Total.Sessions != 4 {
+		t.Errorf("the total: %+v", f.Total)
+	}
+	if f.Cues[0].Suppressed != true || f.Cues[1].Suppressed {
+		t.Errorf("cues at 2: %+v", f.Cues)
+	}
+	// By worker, a worker under the threshold is left out altogether.
+	for i := range ss {
+		ss[i].Worker = "w" + ss[i].Team
+	}
+	f = ComputeFamily(Query{By: []Dimension{Worker}, MinCell: 2}, ss)
+	if len(f.Rows) != 1 || f.Rows[0].Key[0] != "wnorth" || f.Rows[0].Suppressed || f.Hidden != 1 {
+		t.Errorf("by worker: %+v, hidden %d", f.Rows, f.Hidden)
+	}
+
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Hidden int              `json:"hidden_rows"`
+		Rows   []map[string]any `json:"rows"`
+		Cues   []map[string]any `json:"cues"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &j); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if j.Hidden != 1 || j.Rows[0]["worker"] != "wnorth" || math.Abs(j.Rows[0]["parent_talk_share"].(float64)-0.4) > 1e-9 || j.Cues[0]["accepted"] != nil {
+		t.Errorf("JSON: %s", buf.String())
+	}
+	buf.Reset()
+	if err := f.WriteCSV(&buf, CSVOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\r\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "worker,sessions,parent_talk_share,") || !strings.HasPrefix(lines[1], "wnorth,3,0.4,") {
+		t.Errorf("CSV:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := f.WriteCuesCSV(&buf, CSVOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "threat,reflect,3,3,2,2,0,1,0.667,0") || !strings.Contains(buf.String(), "fear_met,strength,,,,,,,,1") {
+		t.Errorf("cues CSV:\n%s", buf.String())
+	}
+}
