@@ -132,6 +132,7 @@ func TestBlindReviewsOnEveryRoute(t *testing.T) {
 		"GET /api/reports":        read("/api/reports?by=team,code"),
 		"GET /reports.csv":        read("/reports.csv?by=team,code"),
 		"GET /api/reports/coders": read("/api/reports/coders", "/api/reports/coders?format=csv"),
+		"GET /api/reports/family": read("/api/reports/family?by=team", "/api/reports/family?format=csv&part=cues"),
 	}
 	var patterns []string
 	for _, rt := range append(b.server.routes(), b.rep.routes()...) {

@@ -111,6 +111,7 @@ func (rp *Reports) routes() []route {
 		{"GET /api/reports", http.HandlerFunc(rp.handleAPI)},
 		{"GET /reports.csv", http.HandlerFunc(rp.handleCSV)},
 		{"GET /api/reports/coders", http.HandlerFunc(rp.handleCoders)},
+		{"GET /api/reports/family", http.HandlerFunc(rp.handleFamily)},
 	}
 }
 
@@ -307,6 +308,8 @@ type reportsPage struct {
 	AgreeRows   []reportsRow
 	Links       map[string]string
 	MinCell     int
+	// Family is the family lens's section; nil when the index keeps none.
+	Family *familyView
 }
 
 type reportsForm struct {
@@ -399,6 +402,16 @@ func (rp *Reports) handlePage(w http.ResponseWriter, r *http.Request) {
 		"csv": link("/reports.csv"), "excel": link("/reports.csv", "excel", "1"), "json": link("/api/reports"),
 		"agreementCSV": link("/reports.csv", "agreement", "1"), "agreementExcel": link("/reports.csv", "agreement", "1", "excel", "1"),
 		"agreementJSON": link("/api/reports", "agreement", "1"),
+	}
+	if _, ok := rp.cfg.Source.(report.FamilySource); ok {
+		fam, err := rp.runFamily(r.Context(), q)
+		if err != nil {
+			st, msg := rp.status(r, err)
+			page.Error = msg
+			rp.render(w, r, u, st, page)
+			return
+		}
+		page.Family = rp.familySection(fam, link)
 	}
 	rp.render(w, r, u, http.StatusOK, page)
 }

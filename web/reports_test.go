@@ -51,6 +51,16 @@ func (f *fakeSource) AgreementRows(_ context.Context, q report.Query) (*report.A
 	}, nil
 }
 
+func (f *fakeSource) FamilySessions(_ context.Context, q report.Query) ([]report.FamilySession, error) {
+	var out []report.FamilySession
+	for _, team := range []string{"north", "north", "south"} {
+		if q.Teams == nil || slices.Contains(q.Teams, team) {
+			out = append(out, report.FamilySession{Team: team, Family: &hark.FamilyLens{ParentTalkShare: 0.3, ParentTurns: 4}, Cues: []string{hark.CueThreat}})
+		}
+	}
+	return out, nil
+}
+
 type reportsFixture struct {
 	srv    *httptest.Server
 	src    *fakeSource

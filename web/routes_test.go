@@ -91,6 +91,7 @@ func TestEveryRouteKeepsTeamsApart(t *testing.T) {
 		"GET /api/reports":                 {paths: []string{"/api/reports?by=team", "/api/reports?by=team,code&team=north,south"}, want: http.StatusOK},
 		"GET /reports.csv":                 {paths: []string{"/reports.csv?by=team", "/reports.csv?by=team&team=north"}, want: http.StatusOK},
 		"GET /api/reports/coders":          {paths: []string{"/api/reports/coders", "/api/reports/coders?team=north", "/api/reports/coders?format=csv"}, want: http.StatusOK},
+		"GET /api/reports/family":          {paths: []string{"/api/reports/family?by=team", "/api/reports/family?by=team&team=north", "/api/reports/family?format=csv&part=cues"}, want: http.StatusOK},
 	}
 	var patterns []string
 	for _, rt := range append(b.server.routes(), b.rep.routes()...) {
