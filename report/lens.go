@@ -377,24 +377,27 @@ func (f Family) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(&b, `],"total":%s,"cues":[`, total)
-	for i, c := range f.Cues {
-		if i > 0 {
-			b.WriteByte(',')
-		}
+	cues, err := json.Marshal(f.CuesJSON())
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&b, `],"total":%s,"cues":%s}`, total, cues)
+	return b.Bytes(), nil
+}
+
+// CuesJSON returns the answers per cue as JSON writes them: figures null
+// where suppressed.
+func (f *Family) CuesJSON() []any {
+	out := make([]any, 0, len(f.Cues))
+	for _, c := range f.Cues {
 		j := cueRowJSON{Cue: c.Cue, Kind: c.Kind, Suppressed: c.Suppressed}
 		if !c.Suppressed {
 			j.Sessions, j.Suggested, j.Answered, j.Accepted, j.Dismissed = &c.Sessions, &c.Suggested, &c.Answered, &c.Accepted, &c.Dismissed
 			j.AcceptedShare, j.AnsweredShare = c.AcceptedShare, c.AnsweredShare
 		}
-		row, err := json.Marshal(j)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(row)
+		out = append(out, j)
 	}
-	b.WriteString("]}")
-	return b.Bytes(), nil
+	return out
 }
 
 func optNum(n int, ok bool) tcell {
@@ -471,6 +474,15 @@ func (f *Family) WriteCSV(w io.Writer, opt CSVOptions) error { return f.grid().w
 
 // WriteCuesCSV writes the answers to the suggested moments per cue as CSV.
 func (f *Family) WriteCuesCSV(w io.Writer, opt CSVOptions) error { return f.cueGrid().writeCSV(w, opt) }
+
+// WriteCuesTable writes the answers per cue for a terminal.
+func (f *Family) WriteCuesTable(w io.Writer) error {
+	if err := f.cueGrid().writeText(w); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nAccepted share: of the moments coaches answered; answered share: of those suggested. Rows of fewer than %d sessions are suppressed.\n", f.Query.MinCell)
+	return err
+}
 
 // WriteTable writes both tables for a terminal, with notes.
 func (f *Family) WriteTable(w io.Writer) error {

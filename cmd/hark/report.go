@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +20,7 @@ func newReportCmd(g *globals) *cobra.Command {
 		by, codes, status, from, to, version, format, out, db string
 		teams                                                 []string
 		minCell                                               int
-		agreement, excel                                      bool
+		agreement, excel, family, moments                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -28,11 +29,16 @@ func newReportCmd(g *globals) *cobra.Command {
 counts and rates per hour of recording, with the median and quartiles of the
 sessions' own rates, grouped as --by says; or, with --agreement, how coaches
 judged the machine's tags per code and codebook version (precision, missed
-tags, Cohen's kappa). docs/reports.md says what every number means.
+tags, Cohen's kappa); or, with --family, the family lens (the meetings from the
+parent's side) by team, worker, meeting type and month, and with --moments how
+coaches answered each kind of suggested moment. docs/reports.md says what
+every number means.
 
   hark report --by team,month --codes threat_of_escalation,reflective_listening
   hark report --by worker --status confirmed --from 2026-01 --to 2026-06 --format csv --out workers.csv
   hark report --agreement --format csv
+  hark report --family --by team,month --format csv
+  hark report --moments --team north
 
 Rows of fewer sessions than --min-cell are suppressed (worker rows left out),
 as on the reports page. CSV is RFC 4180, UTF-8, one header row, long format;
@@ -79,13 +85,30 @@ as on the reports page. CSV is RFC 4180, UTF-8, one header row, long format;
 				WriteCSV(io.Writer, report.CSVOptions) error
 				WriteTable(io.Writer) error
 			}
-			if agreement {
+			if agreement && (family || moments) || family && moments {
+				return hark.Errorf(hark.EINVALID, "choose one of --agreement, --family and --moments")
+			}
+			what := "report"
+			switch {
+			case agreement:
+				what = "agreement"
 				a, err := report.RunAgreement(ctx, idx, q)
 				if err != nil {
 					return err
 				}
 				res = a
-			} else {
+			case family || moments:
+				what = "family lens"
+				fam, err := report.RunFamily(ctx, idx, q)
+				if err != nil {
+					return err
+				}
+				res = fam
+				if moments {
+					what = "suggested moments"
+					res = cuesOnly{fam}
+				}
+			default:
 				r, err := report.Run(ctx, idx, q)
 				if err != nil {
 					return err
@@ -109,10 +132,7 @@ as on the reports page. CSV is RFC 4180, UTF-8, one header row, long format;
 			if u, err := user.Current(); err == nil {
 				who = "cli:" + u.Username
 			}
-			detail := "report " + string(f) + ": " + q.Values().Encode()
-			if agreement {
-				detail = "agreement " + string(f) + ": " + q.Values().Encode()
-			}
+			detail := what + " " + string(f) + ": " + q.Values().Encode()
 			if err := idx.Audit(ctx, &hark.AuditEntry{At: time.Now(), User: who, Action: "export", Detail: detail}); err != nil {
 				fmt.Fprintln(g.stderr, "hark: warning: the export was not written to the audit log:", hark.ErrorMessage(err))
 			}
@@ -135,6 +155,8 @@ as on the reports page. CSV is RFC 4180, UTF-8, one header row, long format;
 	fl.IntVar(&minCell, "min-cell", report.DefaultMinCell, "suppress rows of fewer sessions than this (1: no suppression)")
 	fl.StringVar(&format, "format", "table", "output: table, csv or json")
 	fl.BoolVar(&agreement, "agreement", false, "report agreement between machine and coaches per code and codebook version instead")
+	fl.BoolVar(&family, "family", false, "report the family lens (the meetings from the parent's side) by --by's dimensions instead")
+	fl.BoolVar(&moments, "moments", false, "report how coaches answered each kind of suggested moment instead")
 	fl.BoolVar(&excel, "excel", false, "CSV for Excel: a UTF-8 byte order mark, formulas defused")
 	fl.StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
 	fl.StringVar(&db, "db", "", "index database (default: HARK_DB, else <data-dir>/index.db)")
@@ -150,4 +172,19 @@ func reportList(s string) []string {
 		}
 	}
 	return out
+}
+
+// cuesOnly writes a family-lens report's answers per cue alone, for
+// hark report --moments.
+type cuesOnly struct{ *report.Family }
+
+func (c cuesOnly) WriteCSV(w io.Writer, opt report.CSVOptions) error { return c.WriteCuesCSV(w, opt) }
+
+func (c cuesOnly) WriteTable(w io.Writer) error { return c.WriteCuesTable(w) }
+
+func (c cuesOnly) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Query report.Query `json:"query"`
+		Cues  any          `json:"cues"`
+	}{c.Query, c.Family.CuesJSON()})
 }

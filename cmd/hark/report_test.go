@@ -80,6 +80,59 @@ func TestReportCommand(t *testing.T) {
 		t.Error("--min-cell 0 was accepted")
 	}
 
+	// The family lens and the suggested moments, as the annotate stage
+	// measured and suggested them in each session.
+	turns, threats := 0, 0
+	for _, name := range []string{"authoritarian", "mixed", "partnership"} {
+		a := b.session("North/" + name + ".wav").Annotations
+		if a.Family == nil {
+			t.Fatalf("%s has no family lens", name)
+		}
+		turns += a.Family.ParentTurns
+		for _, m := range a.Moments {
+			if m.Cue == hark.CueThreat {
+				threats++
+			}
+		}
+	}
+	var fam struct {
+		Rows []struct {
+			Team        string `json:"team"`
+			Sessions    int    `json:"sessions"`
+			ParentTurns int    `json:"parent_turns"`
+		} `json:"rows"`
+	}
+	out, err = run("--family", "--by", "team", "--min-cell", "1", "--format", "json")
+	if err != nil || json.Unmarshal([]byte(out), &fam) != nil {
+		t.Fatalf("family json: %v\n%s", err, out)
+	}
+	if len(fam.Rows) != 1 || fam.Rows[0].Team != "North" || fam.Rows[0].Sessions != 3 || fam.Rows[0].ParentTurns != turns {
+		t.Errorf("family rows %+v, want North's 3 sessions with %d parent turns", fam.Rows, turns)
+	}
+	var cues struct {
+		Cues []struct {
+			Cue       string `json:"cue"`
+			Suggested int    `json:"suggested"`
+		} `json:"cues"`
+	}
+	out, err = run("--moments", "--min-cell", "1", "--format", "json")
+	if err != nil || json.Unmarshal([]byte(out), &cues) != nil {
+		t.Fatalf("moments json: %v\n%s", err, out)
+	}
+	found := false
+	for _, c := range cues.Cues {
+		found = found || c.Cue == hark.CueThreat && c.Suggested == threats
+	}
+	if !found || threats == 0 {
+		t.Errorf("cues %+v, want threat suggested %d times", cues.Cues, threats)
+	}
+	if out, err := run("--moments", "--min-cell", "1"); err != nil || !strings.Contains(out, "accepted_share") {
+		t.Errorf("moments table: %v\n%s", err, out)
+	}
+	if _, err := run("--family", "--moments"); err == nil {
+		t.Error("--family with --moments was accepted")
+	}
+
 	// Each export is in the audit log.
 	log, err := b.up.idx.AuditLog(context.Background(), hark.AuditFilter{})
 	if err != nil {
@@ -91,8 +144,8 @@ func TestReportCommand(t *testing.T) {
 			exports++
 		}
 	}
-	if exports != 4 {
-		t.Errorf("%d exports in the audit log, want 4", exports)
+	if exports != 7 {
+		t.Errorf("%d exports in the audit log, want 7", exports)
 	}
 }
 
