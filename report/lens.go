@@ -193,8 +193,8 @@ func (s *lensSums) done(key []string) FamilyRow {
 // ComputeFamily computes the report over the sessions: one row per group
 // of q.By, a total, and the answers per cue. A row of fewer sessions than
 // q.MinCell is suppressed; a worker's row under it is left out; when
-// exactly one row is suppressed, the smallest other is too, so that the
-// total cannot give it away.
+// exactly one row is suppressed or left out, the smallest other is
+// suppressed too, so that the total cannot give it away.
 func ComputeFamily(q Query, ss []FamilySession) *Family {
 	out := &Family{Query: q}
 	groups := map[string]*lensSums{}
@@ -266,7 +266,9 @@ func ComputeFamily(q Query, ss []FamilySession) *Family {
 			shown = append(shown, i)
 		}
 	}
-	if suppressed == 1 && out.Hidden == 0 && len(shown) > 0 {
+	// A worker left out counts as suppressed: the total less the rows
+	// shown would give their figures away just the same.
+	if suppressed+out.Hidden == 1 && len(shown) > 0 {
 		smallest := slices.MinFunc(shown, func(a, b int) int { return cmp.Compare(out.Rows[a].Sessions, out.Rows[b].Sessions) })
 		out.Rows[smallest].Suppressed = true
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,14 +87,25 @@ func TestComputeFamily(t *testing.T) {
 	if f.Cues[0].Suppressed != true || f.Cues[1].Suppressed {
 		t.Errorf("cues at 2: %+v", f.Cues)
 	}
-	// By worker, a worker under the threshold is left out altogether.
+	// By worker, a worker under the threshold is left out altogether, and
+	// the one other worker is suppressed, or the total less their row
+	// would give the one left out away.
 	for i := range ss {
 		ss[i].Worker = "w" + ss[i].Team
 	}
 	f = ComputeFamily(Query{By: []Dimension{Worker}, MinCell: 2}, ss)
-	if len(f.Rows) != 1 || f.Rows[0].Key[0] != "wnorth" || f.Rows[0].Suppressed || f.Hidden != 1 {
+	if len(f.Rows) != 1 || f.Rows[0].Key[0] != "wnorth" || !f.Rows[0].Suppressed || f.Rows[0].ParentTalkShare != nil || f.Hidden != 1 {
 		t.Errorf("by worker: %+v, hidden %d", f.Rows, f.Hidden)
 	}
+	// With a third worker of two sessions, the smaller of the two shown
+	// is suppressed: the total less both would be the one left out.
+	three := append(slices.Clone(ss), FamilySession{Worker: "weast", Family: lensOf(0.1, 2, 0, 0, 0, 0, 0, false, nil, nil)},
+		FamilySession{Worker: "weast", Family: lensOf(0.3, 2, 0, 0, 0, 0, 0, false, nil, nil)})
+	f = ComputeFamily(Query{By: []Dimension{Worker}, MinCell: 2}, three)
+	if len(f.Rows) != 2 || f.Rows[0].Key[0] != "weast" || !f.Rows[0].Suppressed || f.Rows[1].Suppressed || f.Hidden != 1 {
+		t.Errorf("by worker, three workers: %+v, hidden %d", f.Rows, f.Hidden)
+	}
+	f = ComputeFamily(Query{By: []Dimension{Worker}, MinCell: 1}, ss)
 
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, f); err != nil {
@@ -107,7 +119,7 @@ func TestComputeFamily(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &j); err != nil {
 		t.Fatalf("%v: %s", err, buf.String())
 	}
-	if j.Hidden != 1 || j.Rows[0]["worker"] != "wnorth" || math.Abs(j.Rows[0]["parent_talk_share"].(float64)-0.4) > 1e-9 || j.Cues[0]["accepted"] != nil {
+	if j.Hidden != 0 || j.Rows[0]["worker"] != "wnorth" || math.Abs(j.Rows[0]["parent_talk_share"].(float64)-0.4) > 1e-9 || j.Cues[0]["accepted"] != 0.0 {
 		t.Errorf("JSON: %s", buf.String())
 	}
 	buf.Reset()
@@ -115,14 +127,14 @@ func TestComputeFamily(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\r\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "worker,sessions,parent_talk_share,") || !strings.HasPrefix(lines[1], "wnorth,3,0.4,") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "worker,sessions,parent_talk_share,") || !strings.HasPrefix(lines[1], "wnorth,3,0.4,") || !strings.HasPrefix(lines[2], "wsouth,1,0.5,") {
 		t.Errorf("CSV:\n%s", buf.String())
 	}
 	buf.Reset()
 	if err := f.WriteCuesCSV(&buf, CSVOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "threat,reflect,3,3,2,2,0,1,0.667,0") || !strings.Contains(buf.String(), "fear_met,strength,,,,,,,,1") {
+	if !strings.Contains(buf.String(), "threat,reflect,3,3,2,2,0,1,0.667,0") || !strings.Contains(buf.String(), "fear_met,strength,1,1,1,0,1,0,1,0") {
 		t.Errorf("cues CSV:\n%s", buf.String())
 	}
 }
