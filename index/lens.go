@@ -12,8 +12,9 @@ import (
 var _ report.FamilySource = (*DB)(nil)
 
 // FamilySessions returns every session in the query's scope with its
-// dimensions, family lens, the cues of its suggested moments and the
-// coaches' answers to them. See report.FamilySource.
+// dimensions, family lens, the cues and keys of its suggested moments,
+// whether a coach has reviewed it and the coaches' answers to the
+// moments. See report.FamilySource.
 //
 // The family lens and the moments are in the annotations' header, the
 // answers in the review: one read of each per session, which a report
@@ -28,8 +29,8 @@ func (d *DB) FamilySessions(ctx context.Context, q report.Query) ([]report.Famil
 		var args argList
 		scope := reportScope(q, &args, "")
 		rows, err := tx.QueryContext(ctx, `SELECT s.recording_id, s.team, s.worker, s.meeting_type, s.recorded_on,
-	r.annotations_doc, COALESCE(v.doc, '')
-FROM (SELECT recording_id, team, worker, meeting_type, recorded_on FROM report_sessions WHERE `+scope+`) s
+	s.review_state, r.annotations_doc, COALESCE(v.doc, '')
+FROM (SELECT recording_id, team, worker, meeting_type, recorded_on, review_state FROM report_sessions WHERE `+scope+`) s
 JOIN recordings r ON r.id = s.recording_id
 LEFT JOIN reviews v ON v.recording_id = s.recording_id
 ORDER BY s.recording_id`, params(args...)...)
@@ -38,11 +39,12 @@ ORDER BY s.recording_id`, params(args...)...)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id, recorded, adoc, rdoc string
+			var id, recorded, reviewState, adoc, rdoc string
 			var fs report.FamilySession
-			if err := rows.Scan(&id, &fs.Team, &fs.Worker, &fs.MeetingType, &recorded, &adoc, &rdoc); err != nil {
+			if err := rows.Scan(&id, &fs.Team, &fs.Worker, &fs.MeetingType, &recorded, &reviewState, &adoc, &rdoc); err != nil {
 				return err
 			}
+			fs.Reviewed = reviewState != string(hark.ReviewNone)
 			if len(recorded) >= 7 {
 				fs.Month = recorded[:7]
 			}
@@ -54,6 +56,7 @@ ORDER BY s.recording_id`, params(args...)...)
 				fs.Family = h.Family
 				for _, m := range h.Moments {
 					fs.Cues = append(fs.Cues, m.Cue)
+					fs.Keys = append(fs.Keys, m.Key)
 				}
 			}
 			if rdoc != "" {

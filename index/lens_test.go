@@ -13,7 +13,8 @@ import (
 
 // testReportFamily: the family-lens report's sessions are the reports'
 // (ready, with a duration, in the query's teams and dates), each with its
-// dimensions, the family lens and moments' cues of its annotations and
+// dimensions, the family lens and moments' cues and keys of its
+// annotations, whether it is reviewed (r1 complete, r3 in progress) and
 // the answers in its review; a session tagged before either has none.
 func testReportFamily(t *testing.T, db *DB) {
 	ctx := context.Background()
@@ -65,17 +66,17 @@ func testReportFamily(t *testing.T, db *DB) {
 			for _, a := range s.Answers {
 				answers = append(answers, a.Cue+"="+string(a.State))
 			}
-			out = append(out, fmt.Sprintf("%s/%s/%s/%s: %s; cues %s; answers %s", s.Team, s.Worker, s.MeetingType, s.Month, f,
-				strings.Join(s.Cues, ","), strings.Join(answers, ",")))
+			out = append(out, fmt.Sprintf("%s/%s/%s/%s: %s; reviewed %t; cues %s; keys %s; answers %s", s.Team, s.Worker, s.MeetingType, s.Month, f,
+				s.Reviewed, strings.Join(s.Cues, ","), strings.Join(s.Keys, ","), strings.Join(answers, ",")))
 		}
 		slices.Sort(out)
 		return out
 	}
 	all := []string{
-		"north/w1/home visit/2026-01: talk 0.4 turns 3; cues threat,fear_met; answers threat=accepted",
-		"north/w2/office meeting/2026-02: -; cues ; answers ",
-		"south/w3/home visit/2026-01: talk 0.2 turns 2; cues monologue; answers ",
-		"south/w3/home visit/: -; cues ; answers ",
+		"north/w1/home visit/2026-01: talk 0.4 turns 3; reviewed true; cues threat,fear_met; keys threat@0,fear_met@1; answers threat=accepted",
+		"north/w2/office meeting/2026-02: -; reviewed false; cues ; keys ; answers ",
+		"south/w3/home visit/2026-01: talk 0.2 turns 2; reviewed true; cues monologue; keys monologue@0; answers ",
+		"south/w3/home visit/: -; reviewed false; cues ; keys ; answers ",
 	}
 	if g := got(report.Query{}); !slices.Equal(g, all) {
 		t.Errorf("every session:\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(all, "\n"))
@@ -85,5 +86,18 @@ func testReportFamily(t *testing.T, db *DB) {
 	}
 	if g := got(report.Query{Teams: []string{}}); len(g) != 0 {
 		t.Errorf("no teams: %q", g)
+	}
+	// A review begun since the last report shows in the next one.
+	cur, err = db.Review(ctx, ids["r2"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.State = hark.ReviewInProgress
+	cur.Suggestions = []hark.SuggestionDecision{{Key: "threat@7", Cue: hark.CueThreat, State: hark.SuggestionDismissed, By: "coach1", At: base}}
+	if err := db.PutReview(ctx, cur, cur.Version); err != nil {
+		t.Fatal(err)
+	}
+	if g, want := got(report.Query{Teams: []string{"north"}, From: "2026-02"}), "north/w2/office meeting/2026-02: -; reviewed true; cues ; keys ; answers threat=dismissed"; len(g) != 1 || g[0] != want {
+		t.Errorf("north from February, reviewed since:\n%q\nwant\n%q", g, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/harkworks/hark"
@@ -27,8 +28,13 @@ type FamilySession struct {
 	Month string
 	// Family is nil for a session tagged before hark measured it.
 	Family *hark.FamilyLens
-	// Cues has the cue of each suggested moment, one per moment.
-	Cues []string
+	// Cues has the cue of each suggested moment, one per moment, and Keys
+	// their keys in the same order (a moment without a key is told apart
+	// by its place).
+	Cues, Keys []string
+	// Reviewed says a coach has reviewed the session (in progress or
+	// complete): only reviewed sessions count in the answers per cue.
+	Reviewed bool
 	// Answers are the coaches' answers in the session's review.
 	Answers []hark.SuggestionDecision
 }
@@ -81,12 +87,14 @@ type FamilyRow struct {
 	Suppressed bool
 }
 
-// CueRow says how coaches answered one kind of suggested moment.
+// CueRow says how coaches answered one kind of suggested moment, over
+// the reviewed sessions in scope.
 type CueRow struct {
 	Cue  string
 	Kind hark.MomentKind
-	// Sessions had at least one moment of the cue; Suggested counts the
-	// moments.
+	// Sessions are the reviewed sessions with at least one moment of the
+	// cue; Suggested counts the moments: those the sessions have, and
+	// those coaches answered that a later annotation no longer suggests.
 	Sessions, Suggested int
 	// Answered moments were accepted or dismissed.
 	Answered, Accepted, Dismissed int
@@ -109,8 +117,11 @@ type Family struct {
 	// Unmeasured counts the sessions in scope without a family lens
 	// (tagged before hark measured it; `hark reannotate` measures them).
 	Unmeasured int
-	// Cues are the answers to the suggested moments, per cue, over every
-	// session in scope.
+	// Reviewed counts the sessions in scope a coach has reviewed (in
+	// progress or complete): Cues are over them.
+	Reviewed int
+	// Cues are the answers to the suggested moments, per cue, over the
+	// reviewed sessions in scope.
 	Cues []CueRow
 }
 
@@ -190,43 +201,78 @@ func (s *lensSums) done(key []string) FamilyRow {
 	return r
 }
 
+// addCues adds a reviewed session's suggested moments and the coaches'
+// answers to them to the rows per cue. A moment is one key: an answer to
+// a moment the session still has counts with it; an answer to one a later
+// annotation no longer suggests counts too, under the cue it was given to
+// (the moment was suggested when the coach answered it), so that answered
+// never exceeds suggested and a re-annotation loses no answers.
+func addCues(cues map[string]*CueRow, s *FamilySession) {
+	moments := map[string]string{} // key → cue
+	for j, c := range s.Cues {
+		k := "#" + strconv.Itoa(j) // no key: its place tells it apart
+		if j < len(s.Keys) && s.Keys[j] != "" {
+			k = s.Keys[j]
+		}
+		moments[k] = c
+	}
+	answers := map[string]hark.SuggestionState{}
+	for _, a := range s.Answers {
+		if a.State != hark.SuggestionAccepted && a.State != hark.SuggestionDismissed {
+			continue
+		}
+		if _, ok := answers[a.Key]; ok {
+			continue // one answer per moment
+		}
+		answers[a.Key] = a.State
+		if _, ok := moments[a.Key]; !ok {
+			cue := a.Cue
+			if cue == "" {
+				cue, _, _ = strings.Cut(a.Key, "@")
+			}
+			moments[a.Key] = cue
+		}
+	}
+	seen := map[string]bool{}
+	for k, c := range moments {
+		cr := cues[c]
+		if cr == nil {
+			cr = &CueRow{Cue: c, Kind: hark.CueKind(c)}
+			cues[c] = cr
+		}
+		cr.Suggested++
+		if !seen[c] {
+			seen[c] = true
+			cr.Sessions++
+		}
+		switch answers[k] {
+		case hark.SuggestionAccepted:
+			cr.Accepted++
+			cr.Answered++
+		case hark.SuggestionDismissed:
+			cr.Dismissed++
+			cr.Answered++
+		}
+	}
+}
+
 // ComputeFamily computes the report over the sessions: one row per group
-// of q.By, a total, and the answers per cue. A row of fewer sessions than
-// q.MinCell is suppressed; a worker's row under it is left out; when
-// exactly one row is suppressed or left out, the smallest other is
-// suppressed too, so that the total cannot give it away.
+// of q.By, a total, and the answers per cue over the reviewed sessions. A
+// row of fewer sessions than q.MinCell is suppressed; a worker's row under
+// it is left out; when exactly one row is suppressed or left out, the
+// smallest other is suppressed too, so that the total cannot give it
+// away. A cue of fewer reviewed sessions than q.MinCell is suppressed.
 func ComputeFamily(q Query, ss []FamilySession) *Family {
 	out := &Family{Query: q}
 	groups := map[string]*lensSums{}
 	keys := map[string][]string{}
 	var total lensSums
 	cues := map[string]*CueRow{}
-	cueSessions := map[string]map[int]bool{}
-	for i, s := range ss {
-		for _, c := range s.Cues {
-			cr := cues[c]
-			if cr == nil {
-				cr = &CueRow{Cue: c, Kind: hark.CueKind(c)}
-				cues[c] = cr
-				cueSessions[c] = map[int]bool{}
-			}
-			cr.Suggested++
-			cueSessions[c][i] = true
-		}
-		for _, a := range s.Answers {
-			cr := cues[a.Cue]
-			if cr == nil || !slices.Contains(s.Cues, a.Cue) {
-				continue // an answer to a moment the session no longer has
-			}
-			switch a.State {
-			case hark.SuggestionAccepted:
-				cr.Accepted++
-			case hark.SuggestionDismissed:
-				cr.Dismissed++
-			default:
-				continue
-			}
-			cr.Answered++
+	for i := range ss {
+		s := &ss[i]
+		if s.Reviewed {
+			out.Reviewed++
+			addCues(cues, s)
 		}
 		if s.Family == nil {
 			out.Unmeasured++
@@ -281,8 +327,7 @@ func ComputeFamily(q Query, ss []FamilySession) *Family {
 	if out.Total.Sessions < min {
 		out.Total = FamilyRow{Suppressed: true}
 	}
-	for c, cr := range cues {
-		cr.Sessions = len(cueSessions[c])
+	for _, cr := range cues {
 		cr.AcceptedShare = ratio(float64(cr.Accepted), cr.Answered)
 		cr.AnsweredShare = ratio(float64(cr.Answered), cr.Suggested)
 		if cr.Sessions < min {
@@ -348,7 +393,7 @@ type cueRowJSON struct {
 // MarshalJSON writes the report with each row as a flat object: the
 // dimensions by name, then the figures, null where suppressed.
 //
-//	{"query": {…}, "hidden_rows": 0, "unmeasured_sessions": 0,
+//	{"query": {…}, "hidden_rows": 0, "unmeasured_sessions": 0, "reviewed_sessions": 9,
 //	 "rows": [{"team": "north", "sessions": 12, "parent_talk_share": 0.41, …}],
 //	 "total": {"sessions": 30, …},
 //	 "cues": [{"cue": "threat", "kind": "reflect", "suggested": 14, "accepted": 9, …}]}
@@ -358,7 +403,7 @@ func (f Family) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(&b, `{"query":%s,"hidden_rows":%d,"unmeasured_sessions":%d,"rows":[`, q, f.Hidden, f.Unmeasured)
+	fmt.Fprintf(&b, `{"query":%s,"hidden_rows":%d,"unmeasured_sessions":%d,"reviewed_sessions":%d,"rows":[`, q, f.Hidden, f.Unmeasured, f.Reviewed)
 	for i := range f.Rows {
 		if i > 0 {
 			b.WriteByte(',')
@@ -482,8 +527,14 @@ func (f *Family) WriteCuesTable(w io.Writer) error {
 	if err := f.cueGrid().writeText(w); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nAccepted share: of the moments coaches answered; answered share: of those suggested. Rows of fewer than %d sessions are suppressed.\n", f.Query.MinCell)
+	_, err := io.WriteString(w, "\n"+f.cueNote()+"\n")
 	return err
+}
+
+// cueNote says what the answers per cue are over.
+func (f *Family) cueNote() string {
+	return fmt.Sprintf("Over the %d reviewed session(s) in scope. Accepted share: of the moments coaches answered; answered share: of those suggested. Rows of fewer than %d reviewed sessions are suppressed.",
+		f.Reviewed, f.Query.MinCell)
 }
 
 // WriteTable writes both tables for a terminal, with notes.
@@ -495,6 +546,9 @@ func (f *Family) WriteTable(w io.Writer) error {
 		return err
 	}
 	if err := f.cueGrid().writeText(w); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(w, "\n"+f.cueNote()); err != nil {
 		return err
 	}
 	notes := fmt.Sprintf("\nShares are 0 to 1: talk and turn shares are means over sessions; interruptions, answered questions and fears met are over all the parent's turns, questions and fears; the others over sessions (before a decision: of those with a threat or a direction; permission: of those with a direction).\n"+

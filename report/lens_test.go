@@ -20,22 +20,27 @@ func lensOf(talk float64, turns, interrupted, questions, answered, fears, met in
 // The family lens over sessions, worked by hand: north has three
 // sessions, south one (suppressed at a threshold of 2, and with it the
 // smallest other row, since the total would give it away); shares pool
-// turns, questions and fears, and average talk; the answers per cue
-// count only moments the session still has.
+// turns, questions and fears, and average talk; the answers per cue are
+// over the reviewed sessions, and count an answer to a moment a later
+// annotation no longer suggests under the cue it was given to, as one
+// more moment suggested.
 func TestComputeFamily(t *testing.T) {
 	yes, no := true, false
 	ss := []FamilySession{
 		{Team: "north", Month: "2026-01", Family: lensOf(0.2, 10, 2, 4, 3, 2, 1, true, &yes, nil),
-			Cues: []string{hark.CueThreat, hark.CueFearMet}, Answers: []hark.SuggestionDecision{
+			Cues: []string{hark.CueThreat, hark.CueFearMet}, Keys: []string{"threat@3", "fear_met@5"}, Reviewed: true, Answers: []hark.SuggestionDecision{
 				{Key: "threat@3", Cue: hark.CueThreat, State: hark.SuggestionAccepted},
 				{Key: "fear_met@5", Cue: hark.CueFearMet, State: hark.SuggestionDismissed},
 				{Key: "monologue@9", Cue: hark.CueMonologue, State: hark.SuggestionAccepted}, // no longer suggested
 			}},
-		{Team: "north", Month: "2026-01", Family: lensOf(0.4, 6, 0, 0, 0, 0, 0, false, &no, &yes), Cues: []string{hark.CueThreat}},
+		{Team: "north", Month: "2026-01", Family: lensOf(0.4, 6, 0, 0, 0, 0, 0, false, &no, &yes), Cues: []string{hark.CueThreat}, Keys: []string{"threat@2"}, Reviewed: true},
 		{Team: "north", Month: "2026-02", Family: lensOf(0.6, 4, 1, 1, 1, 1, 1, true, nil, &no),
-			Cues: []string{hark.CueThreat}, Answers: []hark.SuggestionDecision{{Key: "threat@1", Cue: hark.CueThreat, State: hark.SuggestionAccepted}}},
+			Cues: []string{hark.CueThreat}, Keys: []string{"threat@1"}, Reviewed: true, Answers: []hark.SuggestionDecision{
+				{Key: "threat@1", Cue: hark.CueThreat, State: hark.SuggestionAccepted},
+				{Key: "threat@8", Cue: hark.CueThreat, State: hark.SuggestionDismissed}, // tagged again since: no longer suggested
+			}},
 		{Team: "south", Month: "2026-01", Family: lensOf(0.5, 5, 5, 2, 0, 1, 0, false, nil, nil)},
-		{Team: "south", Month: "2026-01"}, // tagged before the family lens
+		{Team: "south", Month: "2026-01", Cues: []string{hark.CueThreat}, Keys: []string{"threat@4"}}, // tagged before the family lens; nobody reviewed it
 	}
 	f := ComputeFamily(Query{By: []Dimension{Team}, MinCell: 1}, ss)
 	if len(f.Rows) != 2 || f.Unmeasured != 1 || f.Hidden != 0 {
@@ -63,15 +68,26 @@ func TestComputeFamily(t *testing.T) {
 	}
 	eq("total talk share, the mean of four", f.Total.ParentTalkShare, (0.2+0.4+0.6+0.5)/4)
 
-	threat := f.Cues[len(f.Cues)-1]
-	if len(f.Cues) != 2 || threat.Cue != hark.CueThreat || threat.Sessions != 3 || threat.Suggested != 3 || threat.Answered != 2 || threat.Accepted != 2 {
-		t.Fatalf("cues %+v", f.Cues)
+	// Three reviewed sessions; the last, unreviewed, threat is not
+	// counted. Threats: threat@3 accepted, threat@2 unanswered, threat@1
+	// accepted, threat@8 (gone since) dismissed.
+	if f.Reviewed != 3 || len(f.Cues) != 3 {
+		t.Fatalf("reviewed %d, cues %+v", f.Reviewed, f.Cues)
 	}
-	eq("threats accepted, 2 of 2 answered", threat.AcceptedShare, 1)
-	eq("threats answered, 2 of 3 suggested", threat.AnsweredShare, 2.0/3)
-	if fm := f.Cues[0]; fm.Cue != hark.CueFearMet || fm.Dismissed != 1 || fm.Kind != hark.MomentStrength {
+	threat := f.Cues[2]
+	if threat.Cue != hark.CueThreat || threat.Sessions != 3 || threat.Suggested != 4 || threat.Answered != 3 || threat.Accepted != 2 || threat.Dismissed != 1 {
+		t.Fatalf("threats %+v", threat)
+	}
+	eq("threats accepted, 2 of 3 answered", threat.AcceptedShare, 2.0/3)
+	eq("threats answered, 3 of 4 suggested", threat.AnsweredShare, 0.75)
+	if fm := f.Cues[0]; fm.Cue != hark.CueFearMet || fm.Sessions != 1 || fm.Suggested != 1 || fm.Dismissed != 1 || fm.Kind != hark.MomentStrength {
 		t.Errorf("fear_met: %+v", fm)
 	}
+	mono := f.Cues[1]
+	if mono.Cue != hark.CueMonologue || mono.Sessions != 1 || mono.Suggested != 1 || mono.Answered != 1 || mono.Accepted != 1 {
+		t.Errorf("monologue, answered before a re-annotation dropped it: %+v", mono)
+	}
+	eq("monologues answered, 1 of 1", mono.AnsweredShare, 1)
 
 	// At a threshold of 2: south (1 session) is suppressed, and north, the
 	// only other row, with it; the cue rows under 2 sessions too.
@@ -84,7 +100,7 @@ func TestComputeFamily(t *testing.T) {
 	if f.Total.Suppressed || f.Total.Sessions != 4 {
 		t.Errorf("the total: %+v", f.Total)
 	}
-	if f.Cues[0].Suppressed != true || f.Cues[1].Suppressed {
+	if !f.Cues[0].Suppressed || !f.Cues[1].Suppressed || f.Cues[1].Suggested != 0 || f.Cues[2].Suppressed {
 		t.Errorf("cues at 2: %+v", f.Cues)
 	}
 	// By worker, a worker under the threshold is left out altogether, and
@@ -112,14 +128,15 @@ func TestComputeFamily(t *testing.T) {
 		t.Fatal(err)
 	}
 	var j struct {
-		Hidden int              `json:"hidden_rows"`
-		Rows   []map[string]any `json:"rows"`
-		Cues   []map[string]any `json:"cues"`
+		Hidden   int              `json:"hidden_rows"`
+		Reviewed int              `json:"reviewed_sessions"`
+		Rows     []map[string]any `json:"rows"`
+		Cues     []map[string]any `json:"cues"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &j); err != nil {
 		t.Fatalf("%v: %s", err, buf.String())
 	}
-	if j.Hidden != 0 || j.Rows[0]["worker"] != "wnorth" || math.Abs(j.Rows[0]["parent_talk_share"].(float64)-0.4) > 1e-9 || j.Cues[0]["accepted"] != 0.0 {
+	if j.Hidden != 0 || j.Reviewed != 3 || j.Rows[0]["worker"] != "wnorth" || math.Abs(j.Rows[0]["parent_talk_share"].(float64)-0.4) > 1e-9 || j.Cues[0]["accepted"] != 0.0 {
 		t.Errorf("JSON: %s", buf.String())
 	}
 	buf.Reset()
@@ -134,7 +151,8 @@ func TestComputeFamily(t *testing.T) {
 	if err := f.WriteCuesCSV(&buf, CSVOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "threat,reflect,3,3,2,2,0,1,0.667,0") || !strings.Contains(buf.String(), "fear_met,strength,1,1,1,0,1,0,1,0") {
+	if !strings.Contains(buf.String(), "threat,reflect,3,4,3,2,1,0.667,0.75,0") || !strings.Contains(buf.String(), "fear_met,strength,1,1,1,0,1,0,1,0") ||
+		!strings.Contains(buf.String(), "monologue,reflect,1,1,1,1,0,1,1,0") {
 		t.Errorf("cues CSV:\n%s", buf.String())
 	}
 }

@@ -172,7 +172,7 @@ func (rp *Reports) familySection(f *report.Family, link func(path string, extra 
 	if len(bars) > 0 {
 		v.Charts = append(v.Charts, reportsChart{Title: "The parent's share of the talk time, the mean over sessions", SVG: shareChart("family-talk", bars)})
 	}
-	v.CueHeader = []string{"Suggested moment", "Kind", "Sessions", "Suggested", "Answered", "Accepted", "Dismissed", "Accepted of answered"}
+	v.CueHeader = []string{"Suggested moment", "Kind", "Reviewed sessions", "Suggested", "Answered", "Accepted", "Dismissed", "Accepted of answered", "Answered of suggested"}
 	bars = nil
 	for _, c := range f.Cues {
 		kind := "to reflect on"
@@ -181,10 +181,10 @@ func (rp *Reports) familySection(f *report.Family, link func(path string, extra 
 		}
 		cells := []string{strings.ReplaceAll(c.Cue, "_", " "), kind}
 		if c.Suppressed {
-			cells = append(cells, "suppressed", "", "", "", "", "")
+			cells = append(cells, "suppressed", "", "", "", "", "", "")
 		} else {
 			cells = append(cells, strconv.Itoa(c.Sessions), strconv.Itoa(c.Suggested), strconv.Itoa(c.Answered), strconv.Itoa(c.Accepted),
-				strconv.Itoa(c.Dismissed), pct(c.AcceptedShare))
+				strconv.Itoa(c.Dismissed), pct(c.AcceptedShare), pct(c.AnsweredShare))
 			if c.AcceptedShare != nil {
 				bars = append(bars, shareBar{strings.ReplaceAll(c.Cue, "_", " "), *c.AcceptedShare})
 			}
@@ -197,6 +197,7 @@ func (rp *Reports) familySection(f *report.Family, link func(path string, extra 
 	v.Notes = []string{
 		"As the machine measured each session (docs/moments.md). Talk and turn shares are means over sessions; cut off, questions answered and fears met are over all the parent's turns, questions and fears; the rest over sessions (explained before a decision: of those with a threat or a direction; permission before advice: of those with a direction).",
 		fmt.Sprintf("Rows of fewer than %d sessions are suppressed, and so is one more row where the total would give a suppressed one away.", f.Query.MinCell),
+		fmt.Sprintf("Suggested moments: over the %d session(s) here a coach has reviewed; a kind of moment in fewer than %d of them is suppressed.", f.Reviewed, f.Query.MinCell),
 	}
 	if f.Hidden > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("%d row(s) of workers with fewer than %d sessions are left out.", f.Hidden, f.Query.MinCell))

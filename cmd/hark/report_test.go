@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/harkworks/hark"
 )
@@ -109,22 +111,61 @@ func TestReportCommand(t *testing.T) {
 	if len(fam.Rows) != 1 || fam.Rows[0].Team != "North" || fam.Rows[0].Sessions != 3 || fam.Rows[0].ParentTurns != turns {
 		t.Errorf("family rows %+v, want North's 3 sessions with %d parent turns", fam.Rows, turns)
 	}
+	// The answers per cue are over reviewed sessions: a coach reviews the
+	// authoritarian and the mixed meeting, and accepts the authoritarian
+	// one's first threat; the partnership meeting's moments do not count.
+	ctx := context.Background()
+	idx := b.up.Index()
+	suggested := map[string]int{}
+	var accepted hark.Moment
+	for _, name := range []string{"authoritarian", "mixed"} {
+		sess := b.session("North/" + name + ".wav")
+		for _, m := range sess.Annotations.Moments {
+			suggested[m.Cue]++
+			if name == "authoritarian" && m.Cue == hark.CueThreat && accepted.Key == "" {
+				accepted = m
+			}
+		}
+		cur, err := idx.Review(ctx, sess.Recording.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.State, cur.UpdatedBy, cur.UpdatedAt = hark.ReviewInProgress, "coach1", time.Now()
+		if name == "authoritarian" {
+			cur.Suggestions = []hark.SuggestionDecision{{Key: accepted.Key, Cue: accepted.Cue, State: hark.SuggestionAccepted, By: "coach1", At: time.Now()}}
+		}
+		if err := idx.PutReview(ctx, cur, cur.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if accepted.Key == "" || suggested[hark.CueThreat] != threats {
+		t.Fatalf("the authoritarian meeting has no threat among its moments, or the partnership one has (%d of %d)", suggested[hark.CueThreat], threats)
+	}
 	var cues struct {
 		Cues []struct {
 			Cue       string `json:"cue"`
 			Suggested int    `json:"suggested"`
+			Answered  int    `json:"answered"`
+			Accepted  int    `json:"accepted"`
 		} `json:"cues"`
 	}
 	out, err = run("--moments", "--min-cell", "1", "--format", "json")
 	if err != nil || json.Unmarshal([]byte(out), &cues) != nil {
 		t.Fatalf("moments json: %v\n%s", err, out)
 	}
-	found := false
+	got := map[string]int{}
 	for _, c := range cues.Cues {
-		found = found || c.Cue == hark.CueThreat && c.Suggested == threats
+		got[c.Cue] = c.Suggested
+		want := 0
+		if c.Cue == hark.CueThreat {
+			want = 1
+		}
+		if c.Answered != want || c.Accepted != want {
+			t.Errorf("cue %s answered %d, accepted %d: want %d", c.Cue, c.Answered, c.Accepted, want)
+		}
 	}
-	if !found || threats == 0 {
-		t.Errorf("cues %+v, want threat suggested %d times", cues.Cues, threats)
+	if !maps.Equal(got, suggested) {
+		t.Errorf("suggested per cue %v, want those of the two reviewed meetings %v", got, suggested)
 	}
 	if out, err := run("--moments", "--min-cell", "1"); err != nil || !strings.Contains(out, "accepted_share") {
 		t.Errorf("moments table: %v\n%s", err, out)
