@@ -3,9 +3,11 @@ package index
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/report"
@@ -99,5 +101,75 @@ func testReportFamily(t *testing.T, db *DB) {
 	}
 	if g, want := got(report.Query{Teams: []string{"north"}, From: "2026-02"}), "north/w2/office meeting/2026-02: -; reviewed true; cues ; keys ; answers threat=dismissed"; len(g) != 1 || g[0] != want {
 		t.Errorf("north from February, reviewed since:\n%q\nwant\n%q", g, want)
+	}
+}
+
+// BenchmarkFamilySessions reads the family-lens report's sessions from an
+// index of 20,000 ready sessions, each with ten suggested moments, a
+// family lens and metrics as the annotate stage writes them for a long
+// meeting (a header of about 5 KB), one in seven reviewed: what the
+// reports page pays for its family-lens section on every view.
+func BenchmarkFamilySessions(b *testing.B) {
+	ctx := context.Background()
+	db, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "index.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const n = 20000
+	cues := []string{hark.CueThreat, hark.CueFearUnmet, hark.CueDismissal, hark.CueQuestionUnanswered, hark.CueFearMet,
+		hark.CueReflectionLanded, hark.CueExplainedFirst, hark.CueMonologue, hark.CuePermission, hark.CueAffirmed}
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	var batch []ImportSession
+	for i := range n {
+		key := fmt.Sprintf("bench/%06d.wav", i)
+		r := hark.Recording{Schema: hark.SchemaVersion, ID: hark.RecordingID("recordings", key, "e"), Bucket: "recordings", Key: key, ETag: "e",
+			DurationSeconds: 4500, Team: fmt.Sprintf("team-%d", i%12), Worker: fmt.Sprintf("w-%d", i%266), MeetingType: "home visit",
+			RecordedOn: now.AddDate(0, 0, -i%700).Format(time.DateOnly), Status: hark.StatusReady, CreatedAt: now, UpdatedAt: now}
+		a := &hark.Annotations{Schema: hark.SchemaVersion, RecordingID: r.ID, Codebook: "hark-practice", CodebookVersion: "2", Tagger: "rules",
+			Metrics: &hark.SessionMetrics{RecordingID: r.ID, Codebook: "hark-practice", CodebookVersion: "2", DurationSeconds: 4500, WorkerTurns: 180,
+				Codes: map[string]hark.CodeMetrics{}, Roles: map[hark.Role]hark.RoleMetrics{hark.RoleWorker: {Turns: 180, TalkSeconds: 2600, TalkShare: 0.6},
+					hark.RoleParent: {Turns: 170, TalkSeconds: 1700, TalkShare: 0.4}}},
+			Family: &hark.FamilyLens{ParentTalkShare: 0.4, ParentTurnShare: 0.48, ParentTurns: 170, ParentInterrupted: 6, ParentQuestions: 12,
+				ParentQuestionsAnswered: 9, RightsExplained: i%2 == 0, NextStepsExplained: true, ParentFears: 4, ParentFearsMet: 2}}
+		for _, c := range []string{"reflective_listening", "open_question", "directive", "affirmation", "threat_of_escalation", "explaining_process", "asking_permission", "dismissing_parent_view"} {
+			a.Metrics.Codes[c] = hark.CodeMetrics{Count: 7, PerHour: 5.6}
+		}
+		for j, c := range cues {
+			seg := 20 + j*30
+			a.Moments = append(a.Moments, hark.Moment{Key: hark.MomentKey(c, seg), Rank: j + 1, Kind: hark.CueKind(c), Cue: c,
+				Start: float64(seg) * 12, End: float64(seg)*12 + 40, Segments: []int{seg - 1, seg, seg + 1, seg + 2},
+				Reason: "The parent said they were frightened about what would happen next; the worker's next turn moved on to the school's report without taking it up, and the parent said little after that.",
+				Score:  9.5 - float64(j)/2})
+		}
+		s := ImportSession{Recording: r, Annotations: a}
+		if i%7 == 0 {
+			s.ReviewState = hark.ReviewInProgress
+		}
+		batch = append(batch, s)
+		if len(batch) == 1000 {
+			if err := db.ImportSessions(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	q, err := report.Query{}.Normalize()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.FamilySessions(ctx, q); err != nil { // the first report recounts every session
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		ss, err := db.FamilySessions(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ss) != n {
+			b.Fatalf("%d sessions, want %d", len(ss), n)
+		}
+		report.ComputeFamily(q, ss)
 	}
 }
