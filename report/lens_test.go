@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -154,5 +155,47 @@ func TestComputeFamily(t *testing.T) {
 	if !strings.Contains(buf.String(), "threat,reflect,3,4,3,2,1,0.667,0.75,0") || !strings.Contains(buf.String(), "fear_met,strength,1,1,1,0,1,0,1,0") ||
 		!strings.Contains(buf.String(), "monologue,reflect,1,1,1,1,0,1,1,0") {
 		t.Errorf("cues CSV:\n%s", buf.String())
+	}
+}
+
+// By meeting type and month, worked by hand: a meeting without a date is
+// month "" (empty in CSV), and sorts first; at a threshold of 2 the two
+// single sessions are suppressed, and as there are two, the total gives
+// neither away and the row of two stands.
+func TestComputeFamilyByMeetingTypeAndMonth(t *testing.T) {
+	lens := func(talk float64) *hark.FamilyLens { return lensOf(talk, 4, 0, 0, 0, 0, 0, false, nil, nil) }
+	ss := []FamilySession{
+		{MeetingType: "home visit", Month: "2026-01", Family: lens(0.2)},
+		{MeetingType: "home visit", Month: "2026-01", Family: lens(0.4)},
+		{MeetingType: "home visit", Family: lens(0.6)},
+		{MeetingType: "office meeting", Month: "2026-02", Family: lens(0.5)},
+	}
+	q := Query{By: []Dimension{MeetingType, Month}, MinCell: 1}
+	f := ComputeFamily(q, ss)
+	var got []string
+	for _, r := range f.Rows {
+		got = append(got, fmt.Sprintf("%s|%s: %d %.2f", r.Key[0], r.Key[1], r.Sessions, *r.ParentTalkShare))
+	}
+	want := []string{"home visit|: 1 0.60", "home visit|2026-01: 2 0.30", "office meeting|2026-02: 1 0.50"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	if f.Total.Sessions != 4 || math.Abs(*f.Total.ParentTalkShare-0.425) > 1e-9 {
+		t.Errorf("total: %+v", f.Total)
+	}
+	var buf bytes.Buffer
+	if err := f.WriteCSV(&buf, CSVOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\r\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "meeting_type,month,sessions,") || !strings.HasPrefix(lines[1], "home visit,,1,0.6,") ||
+		!strings.HasPrefix(lines[4], ",,4,0.425,") {
+		t.Errorf("CSV:\n%s", buf.String())
+	}
+
+	q.MinCell = 2
+	f = ComputeFamily(q, ss)
+	if len(f.Rows) != 3 || !f.Rows[0].Suppressed || f.Rows[1].Suppressed || f.Rows[1].Sessions != 2 || !f.Rows[2].Suppressed || f.Rows[2].ParentTalkShare != nil || f.Hidden != 0 {
+		t.Errorf("at 2: %+v", f.Rows)
 	}
 }
