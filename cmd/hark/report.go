@@ -174,8 +174,8 @@ func reportList(s string) []string {
 	return out
 }
 
-// cuesOnly writes a family-lens report's answers per cue alone, for
-// hark report --moments.
+// cuesOnly writes a family-lens report's answers per cue alone, with the
+// number of reviewed sessions they are over, for hark report --moments.
 type cuesOnly struct{ *report.Family }
 
 func (c cuesOnly) WriteCSV(w io.Writer, opt report.CSVOptions) error { return c.WriteCuesCSV(w, opt) }
@@ -184,7 +184,8 @@ func (c cuesOnly) WriteTable(w io.Writer) error { return c.WriteCuesTable(w) }
 
 func (c cuesOnly) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Query report.Query `json:"query"`
-		Cues  any          `json:"cues"`
-	}{c.Query, c.Family.CuesJSON()})
+		Query    report.Query `json:"query"`
+		Reviewed int          `json:"reviewed_sessions"`
+		Cues     any          `json:"cues"`
+	}{c.Query, c.Reviewed, c.Family.CuesJSON()})
 }

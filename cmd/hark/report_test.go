@@ -142,7 +142,8 @@ func TestReportCommand(t *testing.T) {
 		t.Fatalf("the authoritarian meeting has no threat among its moments, or the partnership one has (%d of %d)", suggested[hark.CueThreat], threats)
 	}
 	var cues struct {
-		Cues []struct {
+		Reviewed int `json:"reviewed_sessions"`
+		Cues     []struct {
 			Cue       string `json:"cue"`
 			Suggested int    `json:"suggested"`
 			Answered  int    `json:"answered"`
@@ -164,10 +165,13 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("cue %s answered %d, accepted %d: want %d", c.Cue, c.Answered, c.Accepted, want)
 		}
 	}
+	if cues.Reviewed != 2 {
+		t.Errorf("over %d reviewed sessions, want 2", cues.Reviewed)
+	}
 	if !maps.Equal(got, suggested) {
 		t.Errorf("suggested per cue %v, want those of the two reviewed meetings %v", got, suggested)
 	}
-	if out, err := run("--moments", "--min-cell", "1"); err != nil || !strings.Contains(out, "accepted_share") {
+	if out, err := run("--moments", "--min-cell", "1"); err != nil || !strings.Contains(out, "accepted_share") || !strings.Contains(out, "Over the 2 reviewed session(s) in scope") {
 		t.Errorf("moments table: %v\n%s", err, out)
 	}
 	if _, err := run("--family", "--moments"); err == nil {
