@@ -462,9 +462,10 @@ func (f *Family) grid() *grid {
 		g.header = append(g.header, string(d))
 	}
 	g.header = append(g.header, "sessions", "parent_talk_share", "parent_turn_share", "parent_turns",
-		"parent_interrupted_share", "parent_questions", "parent_questions_answered_share", "rights_explained_share",
-		"next_steps_explained_share", "decision_sessions", "explained_before_decision_share", "advice_sessions",
-		"permission_before_advice_share", "parent_fears", "parent_fears_met_share", "suppressed", "total")
+		"parent_interrupted", "parent_interrupted_share", "parent_questions", "parent_questions_answered",
+		"parent_questions_answered_share", "rights_explained_share", "next_steps_explained_share", "decision_sessions",
+		"explained_before_decision_share", "advice_sessions", "permission_before_advice_share", "parent_fears",
+		"parent_fears_met", "parent_fears_met_share", "suppressed", "total")
 	n := len(g.header)
 	g.csvOnly = map[int]bool{n - 2: true, n - 1: true}
 	add := func(r *FamilyRow, total bool) {
@@ -484,9 +485,10 @@ func (f *Family) grid() *grid {
 			return optDec(x, 3)
 		}
 		cells = append(cells, optNum(r.Sessions, ok), share(r.ParentTalkShare), share(r.ParentTurnShare), optNum(r.ParentTurns, ok),
-			share(r.InterruptedShare), optNum(r.ParentQuestions, ok), share(r.QuestionsAnsweredShare), share(r.RightsExplainedShare),
-			share(r.NextStepsExplainedShare), optNum(r.DecisionSessions, ok), share(r.ExplainedFirstShare), optNum(r.AdviceSessions, ok),
-			share(r.PermissionFirstShare), optNum(r.ParentFears, ok), share(r.FearsMetShare), flag(r.Suppressed), flag(total))
+			optNum(r.ParentInterrupted, ok), share(r.InterruptedShare), optNum(r.ParentQuestions, ok), optNum(r.QuestionsAnswered, ok),
+			share(r.QuestionsAnsweredShare), share(r.RightsExplainedShare), share(r.NextStepsExplainedShare), optNum(r.DecisionSessions, ok),
+			share(r.ExplainedFirstShare), optNum(r.AdviceSessions, ok), share(r.PermissionFirstShare), optNum(r.ParentFears, ok),
+			optNum(r.FearsMet, ok), share(r.FearsMetShare), flag(r.Suppressed), flag(total))
 		g.rows = append(g.rows, cells)
 	}
 	for i := range f.Rows {

@@ -56,6 +56,10 @@ func (rp *Reports) handleFamily(w http.ResponseWriter, r *http.Request) {
 	}
 	v := r.URL.Query()
 	format, part := v.Get("format"), v.Get("part")
+	if format != "" && format != "json" && format != "csv" {
+		rp.apiError(w, r, hark.Errorf(hark.EINVALID, "format=%q: use json (the default) or csv", format))
+		return
+	}
 	if part != "" && part != "cues" {
 		rp.apiError(w, r, hark.Errorf(hark.EINVALID, "part=%q: leave it out for the family lens by group, or part=cues for the answers to suggested moments", part))
 		return
@@ -104,7 +108,7 @@ type familyView struct {
 	Links     map[string]string
 }
 
-// pct says a share as a percentage, "" when there is none.
+// pct says a share as a percentage, "–" when there is none.
 func pct(x *float64) string {
 	if x == nil {
 		return "–"
@@ -192,7 +196,7 @@ func (rp *Reports) familySection(f *report.Family, link func(path string, extra 
 		v.CueRows = append(v.CueRows, reportsRow{Cells: cells, Suppressed: c.Suppressed})
 	}
 	if len(bars) > 0 {
-		v.Charts = append(v.Charts, reportsChart{Title: "Suggested moments coaches accepted, of those they answered, per kind", SVG: shareChart("family-cues", bars)})
+		v.Charts = append(v.Charts, reportsChart{Title: "Suggested moments coaches accepted, of those they answered, per cue", SVG: shareChart("family-cues", bars)})
 	}
 	v.Notes = []string{
 		"As the machine measured each session (docs/moments.md). Talk and turn shares are means over sessions; cut off, questions answered and fears met are over all the parent's turns, questions and fears; the rest over sessions (explained before a decision: of those with a threat or a direction; permission before advice: of those with a direction).",

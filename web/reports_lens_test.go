@@ -101,6 +101,9 @@ func TestFamilyReport(t *testing.T) {
 	if st, csv := ana.get("/api/reports/family?format=csv&part=cues"); st != http.StatusOK || !strings.Contains(csv, "threat,reflect,5,5,4,2,2,0.5,0.8,0") {
 		t.Errorf("cues CSV: %d\n%s", st, csv)
 	}
+	if st, _ := ana.get("/api/reports/family?format=xml"); st != http.StatusBadRequest {
+		t.Errorf("an unknown format: %d", st)
+	}
 	if st, _ := ana.get("/api/reports/family?part=tags"); st != http.StatusBadRequest {
 		t.Errorf("an unknown part: %d", st)
 	}
