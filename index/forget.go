@@ -67,7 +67,7 @@ func (d *DB) scrub(ctx context.Context) error {
 		}
 		return hark.Errorf(hark.EUNAVAILABLE, "the index is busy: the erased rows are deleted, but the log could not be truncated; run `hark forget` again when the workers are idle")
 	}
-	for _, table := range []string{"audit", "reviews", "coder_reviews", "double_coding", "tags", "segments", "report_sessions", "recordings"} {
+	for _, table := range []string{"audit", "reviews", "coder_reviews", "double_coding", "tags", "segments", "report_sessions", "family_moments", "family_pending", "recordings"} {
 		if _, err := d.db.ExecContext(ctx, `VACUUM `+table); err != nil {
 			return wrapDB(err, "vacuum %s after forgetting", table)
 		}

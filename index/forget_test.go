@@ -29,7 +29,8 @@ func plant(t *testing.T, db *DB, name string) *hark.Recording {
 		t.Fatal(err)
 	}
 	review := &hark.ReviewDoc{RecordingID: r.ID, State: hark.ReviewInProgress, UpdatedBy: "coach1", UpdatedAt: base,
-		Notes: []hark.Note{{ID: "n1", Segment: 0, Text: "Ask about " + plantedPhrase, By: "coach1", At: base}}}
+		Notes:       []hark.Note{{ID: "n1", Segment: 0, Text: "Ask about " + plantedPhrase, By: "coach1", At: base}},
+		Suggestions: []hark.SuggestionDecision{{Key: hark.MomentKey(hark.CueThreat, 0), Cue: hark.CueThreat, State: hark.SuggestionAccepted, By: "coach1", At: base}}}
 	if err := db.PutReview(ctx, review, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +152,11 @@ func testRetention(t *testing.T, db *DB) {
 	s, err := db.Session(ctx, old.ID)
 	if err != nil || s.Review.Version != 0 || len(s.Review.Notes) != 0 || len(s.Annotations.Tags) != 1 || s.Annotations.Tags[0].Review != hark.ReviewPending {
 		t.Errorf("after the review was deleted: %+v %v", s, err)
+	}
+	// The answers the family report read of it go with it.
+	var answers string
+	if err := db.db.QueryRowContext(ctx, `SELECT answers FROM family_moments WHERE recording_id = $1`, old.ID).Scan(&answers); err != nil || answers != "" {
+		t.Errorf("the family report's copy of the deleted review's answers: %q %v", answers, err)
 	}
 	if n, err := db.PruneAudit(ctx, base.Add(time.Second)); err != nil || n != 1 {
 		t.Errorf("pruned %d, %v; want the one entry at base", n, err)

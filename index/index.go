@@ -371,6 +371,9 @@ func (d *DB) PutAnnotations(ctx context.Context, a *hark.Annotations) error {
 		if err := lockRecording(ctx, tx, `UPDATE recordings SET annotations_doc = $1 WHERE id = $2`, string(doc), a.RecordingID, a.Lease); err != nil {
 			return err
 		}
+		if err := putFamily(ctx, tx, a.RecordingID, a.Family, a.Moments); err != nil {
+			return err
+		}
 		review, err := readReview(ctx, tx, a.RecordingID)
 		if err != nil {
 			return err

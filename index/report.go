@@ -499,7 +499,7 @@ func (d *DB) ImportSessions(ctx context.Context, sessions []ImportSession) error
 	if len(sessions) == 0 {
 		return nil
 	}
-	var recs, tags, segs [][]any
+	var recs, tags, segs, family, lenses [][]any
 	ids := make([]any, len(sessions))
 	for i := range sessions {
 		s := &sessions[i]
@@ -523,6 +523,10 @@ func (d *DB) ImportSessions(ctx context.Context, sessions []ImportSession) error
 		if a := s.Annotations; a != nil {
 			if adoc, err = json.Marshal(headerOf(a)); err != nil {
 				return hark.WrapError(hark.EINTERNAL, err, "encode annotations %s", r.ID)
+			}
+			family = append(family, []any{r.ID, encodeMoments(a.Moments)})
+			if a.Family != nil {
+				lenses = append(lenses, []any{encodeLens(a.Family), r.ID})
 			}
 			for _, t := range a.Tags {
 				tags = append(tags, d.tagRow(r.ID, a.Codebook, a.CodebookVersion, t))
@@ -559,6 +563,14 @@ func (d *DB) ImportSessions(ctx context.Context, sessions []ImportSession) error
 		}
 		if err := d.bulkInsert(ctx, tx, "segments", importSegmentColumns, segs); err != nil {
 			return err
+		}
+		if err := d.bulkInsert(ctx, tx, "family_moments", []string{"recording_id", "moment_keys"}, family); err != nil {
+			return err
+		}
+		for _, l := range lenses {
+			if _, err := tx.ExecContext(ctx, `UPDATE report_sessions SET family_lens = $1 WHERE recording_id = $2`, params(l...)...); err != nil {
+				return err
+			}
 		}
 		return d.refreshSessions(ctx, tx, ids)
 	})

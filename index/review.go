@@ -127,6 +127,9 @@ WHERE reviews.version = $5`, params(r.RecordingID, r.Version, string(doc), d.dia
 	} else if n == 0 {
 		return hark.Errorf(hark.ECONFLICT, "someone else changed this session's review since you loaded it; reload the page to see their changes (nothing of yours was lost: redo the change after reloading)")
 	}
+	if err := putAnswers(ctx, tx, r.RecordingID, r.Suggestions); err != nil {
+		return err
+	}
 	if adoc == "" {
 		return nil // no machine tags yet; coach tags are written when annotations arrive
 	}

@@ -310,9 +310,6 @@ type reportsPage struct {
 	MinCell     int
 	// Family is the family lens's section; nil when the index keeps none.
 	Family *familyView
-	// FamilyLink opens the page with the family lens, when it is not
-	// shown.
-	FamilyLink string
 }
 
 type reportsForm struct {
@@ -406,11 +403,7 @@ func (rp *Reports) handlePage(w http.ResponseWriter, r *http.Request) {
 		"agreementCSV": link("/reports.csv", "agreement", "1"), "agreementExcel": link("/reports.csv", "agreement", "1", "excel", "1"),
 		"agreementJSON": link("/api/reports", "agreement", "1"),
 	}
-	// The family lens reads every session's annotations, slower than the
-	// counts: the page shows it when asked (family=1), else a link to it.
-	if _, ok := rp.cfg.Source.(report.FamilySource); ok && !reportsFlag(v, "family") {
-		page.FamilyLink = link("/reports", "family", "1") + "#family"
-	} else if ok {
+	if _, ok := rp.cfg.Source.(report.FamilySource); ok {
 		fam, err := rp.runFamily(r.Context(), q)
 		if err != nil {
 			st, msg := rp.status(r, err)

@@ -135,8 +135,12 @@ func Reports(ctx context.Context, db *index.DB, cfg Config) (*Stats, error) {
 
 // seeder draws the sessions.
 type seeder struct {
-	cfg                       Config
-	rng                       *rand.Rand
+	cfg Config
+	rng *rand.Rand
+	// frng draws the family lens and the moments, apart from rng so that
+	// the sessions, tags and segments of a seed stay what they were
+	// before hark measured them.
+	frng                      *rand.Rand
 	workers                   [][]worker // by team
 	teamF                     []float64
 	first                     time.Time
@@ -149,7 +153,7 @@ type worker struct {
 }
 
 func newSeeder(cfg Config) *seeder {
-	g := &seeder{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x6861726b)),
+	g := &seeder{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x6861726b)), frng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x66616d)),
 		first: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)}
 	for _, team := range teams {
 		g.teamF = append(g.teamF, 0.7+0.6*g.rng.Float64())
@@ -280,6 +284,7 @@ func (g *seeder) session(i int) index.ImportSession {
 			}
 		}
 	}
+	a.Family, a.Moments = g.family(nseg)
 	if s.ReviewState == hark.ReviewComplete {
 		for k := range nseg {
 			role := hark.RoleWorker
@@ -291,4 +296,37 @@ func (g *seeder) session(i int) index.ImportSession {
 		}
 	}
 	return s
+}
+
+// familyCues are the kinds of moment the seeder suggests.
+var familyCues = []string{hark.CueThreat, hark.CueFearUnmet, hark.CueDismissal, hark.CueQuestionUnanswered, hark.CueFearMet,
+	hark.CueReflectionLanded, hark.CueExplainedFirst, hark.CueMonologue, hark.CuePermission, hark.CueAffirmed}
+
+// family draws a session's family lens and five to ten suggested moments
+// for a meeting of nseg turns, as the annotate stage writes them.
+func (g *seeder) family(nseg int) (*hark.FamilyLens, []hark.Moment) {
+	rng := g.frng
+	parentTurns := nseg / 2
+	questions := rng.IntN(15)
+	fears := rng.IntN(6)
+	f := &hark.FamilyLens{ParentTalkShare: 0.2 + 0.35*rng.Float64(), ParentTurnShare: 0.4 + 0.15*rng.Float64(), ParentTurns: parentTurns,
+		ParentInterrupted: rng.IntN(parentTurns/10 + 1), ParentQuestions: questions, ParentQuestionsAnswered: rng.IntN(questions + 1),
+		RightsExplained: rng.IntN(3) == 0, NextStepsExplained: rng.IntN(4) != 0, ParentFears: fears, ParentFearsMet: rng.IntN(fears + 1)}
+	if rng.IntN(2) == 0 {
+		b := rng.IntN(2) == 0
+		f.ExplainedBeforeDecision = &b
+	}
+	if rng.IntN(3) != 0 {
+		b := rng.IntN(3) != 0
+		f.PermissionBeforeAdvice = &b
+	}
+	var ms []hark.Moment
+	for k := range 5 + rng.IntN(6) {
+		c := familyCues[rng.IntN(len(familyCues))]
+		seg := rng.IntN(nseg)
+		ms = append(ms, hark.Moment{Key: hark.MomentKey(c, seg), Rank: k + 1, Kind: hark.CueKind(c), Cue: c,
+			Start: float64(seg) * 12, End: float64(seg)*12 + 36, Segments: []int{seg, min(seg+1, nseg-1), min(seg+2, nseg-1)},
+			Reason: "bench reason", Score: 10 - float64(k)})
+	}
+	return f, ms
 }

@@ -96,6 +96,20 @@ func TestReports(t *testing.T) {
 		t.Fatalf("the confirmed tags report counts %d sessions, want the %d completely reviewed", got.Sessions, st.Complete)
 	}
 	q, _ := report.Query{MinCell: 1}.Normalize()
+	// Every ready session has a family lens and moments; the reviewed
+	// ones count in the answers per cue.
+	fam, err := report.RunFamily(ctx, db, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suggested := 0
+	for _, c := range fam.Cues {
+		suggested += c.Suggested
+	}
+	if fam.Total.Sessions != st.Ready || fam.Unmeasured != 0 || fam.Reviewed != st.Reviewed || suggested < 5*st.Reviewed || suggested > 10*st.Reviewed {
+		t.Fatalf("the family report counts %d sessions measured, %d not, %d reviewed with %d moments; want %d, 0, %d with 5 to 10 each",
+			fam.Total.Sessions, fam.Unmeasured, fam.Reviewed, suggested, st.Ready, st.Reviewed)
+	}
 	agreement, err := report.RunAgreement(ctx, db, q)
 	if err != nil {
 		t.Fatal(err)

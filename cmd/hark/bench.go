@@ -98,7 +98,7 @@ func newBenchReportsCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "reports",
-		Short: "Time the common reports and the agreement report on an index",
+		Short: "Time the common reports, the family lens and the agreement report on an index",
 		Long: `reports runs each common report --runs times on the index and prints the
 median and slowest time of each, the way docs/benchmarks.md reports them.`,
 		Args: cobra.NoArgs,
@@ -127,6 +127,25 @@ median and slowest time of each, the way docs/benchmarks.md reports them.`,
 					return len(res.Rows), nil
 				}})
 			}
+			for _, b := range []struct {
+				name string
+				q    report.Query
+			}{
+				{"family lens, by team, month", report.Query{By: []report.Dimension{report.Team, report.Month}}},
+				{"family lens, by worker; 2025", report.Query{By: []report.Dimension{report.Worker}, From: "2025-01-01", To: "2025-12-31"}},
+			} {
+				q, err := b.q.Normalize()
+				if err != nil {
+					return err
+				}
+				jobs = append(jobs, job{b.name, func() (int, error) {
+					res, err := report.RunFamily(ctx, idx, q)
+					if err != nil {
+						return 0, err
+					}
+					return len(res.Rows), nil
+				}})
+			}
 			aq, _ := report.Query{}.Normalize()
 			jobs = append(jobs, job{"agreement, all codes", func() (int, error) {
 				res, err := report.RunAgreement(ctx, idx, aq)
@@ -138,6 +157,11 @@ median and slowest time of each, the way docs/benchmarks.md reports them.`,
 			// A first run of the agreement report also brings counts that
 			// are out of date (SQLite) up to date; it is not timed.
 			if _, err := report.RunAgreement(ctx, idx, aq); err != nil {
+				return err
+			}
+			// Nor is a first family report, which fills in the sessions of
+			// an index made before it had columns of its own.
+			if _, err := report.RunFamily(ctx, idx, aq); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "index: %s, %d runs each; wall-clock and CPU time (this process) per report\n", idx.Backend(), runs)
