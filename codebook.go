@@ -34,7 +34,13 @@ type Code struct {
 	// same turn: a turn that sets the parent's view aside is not a
 	// reflection of it, however much of their words it repeats.
 	RuledOutBy []string `json:"ruled_out_by,omitempty" yaml:"ruled_out_by"`
-	Examples   Examples `json:"examples" yaml:"examples"`
+	// OutweighedBy are codes whose tag on a turn drops this code's rule
+	// tag from it unless a trained model is sure of this code (tagging
+	// with rules+model): a turn that shares a concern or sets an agenda is
+	// doing that, and the words it gives back are not enough to make it a
+	// reflection too.
+	OutweighedBy []string `json:"outweighed_by,omitempty" yaml:"outweighed_by"`
+	Examples     Examples `json:"examples" yaml:"examples"`
 }
 
 // Examples are utterances that must and must not carry a code. They are

@@ -83,7 +83,7 @@ func ParseCodebook(name string, data []byte) (*hark.Codebook, error) {
 	if err := unmarshalYAML(data, &doc); err != nil {
 		return nil, hark.Errorf(hark.EINVALID, "%s", yamlProblem(name, err))
 	}
-	p := &cbParser{name: name, ruledOutLines: map[string][]int{}}
+	p := &cbParser{name: name, ruledOutLines: map[string][]int{}, outweighedLines: map[string][]int{}}
 	cb := p.codebook(&doc)
 	if len(p.problems) > 0 {
 		msg := strings.Join(p.problems, "\n")
@@ -136,6 +136,8 @@ type cbParser struct {
 	// ruledOutLines are the lines of the codes' ruled_out_by lists, for
 	// the check that they name codes of the codebook.
 	ruledOutLines map[string][]int
+	// outweighedLines are those of the outweighed_by lists.
+	outweighedLines map[string][]int
 }
 
 func (p *cbParser) addf(line int, format string, args ...any) {
@@ -290,16 +292,22 @@ func (p *cbParser) codebook(doc *yaml.Node) *hark.Codebook {
 		p.addf(codesLine, "the codebook's code list is empty")
 	}
 	for _, c := range cb.Codes {
-		for i, other := range c.RuledOutBy {
-			line := 0
-			if lines := p.ruledOutLines[c.ID]; i < len(lines) { // a code id used twice has one list of lines
-				line = lines[i]
-			}
-			switch {
-			case other == c.ID:
-				p.addf(line, "code %q: ruled_out_by names the code itself", c.ID)
-			case cb.Code(other) == nil:
-				p.addf(line, "code %q: ruled_out_by names %q, which the codebook does not have", c.ID, other)
+		for _, list := range []struct {
+			field string
+			codes []string
+			lines map[string][]int
+		}{{"ruled_out_by", c.RuledOutBy, p.ruledOutLines}, {"outweighed_by", c.OutweighedBy, p.outweighedLines}} {
+			for i, other := range list.codes {
+				line := 0
+				if lines := list.lines[c.ID]; i < len(lines) { // a code id used twice has one list of lines
+					line = lines[i]
+				}
+				switch {
+				case other == c.ID:
+					p.addf(line, "code %q: %s names the code itself", c.ID, list.field)
+				case cb.Code(other) == nil:
+					p.addf(line, "code %q: %s names %q, which the codebook does not have", c.ID, list.field, other)
+				}
 			}
 		}
 	}
@@ -347,7 +355,7 @@ func (p *cbParser) code(n *yaml.Node, pos int, seen map[string]int) (hark.Code, 
 	var cueLines []int
 	var roleLine, polarityLine int
 	var posLines, negLines []int
-	p.fields(n, what, []string{"id", "label", "definition", "boundaries", "role", "polarity", "cues", "ruled_out_by", "examples"}, func(key string, v *yaml.Node) {
+	p.fields(n, what, []string{"id", "label", "definition", "boundaries", "role", "polarity", "cues", "ruled_out_by", "outweighed_by", "examples"}, func(key string, v *yaml.Node) {
 		switch key {
 		case "id":
 			id := p.text(v, what+": id")
@@ -378,6 +386,8 @@ func (p *cbParser) code(n *yaml.Node, pos int, seen map[string]int) (hark.Code, 
 			c.Cues, cueLines = p.texts(v, what+": cues")
 		case "ruled_out_by":
 			c.RuledOutBy, p.ruledOutLines[c.ID] = p.texts(v, what+": ruled_out_by")
+		case "outweighed_by":
+			c.OutweighedBy, p.outweighedLines[c.ID] = p.texts(v, what+": outweighed_by")
 		case "examples":
 			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 				return

@@ -20,8 +20,8 @@ var stableCodes = []string{
 
 func TestDefaultCodebook(t *testing.T) {
 	cb := DefaultCodebook()
-	if cb.ID != "hark-practice" || cb.Version != "2026.12.2" {
-		t.Errorf("id %q version %q; want hark-practice 2026.12.2", cb.ID, cb.Version)
+	if cb.ID != "hark-practice" || cb.Version != "2026.12.3" {
+		t.Errorf("id %q version %q; want hark-practice 2026.12.3", cb.ID, cb.Version)
 	}
 	for _, id := range stableCodes {
 		c := cb.Code(id)
@@ -134,13 +134,19 @@ func TestParseCodebookErrors(t *testing.T) {
 		{"unknown top field", "id: x\nversion: 1\ncodez: []\n",
 			[]string{`c.yaml:3: codebook: unknown field "codez" (known fields: id, version, description, codes)`}},
 		{"unknown code field", full("    cue: hello"),
-			[]string{`c.yaml:9: code "greeting": unknown field "cue" (known fields: id, label, definition, boundaries, role, polarity, cues, ruled_out_by, examples)`}},
+			[]string{`c.yaml:9: code "greeting": unknown field "cue" (known fields: id, label, definition, boundaries, role, polarity, cues, ruled_out_by, outweighed_by, examples)`}},
 		{"ruled out by an unknown code", full("    ruled_out_by: [farewell]"),
 			[]string{`c.yaml:9: code "greeting": ruled_out_by names "farewell", which the codebook does not have`}},
 		{"ruled out by itself", full("    ruled_out_by:", "      - greeting"),
 			[]string{`c.yaml:10: code "greeting": ruled_out_by names the code itself`}},
 		{"ruled_out_by not a list", full("    ruled_out_by: farewell"),
 			[]string{`c.yaml:9: code "greeting": ruled_out_by must be a list, not a text`}},
+		{"outweighed by an unknown code", full("    outweighed_by: [farewell]"),
+			[]string{`c.yaml:9: code "greeting": outweighed_by names "farewell", which the codebook does not have`}},
+		{"outweighed by itself", full("    outweighed_by:", "      - greeting"),
+			[]string{`c.yaml:10: code "greeting": outweighed_by names the code itself`}},
+		{"outweighed_by not a list", full("    outweighed_by: farewell"),
+			[]string{`c.yaml:9: code "greeting": outweighed_by must be a list, not a text`}},
 		{"unknown examples field", full("    examples:", "      positives: []"),
 			[]string{`c.yaml:10: code "greeting": examples: unknown field "positives" (known fields: positive, negative)`}},
 		{"duplicate field", full("    role: parent"),

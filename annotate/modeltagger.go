@@ -2,6 +2,7 @@ package annotate
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/harkworks/hark"
@@ -20,8 +21,11 @@ const SourceModel hark.Source = "model"
 //     code's Threshold is tagged, Source model, the sentence that weighs
 //     most for the code as its evidence.
 //
-// Codes the model does not have keep the rules' tags. Last, a tag that
-// another on its turn rules out (the codebook's ruled_out_by) is dropped.
+// Codes the model does not have keep the rules' tags. Then a rule tag
+// the model is not sure of (below the code's Threshold) is dropped from a
+// turn that has a tag of a code that outweighs it (the codebook's
+// outweighed_by); last, a tag that another on its turn rules out (the
+// codebook's ruled_out_by) is dropped.
 // A ModelTagger is safe for concurrent use.
 type ModelTagger struct {
 	rules *RuleTagger
@@ -129,7 +133,8 @@ func (mt *ModelTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annot
 			tags = append(tags, tag)
 		}
 	}
-	tags = mt.rules.dropRuledOut(append(tags, added...))
+	tags = mt.dropOutweighed(append(tags, added...))
+	tags = mt.rules.dropRuledOut(tags)
 	order := make(map[string]int, len(mt.rules.codes))
 	for i, c := range mt.rules.codes {
 		order[c.id] = i
@@ -138,6 +143,45 @@ func (mt *ModelTagger) Tag(ctx context.Context, t *hark.Transcript) (*hark.Annot
 	ann.Tags = tags
 	ann.Tagger = mt.Name() + ":" + mt.model.Version
 	return ann, nil
+}
+
+// dropOutweighed drops the rule tags the model is not sure of from turns
+// that have a tag of a code outweighing them (the codebook's
+// outweighed_by), judged on the tags as they were before any is dropped,
+// keeping the order of the rest. A kept rule tag's confidence is the
+// model's probability.
+func (mt *ModelTagger) dropOutweighed(tags []hark.Tag) []hark.Tag {
+	if len(mt.rules.outweighedBy) == 0 {
+		return tags
+	}
+	// The codes on the turns that have a tag that could be outweighed.
+	var on map[int][]string
+	for _, t := range tags {
+		if mt.rules.outweighedBy[t.Code] != nil && t.Source != SourceModel {
+			if on == nil {
+				on = map[int][]string{}
+			}
+			on[t.Segment] = nil
+		}
+	}
+	if on == nil {
+		return tags
+	}
+	for _, t := range tags {
+		if codes, ok := on[t.Segment]; ok {
+			on[t.Segment] = append(codes, t.Code)
+		}
+	}
+	out := tags[:0]
+	for _, t := range tags {
+		cm := mt.model.Codes[t.Code]
+		if cm != nil && t.Source != SourceModel && t.Confidence < cm.Threshold &&
+			slices.ContainsFunc(mt.rules.outweighedBy[t.Code], func(c string) bool { return slices.Contains(on[t.Segment], c) }) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // viewOf is turn i as the features see it.

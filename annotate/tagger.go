@@ -42,6 +42,10 @@ type RuleTagger struct {
 	// ruledOutBy are, by code, the codes whose tag on a turn rules it out
 	// of the turn (the codebook's ruled_out_by).
 	ruledOutBy map[string][]string
+	// outweighedBy are, by code, the codes whose tag on a turn drops the
+	// code's rule tag unless the model is sure of it (the codebook's
+	// outweighed_by; ModelTagger only).
+	outweighedBy map[string][]string
 }
 
 var _ hark.Tagger = (*RuleTagger)(nil)
@@ -94,6 +98,12 @@ func NewRuleTagger(cb *hark.Codebook) (*RuleTagger, error) {
 				rt.ruledOutBy = map[string][]string{}
 			}
 			rt.ruledOutBy[c.ID] = c.RuledOutBy
+		}
+		if len(c.OutweighedBy) > 0 {
+			if rt.outweighedBy == nil {
+				rt.outweighedBy = map[string][]string{}
+			}
+			rt.outweighedBy[c.ID] = c.OutweighedBy
 		}
 	}
 	// An affirmation or a dismissal is its own act, not a reflection.

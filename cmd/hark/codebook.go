@@ -282,15 +282,16 @@ The result is checked as hark codebook lint does before it is written.`,
 
 // yamlCode is a code as import writes it: empty fields left out.
 type yamlCode struct {
-	ID         string         `yaml:"id"`
-	Label      string         `yaml:"label"`
-	Definition string         `yaml:"definition"`
-	Boundaries string         `yaml:"boundaries,omitempty"`
-	Role       string         `yaml:"role"`
-	Polarity   hark.Polarity  `yaml:"polarity"`
-	Cues       []string       `yaml:"cues,omitempty"`
-	RuledOutBy []string       `yaml:"ruled_out_by,omitempty"`
-	Examples   *hark.Examples `yaml:"examples,omitempty"`
+	ID           string         `yaml:"id"`
+	Label        string         `yaml:"label"`
+	Definition   string         `yaml:"definition"`
+	Boundaries   string         `yaml:"boundaries,omitempty"`
+	Role         string         `yaml:"role"`
+	Polarity     hark.Polarity  `yaml:"polarity"`
+	Cues         []string       `yaml:"cues,omitempty"`
+	RuledOutBy   []string       `yaml:"ruled_out_by,omitempty"`
+	OutweighedBy []string       `yaml:"outweighed_by,omitempty"`
+	Examples     *hark.Examples `yaml:"examples,omitempty"`
 }
 
 type yamlCodebook struct {
@@ -350,9 +351,17 @@ func runCodebookImport(g *globals, file, out, base, id, version string) error {
 			if b := bcb.Code(c.ID); b != nil {
 				kept[b.ID] = true
 				yc.Cues = b.Cues
-				for _, other := range b.RuledOutBy { // those the imported codebook has
-					if slices.ContainsFunc(imp.Codes, func(ic qda.ImportedCode) bool { return ic.ID == other }) {
+				has := func(other string) bool { // the imported codebook has it
+					return slices.ContainsFunc(imp.Codes, func(ic qda.ImportedCode) bool { return ic.ID == other })
+				}
+				for _, other := range b.RuledOutBy {
+					if has(other) {
 						yc.RuledOutBy = append(yc.RuledOutBy, other)
+					}
+				}
+				for _, other := range b.OutweighedBy {
+					if has(other) {
+						yc.OutweighedBy = append(yc.OutweighedBy, other)
 					}
 				}
 				if len(b.Examples.Positive)+len(b.Examples.Negative) > 0 {
