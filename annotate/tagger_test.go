@@ -151,6 +151,16 @@ func TestRuleTaggerCases(t *testing.T) {
 		{"negated", []string{"Worker: We're not going to court over this."}, nil, []string{codeThreat}},
 		{"explanation", []string{"Worker: Let me explain what happens next: the conference will decide whether a plan is needed."}, []string{codeExplaining}, []string{codeThreat}},
 		{"condition without escalation", []string{"Worker: If you don't want tea, that's fine."}, nil, []string{codeThreat}},
+		// Conditions about what happens, not only what the parent fails
+		// to do, and consequences put as the next step of the process.
+		{"if found out", []string{"Worker: If I find out he's been staying over, we'll be calling a strategy discussion."}, []string{codeThreat}, nil},
+		{"if it drops", []string{"Worker: If his attendance drops under seventy again, the next step is pre-proceedings."}, []string{codeThreat}, nil},
+		{"if nothing has changed", []string{"Worker: If nothing's changed by the review, the conference will want to look at a plan."}, []string{codeThreat}, nil},
+		{"if he is back", []string{"Worker: If he's back in the house, we'd be looking at a legal planning meeting."}, []string{codeThreat}, nil},
+		{"if it happens, no speech engine's punctuation", []string{"worker: if it happens again itll be out of my hands and it goes to my manager"}, []string{codeThreat}, nil},
+		{"process explained on a condition", []string{"Worker: If the conference decides a plan is needed, you'll get a copy of it and a date for the first core group."}, nil, []string{codeThreat}},
+		{"court named to reassure, on a condition", []string{"Worker: If things carry on like this, nobody will be talking about court."}, nil, []string{codeThreat}},
+		{"good news on a condition", []string{"Worker: If the next test comes back clear, we'd be looking at ending the plan at the review."}, nil, []string{codeThreat}},
 
 		// Directives and what only looks like one.
 		{"imperative", []string{"Worker: Get him to bed by eight every night."}, []string{codeDirective}, nil},
