@@ -238,8 +238,27 @@ func (d *DB) fillFamilyPending(ctx context.Context) error {
 			// From the list first: it is empty but once after a migration,
 			// and a plan that scanned the recordings would cost every
 			// report a scan of the largest table.
+			chunk := `SELECT recording_id FROM family_pending ORDER BY recording_id LIMIT ` + strconv.Itoa(refreshChunk)
+			if d.dialect.name == "postgres" {
+				// Lock the recordings first, in one order, as every writer
+				// of annotations or a review locks its recording first: a
+				// writer waits for the fill or the fill for it, and the
+				// documents are then read by a statement of their own,
+				// which sees what the writer committed (else the fill
+				// could write over a newer lens what it read before).
+				lock, err := tx.QueryContext(ctx, `SELECT id FROM recordings WHERE id IN (`+chunk+`) ORDER BY id FOR UPDATE`)
+				if err != nil {
+					return err
+				}
+				for lock.Next() { // every row locked before the read
+				}
+				lock.Close()
+				if err := lock.Err(); err != nil {
+					return err
+				}
+			}
 			rows, err := tx.QueryContext(ctx, `SELECT p.recording_id, r.annotations_doc, COALESCE(v.doc, '')
-FROM (SELECT recording_id FROM family_pending ORDER BY recording_id LIMIT `+strconv.Itoa(refreshChunk)+`) p
+FROM (`+chunk+`) p
 JOIN recordings r ON r.id = p.recording_id
 LEFT JOIN reviews v ON v.recording_id = p.recording_id
 ORDER BY p.recording_id`)
@@ -309,7 +328,7 @@ ORDER BY p.recording_id`)
 //
 // One aggregate returns every session as a record of units: team, worker,
 // meeting type and month in hex, the family lens, and for a reviewed
-// session "r", its moments and its answers.
+// session an empty field, its moments and its answers.
 func (d *DB) FamilySessions(ctx context.Context, q report.Query) ([]report.FamilySession, error) {
 	if err := d.RefreshReports(ctx); err != nil {
 		return nil, err
@@ -325,7 +344,7 @@ func (d *DB) FamilySessions(ctx context.Context, q report.Query) ([]report.Famil
 		// The moments of a reviewed session only: a subquery in the CASE
 		// looks them up for those alone.
 		record := d.hexText(`team`) + u + d.hexText(`worker`) + u + d.hexText(`meeting_type`) + u +
-			`substr(recorded_on, 1, 7)` + u + `family_lens` +
+			d.hexText(`substr(recorded_on, 1, 7)`) + u + `family_lens` +
 			` || CASE WHEN review_state <> '' THEN '` + fieldSep + `'` + u + `COALESCE((SELECT f.moment_keys` + u +
 			`f.answers FROM family_moments f WHERE f.recording_id = report_sessions.recording_id), '` + fieldSep + `') ELSE '' END`
 		if d.dialect.name == "postgres" {
@@ -337,8 +356,10 @@ func (d *DB) FamilySessions(ctx context.Context, q report.Query) ([]report.Famil
 			}
 		}
 		var text sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT `+d.concat(record, sessionSep)+` FROM report_sessions WHERE `+scope,
-			params(args...)...).Scan(&text); err != nil {
+		// In the table's order, as for the counts (ReportRows): sorting
+		// the sessions in SQL would cost a second over 100,000.
+		agg := d.concat(record, sessionSep) + ` FROM report_sessions WHERE ` + scope
+		if err := tx.QueryRowContext(ctx, `SELECT `+agg, params(args...)...).Scan(&text); err != nil {
 			return err
 		}
 		var err error
@@ -389,8 +410,12 @@ func parseFamilySessions(all string) ([]report.FamilySession, error) {
 				return nil, err
 			}
 		}
-		if len(f[3]) == 7 {
-			fs.Month = f[3]
+		month, err := dim(f[3])
+		if err != nil {
+			return nil, err
+		}
+		if isMonth(month) {
+			fs.Month = month
 		}
 		if fs.Family, err = parseLens(f[4]); err != nil {
 			return nil, err
@@ -403,4 +428,18 @@ func parseFamilySessions(all string) ([]report.FamilySession, error) {
 		out = append(out, fs)
 	}
 	return out, nil
+}
+
+// isMonth reports whether s is a month, YYYY-MM: a recording date from
+// outside may be anything.
+func isMonth(s string) bool {
+	if len(s) != 7 || s[4] != '-' {
+		return false
+	}
+	for i := range 7 {
+		if i != 4 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -125,6 +125,15 @@ func testReportFamily(t *testing.T, db *DB) {
 	if pending != 0 {
 		t.Errorf("%d sessions still pending after a family report", pending)
 	}
+
+	// A recording date from outside holding the report's separators is
+	// read as no month, and the report goes on.
+	if _, err := db.db.ExecContext(ctx, `UPDATE report_sessions SET recorded_on = $1 WHERE recording_id = $2`, "2026\x1c\x1d-01", ids["r2"]); err != nil {
+		t.Fatal(err)
+	}
+	if g := got(report.Query{Teams: []string{"north"}}); len(g) != 2 || !slices.Contains(g, "north/w2/office meeting/: -; reviewed true; cues ; keys ; answers threat=dismissed") {
+		t.Errorf("a date holding separators:\n%s", strings.Join(g, "\n"))
+	}
 }
 
 // TestLensColumn: the family_lens column gives back every figure the

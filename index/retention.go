@@ -85,15 +85,16 @@ func (d *DB) DeleteReview(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE recording_id = $1 AND source = 'coach'`, params(id)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE family_moments SET answers = '' WHERE recording_id = $1`, params(id)...); err != nil {
-			return err
-		}
 		// The machine's tags go back to pending, under the machine's code.
 		if _, err := tx.ExecContext(ctx, `UPDATE tags SET code = CASE WHEN orig_code <> '' THEN orig_code ELSE code END, orig_code = '',
 	review = 'pending', reviewed_by = '', reviewed_at = NULL, moment = 0 WHERE recording_id = $1`, params(id)...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE recordings SET review_state = '' WHERE id = $1`, params(id)...)
+		if _, err := tx.ExecContext(ctx, `UPDATE recordings SET review_state = '' WHERE id = $1`, params(id)...); err != nil {
+			return err
+		}
+		// After the recording, as every writer of the family report's rows.
+		_, err := tx.ExecContext(ctx, `UPDATE family_moments SET answers = '' WHERE recording_id = $1`, params(id)...)
 		return err
 	})
 }
