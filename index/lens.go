@@ -212,13 +212,6 @@ ON CONFLICT (recording_id) DO UPDATE SET answers = excluded.answers`, params(id,
 	return err
 }
 
-// familyHeader is what the family report's columns are filled from of an
-// annotations header (annotationsHeader) written before them.
-type familyHeader struct {
-	Moments []hark.Moment
-	Family  *hark.FamilyLens
-}
-
 // fillFamilyPending fills in what the family report reads of the
 // sessions written before migration 0012 (it lists them in
 // family_pending) from their annotations and reviews, a thousand
@@ -246,14 +239,7 @@ func (d *DB) fillFamilyPending(ctx context.Context) error {
 				// documents are then read by a statement of their own,
 				// which sees what the writer committed (else the fill
 				// could write over a newer lens what it read before).
-				lock, err := tx.QueryContext(ctx, `SELECT id FROM recordings WHERE id IN (`+chunk+`) ORDER BY id FOR UPDATE`)
-				if err != nil {
-					return err
-				}
-				for lock.Next() { // every row locked before the read
-				}
-				lock.Close()
-				if err := lock.Err(); err != nil {
+				if err := lockRows(ctx, tx, `SELECT id FROM recordings WHERE id IN (`+chunk+`) ORDER BY id FOR UPDATE`); err != nil {
 					return err
 				}
 			}
@@ -267,7 +253,7 @@ ORDER BY p.recording_id`)
 			}
 			type pending struct {
 				id      string
-				h       familyHeader
+				h       annotationsHeader
 				answers []hark.SuggestionDecision
 			}
 			var ps []pending

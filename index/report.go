@@ -129,18 +129,11 @@ func (d *DB) refreshSessions(ctx context.Context, tx *sql.Tx, ids []any) error {
 		// deadlock), waiting for writers that hold them; the recount is
 		// then a statement of its own, so it sees what they committed. A
 		// writer that comes after marks the row stale again.
-		rows, err := tx.QueryContext(ctx, `SELECT recording_id FROM report_sessions WHERE recording_id = ANY ($1)
-ORDER BY recording_id FOR UPDATE`, strs)
-		if err != nil {
+		if err := lockRows(ctx, tx, `SELECT recording_id FROM report_sessions WHERE recording_id = ANY ($1)
+ORDER BY recording_id FOR UPDATE`, strs); err != nil {
 			return err
 		}
-		for rows.Next() { // every row locked before the recount
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `SELECT hark_report_refresh($1)`, strs)
+		_, err := tx.ExecContext(ctx, `SELECT hark_report_refresh($1)`, strs)
 		return err
 	}
 	rows := make([][]any, len(ids))
@@ -148,6 +141,19 @@ ORDER BY recording_id FOR UPDATE`, strs)
 		rows[i] = []any{id}
 	}
 	return d.bulkInsert(ctx, tx, "report_refresh", []string{"recording_id"}, rows)
+}
+
+// lockRows runs a SELECT … FOR UPDATE (PostgreSQL) and reads every row,
+// so that all of them are locked before the next statement.
+func lockRows(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 // reportCodes returns the code of each code number.
