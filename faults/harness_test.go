@@ -576,7 +576,7 @@ var (
 )
 
 // loadMeeting reads a testdata meeting and makes its reference run: the
-// sidecar engine and the rule tagger with the built-in codebook, called
+// sidecar engine and the default tagger with the built-in codebook, called
 // directly, as a worker calls them.
 func loadMeeting(t *testing.T, name string) *meeting {
 	t.Helper()

@@ -11,8 +11,9 @@ import (
 )
 
 // referenceTags runs the default engine (the sidecar transcript) and the
-// rule tagger with the built-in codebook on a meeting in this process, as a
-// worker would with no fault, and returns the tags in canonical form.
+// default tagger (the rules with hark's own model) with the built-in
+// codebook on a meeting in this process, as a worker would with no fault,
+// and returns the tags in canonical form.
 func referenceTags(t *testing.T, name string, m *meeting) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -26,7 +27,16 @@ func referenceTags(t *testing.T, name string, m *meeting) []string {
 	for i := range tr.Segments {
 		tr.Segments[i].Index = i
 	}
-	tagger, err := annotate.NewRuleTagger(annotate.DefaultCodebook())
+	cb := annotate.DefaultCodebook()
+	rules, err := annotate.NewRuleTagger(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := annotate.DefaultModel(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagger, err := annotate.NewModelTagger(rules, model)
 	if err != nil {
 		t.Fatal(err)
 	}

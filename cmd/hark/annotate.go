@@ -97,7 +97,7 @@ HARK_LLM_API_KEY_FILE). What the model used is reported on stderr.`,
 	f.StringVar(&o.codebook, "codebook", "", "codebook YAML file (default: hark's own)")
 	f.StringArrayVar(&o.workers, "worker", nil, "speaker name that is the worker (repeatable); the other speakers are parents")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
-	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", "rules"), "tagger: rules, llm, rules+llm or rules+model")
+	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", ""), taggerHelp)
 	f.StringVar(&o.model, "model", env("HARK_MODEL", ""), "model file for --tagger rules+model (default: hark's own)")
 	return cmd
 }
@@ -374,22 +374,40 @@ func reportStats(w io.Writer, s annotate.TagStats) {
 	fmt.Fprintln(w)
 }
 
+// taggerHelp is the --tagger flag's help: its default is "" (see
+// newTaggerFromEnv).
+const taggerHelp = "tagger: rules, llm, rules+llm or rules+model (default: rules+model when the model fits the codebook, else rules)"
+
 // newTaggerFromEnv builds the tagger for a mode (rules, llm, rules+llm or
 // rules+model) and a codebook; the LLM's settings come from the
 // environment (see llmConfigFromEnv), the model from the file modelPath,
-// else hark's own trained for its codebook. Errors are EINVALID and name
-// the setting to fix.
+// else hark's own trained for its codebook. An empty mode is the default:
+// rules+model when the model fits the codebook, else the rules alone (a
+// team's own codebook, which hark's model was not trained for), said in
+// the log. Errors are EINVALID and name the setting to fix.
 func newTaggerFromEnv(mode, modelPath string, cb *hark.Codebook, log *slog.Logger) (*annotate.Tagger, error) {
-	m, err := annotate.ParseMode(mode)
-	if err != nil {
-		return nil, err
-	}
 	var (
 		rules *annotate.RuleTagger
 		llm   *annotate.LLMTagger
 		model *annotate.Model
+		m     annotate.Mode
+		err   error
 	)
-	if m == annotate.ModeRulesModel {
+	if strings.TrimSpace(mode) == "" {
+		m = annotate.ModeRulesModel
+		if model, err = loadModel(modelPath, cb); err != nil {
+			if modelPath != "" {
+				return nil, err
+			}
+			m, model = annotate.ModeRules, nil
+			if log != nil {
+				log.Info("tagging with the rules alone: hark's own model was trained for another codebook; train one with `hark train` and give it with HARK_MODEL",
+					"codebook", cb.ID, "version", cb.Version)
+			}
+		}
+	} else if m, err = annotate.ParseMode(mode); err != nil {
+		return nil, err
+	} else if m == annotate.ModeRulesModel {
 		if model, err = loadModel(modelPath, cb); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/harkworks/hark"
+	"github.com/harkworks/hark/annotate"
 	"github.com/harkworks/hark/transcribe"
 )
 
@@ -264,12 +266,13 @@ func TestAnnotateHarkJSON(t *testing.T) {
 }
 
 func TestAnnotateText(t *testing.T) {
-	stdout, _, err := runCommand(t, newAnnotateCmd, filepath.Join(meetingsDir, "partnership.vtt"))
+	stdout, _, err := runCommand(t, newAnnotateCmd, filepath.Join(meetingsDir, "partnership.vtt"), "--tagger", "rules")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
 		"partnership.vtt: 20 segments",
+		"tagger rules)",
 		"[0] 00:00:00.400  Worker (worker)\n    Hello Sam, thanks for seeing me. What would you like us to talk about today?\n",
 		`+ open_question            "What would you like us to talk about today?"  0.85 rules`,
 		"metrics (",
@@ -386,5 +389,52 @@ func TestAnnotatePrintsMoments(t *testing.T) {
 	}
 	if strings.Contains(stdout, "start here: strengths") {
 		t.Errorf("strengths in the authoritarian meeting:\n%s", stdout)
+	}
+}
+
+// With no tagger named, hark tags with the rules and its own model when
+// the model fits the codebook, and with the rules alone, said in the log,
+// for a codebook it was not trained for; a model named, or rules+model
+// asked for, that does not fit is an error.
+func TestDefaultTagger(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	tg, err := newTaggerFromEnv("", "", annotate.DefaultCodebook(), log)
+	if err != nil || tg.Mode() != annotate.ModeRulesModel {
+		t.Fatalf("default with hark's codebook: %v, %v; want rules+model", tg, err)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("logged %q for the model that fits", logs.String())
+	}
+	own, err := annotate.ParseCodebook("team.yaml", []byte(`id: north-practice
+version: "1"
+codes:
+  - id: praise
+    label: Praise
+    definition: The worker praises the parent.
+    role: worker
+    polarity: strength
+    cues:
+      - \bwell done\b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err = newTaggerFromEnv("", "", own, log)
+	if err != nil || tg.Mode() != annotate.ModeRules {
+		t.Fatalf("default with a team's codebook: %v, %v; want rules", tg, err)
+	}
+	if !strings.Contains(logs.String(), "rules alone") || !strings.Contains(logs.String(), "north-practice") {
+		t.Errorf("the fallback is not said in the log: %q", logs.String())
+	}
+	if _, err := newTaggerFromEnv("rules+model", "", own, log); hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(hark.ErrorMessage(err), "hark train") {
+		t.Errorf("rules+model with a team's codebook: %v, want EINVALID naming hark train", err)
+	}
+	if _, err := newTaggerFromEnv("", filepath.Join(t.TempDir(), "none.json"), annotate.DefaultCodebook(), log); err == nil {
+		t.Error("default with a model file that does not exist: no error")
+	}
+	tg, err = newTaggerFromEnv("rules", "", annotate.DefaultCodebook(), log)
+	if err != nil || tg.Mode() != annotate.ModeRules {
+		t.Errorf("rules: %v, %v", tg, err)
 	}
 }

@@ -59,7 +59,7 @@ empty or out. docs/eval.md describes it in full.`,
 	f := cmd.Flags()
 	f.StringVar(&o.gold, "gold", "", "gold CSV file of human-coded turns (required)")
 	f.StringVar(&o.codebook, "codebook", "", "codebook YAML file (default: hark's own)")
-	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", "rules"), "tagger: rules, llm, rules+llm or rules+model")
+	f.StringVar(&o.tagger, "tagger", env("HARK_TAGGER", ""), taggerHelp)
 	f.StringVar(&o.model, "model", env("HARK_MODEL", ""), "model file for --tagger rules+model (default: hark's own)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	cmd.AddCommand(newEvalSpeakersCmd(g), newEvalCodersCmd(g))

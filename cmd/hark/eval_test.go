@@ -42,7 +42,7 @@ var goldFile = func() string {
 //     undefined (null).
 //   - every other code: its one coded turn found, nothing else, kappa 1.
 func TestEvalGold(t *testing.T) {
-	stdout, stderr, err := runCommand(t, newEvalCmd, "--gold", goldFile, "--format", "json")
+	stdout, stderr, err := runCommand(t, newEvalCmd, "--gold", goldFile, "--format", "json", "--tagger", "rules")
 	if err != nil {
 		t.Fatalf("eval: %v\n%s", err, stderr)
 	}

@@ -35,7 +35,7 @@ func loadCodebook(path string) (*hark.Codebook, error) {
 // newPipeline builds the stages' pipeline from its parts.
 // Decoded audio goes into workDir.
 func newPipeline(store hark.ObjectStore, idx hark.Index, q *ingest.Queue, cb *hark.Codebook, m *telemetry.Registry, log *slog.Logger, workDir string, wrap func(hark.Engine) hark.Engine) (*pipeline.Pipeline, error) {
-	mode, model := env("HARK_TAGGER", "rules"), env("HARK_MODEL", "")
+	mode, model := env("HARK_TAGGER", ""), env("HARK_MODEL", "")
 	tagger, err := newTaggerFromEnv(mode, model, cb, log)
 	if err != nil {
 		return nil, err
