@@ -10,7 +10,8 @@
 // advice to directive, and negotiation or options to
 // collaborative_planning.
 //
-// With -model it tags with the rules and hark's own model (rules+model).
+// With -model it tags with the rules and hark's own model (rules+model),
+// or with -model-file FILE the model `hark train` wrote.
 // With -show CODE it also prints the turns it got wrong for that code, with
 // the turn before, to study the rules. Those lines quote the corpus: read
 // them, do not copy them into the repository.
@@ -34,14 +35,15 @@ func main() {
 	show := flag.String("show", "", "print the false positives and negatives of this code")
 	limit := flag.Int("n", 40, "how many errors of each kind -show prints")
 	model := flag.Bool("model", false, "tag with the rules and hark's own model (rules+model) instead of the rules alone")
+	modelFile := flag.String("model-file", "", "with -model, a model file (hark train --out) instead of hark's own")
 	flag.Parse()
-	if err := run(*data, *codebook, *show, *limit, *model); err != nil {
+	if err := run(*data, *codebook, *show, *modelFile, *limit, *model); err != nil {
 		fmt.Fprintln(os.Stderr, "annomi:", hark.ErrorMessage(err))
 		os.Exit(1)
 	}
 }
 
-func run(path, codebook, show string, limit int, model bool) error {
+func run(path, codebook, show, modelFile string, limit int, model bool) error {
 	cb := annotate.DefaultCodebook()
 	if codebook != "" {
 		var err error
@@ -55,7 +57,12 @@ func run(path, codebook, show string, limit int, model bool) error {
 	}
 	var tg hark.Tagger = rules
 	if model {
-		m, err := annotate.DefaultModel(cb)
+		var m *annotate.Model
+		if modelFile != "" {
+			m, err = annotate.LoadModel(modelFile, cb)
+		} else {
+			m, err = annotate.DefaultModel(cb)
+		}
 		if err != nil {
 			return err
 		}
