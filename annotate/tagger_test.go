@@ -131,6 +131,8 @@ func TestRuleTaggerCases(t *testing.T) {
 		{"how many", []string{"Worker: How many nights did he sleep at his dad's?"}, nil, []string{codeOpenQ}},
 		{"closed without a question mark", []string{"Worker: Do you want a cup of tea"}, nil, []string{codeOpenQ}},
 		{"no punctuation at all", []string{"worker: so how are things going with the kids since the review"}, []string{codeOpenQ}, nil},
+		{"a fact asked without punctuation is no reflection", []string{"parent: its two buses its not one bus from where i am now", "worker: so what time does school finish on a friday"}, nil, []string{codeReflection, codeOpenQ}},
+		{"a wh-clause with no noun of a fact stays a statement", []string{"parent: he just walked out on us", "worker: so what happened was he left you with all of it"}, []string{codeReflection}, nil},
 		{"why don't you", []string{"Worker: Why don't you just ring the GP?"}, []string{codeDirective}, []string{codeOpenQ}},
 		{"what I'm hearing is a statement", []string{"Parent: I can't cope with him.", "Worker: What I'm hearing is that you feel alone with it."}, []string{codeReflection}, []string{codeOpenQ}},
 
