@@ -132,6 +132,8 @@ func TestRuleTaggerCases(t *testing.T) {
 		{"closed without a question mark", []string{"Worker: Do you want a cup of tea"}, nil, []string{codeOpenQ}},
 		{"no punctuation at all", []string{"worker: so how are things going with the kids since the review"}, []string{codeOpenQ}, nil},
 		{"a fact asked without punctuation is no reflection", []string{"parent: its two buses its not one bus from where i am now", "worker: so what time does school finish on a friday"}, nil, []string{codeReflection, codeOpenQ}},
+		{"a plan summed up with the worker's own step is no reflection", []string{"Parent: Thursday's fine for me.", "Worker: Okay, so you take her Thursday, and I'll ring the nursery to send her lunch notes home."}, nil, []string{codeReflection}},
+		{"ill in a reflection is not the worker's step", []string{"parent: ive been in bed most of the week with it", "worker: so youve been really ill and youve still got them to school every day"}, []string{codeReflection}, nil},
 		{"a wh-clause with no noun of a fact stays a statement", []string{"parent: he just walked out on us", "worker: so what happened was he left you with all of it"}, []string{codeReflection}, nil},
 		{"why don't you", []string{"Worker: Why don't you just ring the GP?"}, []string{codeDirective}, []string{codeOpenQ}},
 		{"what I'm hearing is a statement", []string{"Parent: I can't cope with him.", "Worker: What I'm hearing is that you feel alone with it."}, []string{codeReflection}, []string{codeOpenQ}},
