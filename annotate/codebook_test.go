@@ -20,8 +20,8 @@ var stableCodes = []string{
 
 func TestDefaultCodebook(t *testing.T) {
 	cb := DefaultCodebook()
-	if cb.ID != "hark-practice" || cb.Version != "2026.12.3" {
-		t.Errorf("id %q version %q; want hark-practice 2026.12.3", cb.ID, cb.Version)
+	if cb.ID != "hark-practice" || cb.Version != "2026.12.4" {
+		t.Errorf("id %q version %q; want hark-practice 2026.12.4", cb.ID, cb.Version)
 	}
 	for _, id := range stableCodes {
 		c := cb.Code(id)

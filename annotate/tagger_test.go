@@ -217,7 +217,7 @@ func TestRuleTaggerAnnotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a.Schema != hark.SchemaVersion || a.RecordingID != "rec_test" || a.Codebook != "hark-practice" ||
-		a.CodebookVersion != "2026.12.3" || a.Tagger != "rules" || rt.Name() != "rules" {
+		a.CodebookVersion != "2026.12.4" || a.Tagger != "rules" || rt.Name() != "rules" {
 		t.Errorf("annotations %+v", a)
 	}
 	want := map[string]string{codeReflection: "You're exhausted.", codeOpenQ: "What would help?", codePlanning: "What would help?"}

@@ -26,7 +26,7 @@ func TestCodebookLint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lint of the default codebook: %v\n%s", err, stdout)
 	}
-	if !strings.Contains(stdout, "codebook hark-practice 2026.12.3: 11 codes,") || !strings.Contains(stdout, "0 the rule tagger gets wrong") {
+	if !strings.Contains(stdout, "codebook hark-practice 2026.12.4: 11 codes,") || !strings.Contains(stdout, "0 the rule tagger gets wrong") {
 		t.Errorf("lint output %q", stdout)
 	}
 
@@ -109,7 +109,7 @@ func TestCodebookShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	cb := annotate.DefaultCodebook()
-	if !strings.Contains(stdout, "codebook hark-practice, version 2026.12.3: 11 codes") || !strings.Contains(stdout, "ID  ") {
+	if !strings.Contains(stdout, "codebook hark-practice, version 2026.12.4: 11 codes") || !strings.Contains(stdout, "ID  ") {
 		t.Errorf("table %q", stdout)
 	}
 	for _, c := range cb.Codes {
