@@ -62,7 +62,27 @@ func compileBuiltins(pb *prefilterBuilder) *builtinRegexps {
 		}
 		return g
 	}
-	const escalation = `(?i)\b(child protection|protection plan|conferences?|police|courts?|care proceedings|proceedings|legal action|public law outline|plo|section 47|foster(ing)?|emergency protection|into care|in care|removal|remov(e|ed|es|ing)|taken? (him|her|them|the [a-z]+|your [a-z]+) (away|off you|from you)|taken away|(the|a|on a|onto a|on the) plan|legal planning|letter before proceedings|pre-?proceedings|strategy (discussion|meeting)|judge|my manager|the manager|section forty[ -]seven|safeguarding (concern|referral|issue)|accommodated|(the |attendance )panel|(my|the|next|your) report|ask to issue|apply to issue|we issue|go(es)? further|changes? (things|everything|how)|(a )?(very )?different (conversation|kind of visit|story|situation)|hear about (it|this|that)|(will|would|'ll) hear|take (this|it|things) further|legal (team|department|gateway)|solicitors?|evidence|prosecut(e|ed|ion)|be looked after (somewhere|elsewhere|by)|security|pre[- ]proceedings?|(can'?t|cannot|couldn'?t) (recommend|support|agree)|(won'?t|wouldn'?t|will not|would not) be (staying|living|coming|going) (here|home|back)|(doesn'?t|does not|won'?t|will not|can'?t) (go|come) home|(sessions?|contact|visits?) (will )?stops?|out of my hands|off the table|decide without you|(have|get) no say|keep (this|it|that) between us)\b`
+	// What a threat escalates to. Each is its own top-level alternative, so
+	// that the prefilter runs only those whose words a sentence holds.
+	escalation := `\b(` + strings.Join([]string{
+		`child protection`, `protection plan`, `conferences?`, `police`, `courts?`, `care proceedings`,
+		`proceedings`, `legal action`, `public law outline`, `plo`, `section 47`, `foster(ing)?`,
+		`emergency protection`, `into care`, `in care`, `removal`, `remov(e|ed|es|ing)`,
+		`taken? (him|her|them|the [a-z]+|your [a-z]+) (away|off you|from you)`, `taken away`,
+		`(the|a|on a|onto a|on the) plan`, `legal planning`, `letter before proceedings`, `pre-?proceedings`,
+		`strategy (discussion|meeting)`, `judge`, `my manager`, `the manager`, `section forty[ -]seven`,
+		`safeguarding (concern|referral|issue)`, `accommodated`, `(the |attendance )panel`,
+		`(my|the|next|your) report`, `ask to issue`, `apply to issue`, `we issue`, `go(es)? further`,
+		`changes? (things|everything|how)`, `(a )?(very )?different (conversation|kind of visit|story|situation)`,
+		`hear about (it|this|that)`, `(will|would|'ll) hear`, `take (this|it|things) further`,
+		`legal (team|department|gateway)`, `solicitors?`, `evidence`, `prosecut(e|ed|ion)`,
+		`be looked after (somewhere|elsewhere|by)`, `security`, `pre[- ]proceedings?`,
+		`(can'?t|cannot|couldn'?t) (recommend|support|agree)`,
+		`(won'?t|wouldn'?t|will not|would not) be (staying|living|coming|going) (here|home|back)`,
+		`(doesn'?t|does not|won'?t|will not|can'?t) (go|come) home`, `(sessions?|contact|visits?) (will )?stops?`,
+		`out of my hands`, `off the table`, `decide without you`, `(have|get) no say`,
+		`keep (this|it|that) between us`,
+	}, `)\b|\b(`) + `)\b`
 	return &builtinRegexps{
 		escalation:  re(escalation),
 		ifCondition: re(`(?i)\b(if|unless|until)\b[^.?!;]*?\b(don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|can'?t|cannot|isn'?t|aren'?t|keeps?|carry on|carries on|continues?|miss|misses|missed|fails?|refuses?|again|another|any ?more|still|stop|not|find out|finds? out|drops?|falls?|slips?( back)?|starts?|happens?|gets? (worse|poorly|ill)|(is|'s|are|'re|was|were) (found|here|there|around|back|drunk|using|late|off)|moves? (back|in)|comes? back|turns? up|walks? out|takes? (him|her|them|[a-z]+) off|go(es)? round|gone round|shows? up|(a )?(second|third|fourth|next) (one|time|test|call)|nothing('s| has)? (changed|shifted|changes)|like this|positive|broken)\b`),
