@@ -47,8 +47,49 @@ type Model struct {
 	Features []string              `json:"features"`
 	Codes    map[string]*CodeModel `json:"codes"`
 
-	index map[uint64]int32 // feature hash → position
-	group []uint8          // by position: featureGroup of its name
+	index featureIndex // feature hash → position
+	group []uint8      // by position: featureGroup of its name
+}
+
+// featureIndex maps a feature's hash to its position: an open-addressing
+// table at most half full, probed linearly. Every turn looks up a few
+// hundred hashes, most of them unknown, and this is about twice as fast as
+// a map for that.
+type featureIndex struct {
+	keys  []uint64
+	pos   []int32 // -1: empty
+	shift uint
+}
+
+func newFeatureIndex(n int) featureIndex {
+	size, shift := 16, uint(60)
+	for size < 2*n {
+		size, shift = size*2, shift-1
+	}
+	x := featureIndex{keys: make([]uint64, size), pos: make([]int32, size), shift: shift}
+	for i := range x.pos {
+		x.pos[i] = -1
+	}
+	return x
+}
+
+// slot is where h is, or the empty slot where it would go.
+func (x *featureIndex) slot(h uint64) int {
+	mask := len(x.keys) - 1
+	i := int((h * 0x9E3779B97F4A7C15) >> x.shift)
+	for x.pos[i] >= 0 && x.keys[i] != h {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
+// get returns the position of the feature whose hash is h.
+func (x *featureIndex) get(h uint64) (int32, bool) {
+	if len(x.keys) == 0 {
+		return 0, false
+	}
+	p := x.pos[x.slot(h)]
+	return p, p >= 0
 }
 
 // Feature groups: a feature of a normalised group weighs 1/√n, n the
@@ -178,15 +219,16 @@ func (m *Model) WriteGzip(w io.Writer) error {
 
 // prepare builds the lookup tables from the file's fields.
 func (m *Model) prepare() error {
-	m.index = make(map[uint64]int32, len(m.Features))
+	m.index = newFeatureIndex(len(m.Features))
 	m.group = make([]uint8, len(m.Features))
 	for i, f := range m.Features {
 		m.group[i] = featureGroup(f)
 		h := hashString(f)
-		if _, dup := m.index[h]; dup {
+		k := m.index.slot(h)
+		if m.index.pos[k] >= 0 {
 			return fmt.Errorf("feature %q appears twice (or two features share a hash)", f)
 		}
-		m.index[h] = int32(i)
+		m.index.keys[k], m.index.pos[k] = h, int32(i)
 	}
 	for id, c := range m.Codes {
 		if len(c.Feature) != len(c.Weight) {
@@ -268,22 +310,36 @@ type featureSink func(name []byte)
 // words is text's words, lower case, apostrophes made straight, split at
 // anything that is not a letter, a digit or an apostrophe inside a word.
 func words(text string, dst []string) []string {
-	var b strings.Builder
+	var b []byte
 	flush := func() {
-		if b.Len() > 0 {
-			w := strings.Trim(b.String(), "'")
-			if w != "" {
+		if len(b) > 0 {
+			if w := strings.Trim(string(b), "'"); w != "" {
 				dst = append(dst, w)
 			}
-			b.Reset()
+			b = b[:0]
 		}
 	}
-	for _, r := range text {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '\'':
+				b = append(b, c)
+			case 'A' <= c && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			default:
+				flush()
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		switch {
-		case r == '’' || r == '‘' || r == '\'':
-			b.WriteByte('\'')
+		case r == '’' || r == '‘':
+			b = append(b, '\'')
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		default:
 			flush()
 		}
@@ -452,7 +508,7 @@ func (m *Model) positions(v *turnView, ws, pws []string, dst []int32) []int32 {
 			h ^= uint64(c)
 			h *= fnvPrime
 		}
-		if i, ok := m.index[h]; ok {
+		if i, ok := m.index.get(h); ok {
 			dst = append(dst, i)
 		}
 	}, ws, pws)

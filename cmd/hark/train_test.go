@@ -59,7 +59,7 @@ func TestTrainCommand(t *testing.T) {
 		t.Fatalf("eval with the model: %v\n%s", err, stderr)
 	}
 	var r EvalReport
-	if err := json.Unmarshal([]byte(stdout), &r); err != nil || r.Tagger != "rules+model" || r.Transcripts != 30 {
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil || r.Tagger != "rules+model" || r.Transcripts != 36 {
 		t.Errorf("eval: %v %+v", err, r)
 	}
 	for _, bad := range []struct {
@@ -91,7 +91,7 @@ func TestEvalCoders(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Transcripts != 30 || r.Turns != 1205 || len(r.Codes) != 11 {
+	if r.Transcripts != 36 || r.Turns != 1469 || len(r.Codes) != 11 {
 		t.Fatalf("report %+v", r)
 	}
 	for _, c := range r.Codes {
