@@ -412,6 +412,13 @@ func newTaggerFromEnv(mode, modelPath string, cb *hark.Codebook, log *slog.Logge
 			return nil, err
 		}
 	}
+	if model != nil && model.CodebookVersion != "" && model.CodebookVersion != cb.Version && log != nil {
+		// The model fits (same codebook, every code known), but it learnt
+		// from the rules of another version: its confidences and the tags
+		// it drops or adds may have moved.
+		log.Warn("the model was trained with another version of the codebook; retrain it with `hark train` to match",
+			"model", model.Version, "trained_with", model.CodebookVersion, "codebook", cb.ID, "version", cb.Version)
+	}
 	if m != annotate.ModeLLM {
 		if rules, err = annotate.NewRuleTagger(cb); err != nil {
 			return nil, err

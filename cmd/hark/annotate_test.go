@@ -404,7 +404,7 @@ func TestDefaultTagger(t *testing.T) {
 		t.Fatalf("default with hark's codebook: %v, %v; want rules+model", tg, err)
 	}
 	if logs.Len() != 0 {
-		t.Errorf("logged %q for the model that fits", logs.String())
+		t.Errorf("logged %q for the model that fits: hark's own model should be trained with the codebook version it ships with (docs/model.md)", logs.String())
 	}
 	own, err := annotate.ParseCodebook("team.yaml", []byte(`id: north-practice
 version: "1"
@@ -436,5 +436,17 @@ codes:
 	tg, err = newTaggerFromEnv("rules", "", annotate.DefaultCodebook(), log)
 	if err != nil || tg.Mode() != annotate.ModeRules {
 		t.Errorf("rules: %v, %v", tg, err)
+	}
+
+	// hark's codebook at another version still fits the model, which says
+	// it was trained with another.
+	logs.Reset()
+	newer := *annotate.DefaultCodebook()
+	newer.Version = "2099.1.1"
+	if tg, err = newTaggerFromEnv("", "", &newer, log); err != nil || tg.Mode() != annotate.ModeRulesModel {
+		t.Fatalf("default with a newer version of hark's codebook: %v, %v", tg, err)
+	}
+	if !strings.Contains(logs.String(), "another version of the codebook") || !strings.Contains(logs.String(), "2099.1.1") {
+		t.Errorf("the version the model was trained with is not compared: %q", logs.String())
 	}
 }
