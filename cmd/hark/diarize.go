@@ -29,6 +29,7 @@ func newDiarizeCmd(g *globals) *cobra.Command {
 	var (
 		format   string
 		speakers int
+		workDir  string
 	)
 	cmd := &cobra.Command{
 		Use:   "diarize FILE",
@@ -45,7 +46,11 @@ with <file> the WAV's base name without its extension. See docs/speakers.md.`,
 			if format != "rttm" && format != "json" {
 				return hark.Errorf(hark.EINVALID, "--format %q: use rttm or json", format)
 			}
-			res, err := diarizeFile(cmd.Context(), args[0], diarize.Config{Speakers: speakers})
+			dir, err := localWorkDir(workDir)
+			if err != nil {
+				return err
+			}
+			res, err := diarizeFile(cmd.Context(), args[0], diarize.Config{Speakers: speakers, Dir: dir})
 			if err != nil {
 				return err
 			}
@@ -62,7 +67,26 @@ with <file> the WAV's base name without its extension. See docs/speakers.md.`,
 	f := cmd.Flags()
 	f.StringVar(&format, "format", "rttm", "output: rttm or json")
 	f.IntVar(&speakers, "speakers", 0, "how many people speak, when known (default: estimated)")
+	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), localWorkDirHelp)
 	return cmd
+}
+
+// localWorkDirHelp is the help of the local tools' --work-dir.
+const localWorkDirHelp = "private directory (made 0700) for the decoded audio and its features while the file is read (default: the system's temporary directory)"
+
+// localWorkDir is the local tools' work dir: "" (the system's temporary
+// directory), or dir, made private (0700) if it is not there.
+func localWorkDir(dir string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", hark.WrapError(hark.EINVALID, err, "--work-dir %s: cannot make it", dir)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", hark.Errorf(hark.EINVALID, "--work-dir %s: not a directory", dir)
+	}
+	return dir, nil
 }
 
 // fileID is an RTTM file id: the base name without its extension.
@@ -92,7 +116,7 @@ func decodeLocal(ctx context.Context, path string, cfg diarize.Config, done func
 	}
 	defer f.Close()
 	d := diarize.New(cfg)
-	if err := listenTo(ctx, filepath.Base(path), f, d.Write); err != nil {
+	if err := listenTo(ctx, filepath.Base(path), f, cfg.Dir, d.Write); err != nil {
 		return err
 	}
 	return done(d)
@@ -100,9 +124,11 @@ func decodeLocal(ctx context.Context, path string, cfg diarize.Config, done func
 
 // listenTo decodes a recording in any format hark reads (WAV natively,
 // the rest through ffmpeg, as the transcribe stage does) to 16 kHz mono
-// and hands its samples to listen; nothing of it is kept.
-func listenTo(ctx context.Context, name string, r io.Reader, listen func([]float32)) error {
-	audio, err := transcribe.OpenAudio(ctx, name, r, "", "")
+// and hands its samples to listen; nothing of it is kept. A file ffmpeg
+// needs whole (M4A) is spooled to dir ("" for the system's temporary
+// directory).
+func listenTo(ctx context.Context, name string, r io.Reader, dir string, listen func([]float32)) error {
+	audio, err := transcribe.OpenAudio(ctx, name, r, "", dir)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/harkworks/hark"
 	"github.com/harkworks/hark/diarize"
 )
 
@@ -42,5 +43,36 @@ func TestDiarizeCompressedFile(t *testing.T) {
 	}
 	if der := diarize.Score(want.Turns, got.Turns, nil, 0.25).DER(); der > 0.15 {
 		t.Errorf("the MP3's speakers differ from the WAV's: DER %.1f%% against the WAV's own diarization", 100*der)
+	}
+}
+
+// `hark diarize --work-dir` keeps the features of the audio in a private
+// directory it makes, leaves nothing there, and finds what it finds
+// without one; a file where the directory should be is refused.
+func TestDiarizeWorkDir(t *testing.T) {
+	wav := filepath.Join(meetingsDir, "partnership.wav")
+	want, _, err := runCommand(t, newDiarizeCmd, wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "work")
+	got, _, err := runCommand(t, newDiarizeCmd, wav, "--work-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("with --work-dir:\n%s\nwithout:\n%s", got, want)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("work dir: %v, %v; want a 0700 directory", fi, err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left in the work dir: %v", left)
+	}
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, nil, 0o600)
+	if _, _, err := runCommand(t, newDiarizeCmd, wav, "--work-dir", file); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("--work-dir naming a file: %v, want EINVALID", err)
 	}
 }

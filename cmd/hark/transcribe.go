@@ -12,7 +12,7 @@ import (
 )
 
 func newTranscribeCmd(g *globals) *cobra.Command {
-	var engine, format, workerChannel, workerSpeaker string
+	var engine, format, workerChannel, workerSpeaker, workDir string
 	cmd := &cobra.Command{
 		Use:   "transcribe FILE",
 		Short: "Transcribe one local WAV file, without any server, to try an engine",
@@ -32,6 +32,9 @@ offline, low accuracy) when it is installed. See docs/engines.md.`,
 			defer f.Close()
 			cfg, err := transcribe.FromEnv(os.Getenv)
 			if err != nil {
+				return err
+			}
+			if cfg.TempDir, err = localWorkDir(workDir); err != nil {
 				return err
 			}
 			log := g.logger()
@@ -58,5 +61,6 @@ offline, low accuracy) when it is installed. See docs/engines.md.`,
 	f.StringVar(&format, "format", "text", "output: "+strings.Join(transcribe.Formats, ", "))
 	f.StringVar(&workerChannel, "worker-channel", "", "for a stereo recording with one microphone per speaker: left, right or a channel number")
 	f.StringVar(&workerSpeaker, "worker-speaker", "", "the speaker name that is the worker in a transcript next to FILE")
+	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), localWorkDirHelp)
 	return cmd
 }

@@ -234,7 +234,7 @@ func (v *voiceTarget) learnFrom(ctx context.Context, idx hark.Index, store hark.
 	}
 	defer rd.Close()
 	d := diarize.New(diarize.Config{})
-	if err := listenTo(ctx, path.Base(r.Key), rd, d.Write); err != nil {
+	if err := listenTo(ctx, path.Base(r.Key), rd, "", d.Write); err != nil {
 		return diarize.Voice{}, err
 	}
 	voice, err := d.VoiceIn(spans)
