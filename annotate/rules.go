@@ -1,6 +1,9 @@
 package annotate
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // The built-in rules of the rule tagger. They look at what keywords cannot:
 // the form of a sentence (statement, open or closed question), the previous
@@ -48,12 +51,16 @@ type builtinRegexps struct {
 	empathy       *guardedRE // "that must be hard": naming the feeling
 }
 
+// apostropheInClass finds an apostrophe inside a character class.
+var apostropheInClass = regexp.MustCompile(`\[[^\]]*'`)
+
 func compileBuiltins(pb *prefilterBuilder) *builtinRegexps {
 	// Every apostrophe in these patterns also matches a curly one.
 	re := func(expr string) *guardedRE {
-		if strings.Contains(expr, "’") {
-			// ['’] would become [['’]’], which matches no apostrophe.
-			panic("annotate: built-in pattern with a curly apostrophe: write a plain one")
+		if strings.Contains(expr, "’") || apostropheInClass.MatchString(expr) {
+			// An apostrophe becomes ['’]: inside a class, [a-z'] would
+			// become [a-z['’]], which is not the class meant.
+			panic("annotate: built-in pattern with a curly apostrophe or one inside a class: write a plain one outside")
 		}
 		expr = strings.TrimPrefix(expr, "(?i)")
 		g, err := pb.add(strings.ReplaceAll(expr, "'", "['’]"))
@@ -86,9 +93,9 @@ func compileBuiltins(pb *prefilterBuilder) *builtinRegexps {
 	return &builtinRegexps{
 		escalation:  re(escalation),
 		ifCondition: re(`(?i)\b(if|unless|until)\b[^.?!;]*?\b(don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|can'?t|cannot|isn'?t|aren'?t|keeps?|carry on|carries on|continues?|miss|misses|missed|fails?|refuses?|again|another|any ?more|still|stop|not|find out|finds? out|drops?|falls?|slips?( back)?|starts?|happens?|gets? (worse|poorly|ill)|(is|'s|are|'re|was|were) (found|here|there|around|back|drunk|using|late|off)|moves? (back|in)|comes? back|turns? up|walks? out|takes? (him|her|them|[a-z]+) off|go(es)? round|gone round|shows? up|(a )?(second|third|fourth|next) (one|time|test|call)|nothing('s| has)? (changed|shifted|changes)|like this|positive|broken)\b`),
-		orCondition: re(`(?i)\b(or( else)?,? (we|i|the (court|police|local authority|children|kids|baby)|they|he|she|it|this|that|there)\b|otherwise\b|unless\b)|\b(keep|carry on|go on) [a-z]+ing\b[^.?!]*\band\b|\b(any|one) more\b[^.?!]*\band\b|\b(miss|skip) (it|them|that|this|one|another [a-z]+)\b[^.?!]*\band\b|\b(the )?next time\b|\b(refuse|break|bin|walk out|switch (it|that|them) off|do (it|that|this) (again|once more)|keep on)\b[^.?!]*\band\b|\bone slip\b`),
+		orCondition: re(`(?i)\b(or( else)?,? (we|i|the (court|police|local authority|children|kids|baby)|they|he|she|it|this|that|there)\b|otherwise\b|unless\b)|\b(keep|carry on|go on) [a-z]+ing\b[^.?!]*\band\b|\b(any|one) more\b[^.?!]*\band\b|\b(miss|skip) (it|them|that|this|one|another [a-z]+)\b[^.?!]*\band\b|\b(the )?next time\b|\b(refuse|break (any|one|either) of (them|those|these)|bin (this|that|it)|walk out|switch (it|that|them) off|do (it|that|this) (again|once more)|keep on)\b[^.?!]*\band\b|\bone slip\b`),
 		consequence: re(`(?i)\b(we|i|they|the court|the police|the local authority)('ll| will| would|'d| shall| have to| '?ve got to| are going to|'re going to| am going to|'m going to|'re gonna|'m gonna| may| might)\b|\b(will|would|'ll|'d|might|may) (be|end up|go|have to|need to|get|lose|come)\b|\bno (other )?(choice|option)\b|\bhave to\b|\b(court|judge|conference|manager|panel|police)s? (will|would|might|may|could)\b|\b(it|this|that)('s| is)? (goes|going|will go|gets?|turns) (to|in|on|into|further)\b|\bthat'?s (where|the end)\b|\b(won'?t|wouldn'?t|will not|would not) (stay|just|be)\b|\bwe'?d\b|\bthat'?s (another|a) thing\b|\b(will|'ll|would|'d) (want|mean|start|turn|change|decide|sort|see|look|hear)\b|\bthe next (step|letter|conversation)\b|\bgo(es)? straight\b|\bends? up\b|\bbe (looking at|recommending|asking|ringing|calling|telling)\b|\bout of my hands\b|\boff the table\b|\bcould (look|be|end|go)\b|\bi'?m (taking|putting|writing|ringing|calling|referring|reporting|recording)\b|\b(i|we) (ring|call|phone|refer|report|record|apply)\b|\bthat'?s when\b`),
-		reassurance: re(`(?i)\b(nobody|no one|no-one)\b|\bnot (going|planning|looking|thinking|talking|here|about|trying|asking)\b|\b(doesn'?t|does not|won'?t|will not|wouldn'?t|would not|isn'?t|is not|aren'?t|are not)( necessarily| automatically)? (mean|lead|about|a threat)\b|\bno (plans?|intention|question)\b|\bnever\b|\bdon'?t (worry|panic)\b|\b(comes?|came|come) back (clear|negative|clean)\b|\b(end|ending|close|closing) (the|your) (plan|case)\b|\bstep(ping|ped)? (it )?down\b|\bcome off the plan\b|\b(wouldn'?t|won'?t|will not|would not|doesn'?t|does not) (go|end up) (to|in) (court|a conference|care|proceedings)\b|\b(that'?s|it'?s|this is) (there )?to (protect|support|help) (you|him|her|them)\b|\bunless (there'?s|theres|there is) (something|anything)\b|\bunless you('?d| would)? (want|rather|prefer|like)\b|\b(says?|said|suggests?|shows?|showed|thinks?|thought) otherwise\b`),
+		reassurance: re(`(?i)\b(nobody|no one|no-one)\b|\bnot (going|planning|looking|thinking|talking|here|about|trying|asking)\b|\b(doesn'?t|does not|won'?t|will not|wouldn'?t|would not|isn'?t|is not|aren'?t|are not)( necessarily| automatically)? (mean|lead|about|a threat)\b|\bno (plans?|intention|question)\b|\bnever\b|\bdon'?t (worry|panic)\b|\b(comes?|came|come) back (clear|negative|clean)\b|\b(end|ending|close|closing) (the|your) (plan|case)\b|\bstep(ping|ped)? (it )?down\b|\bcome off the plan\b|\b(wouldn'?t|won'?t|will not|would not) (go|end up) (to|in) (court|a conference|care|proceedings) unless\b|\b(that'?s|it'?s|this is) (there )?to (protect|support|help) you\b|\bunless (there'?s|there is) (something|anything) (else )?you\b|\bunless you('?d| would)? (want|rather|prefer|like)\b|\b(record|records|notes?|file|report|school|police|evidence) (says?|said|shows?|showed|suggests?) otherwise\b`),
 		noChoice:    re(`(?i)\b(no|any|much) (other )?(choice|option)\b`),
 
 		dirModal:    re(`(?i)\byou (really |just |still |also |now |then )?(need to|needs to|have to|'ve got to|have got to|got to|gotta|must|should|ought to|'d better|had better)\b|\bi (need|want|expect) you to\b|\bmake sure (that )?you\b|\byou('re| are) (going|gonna) (to )?have to\b|\byou('ll| will) (need|have) to\b`),
@@ -438,13 +445,14 @@ func (rt *RuleTagger) reflectionFeatures(a *analysis, s *sentence, sc *segContex
 
 // workerStep reports whether token i starts the worker's own next step:
 // "I'll", "we'll", "I will", "we can" (not "I can see", "I can hear"), and
-// "ill" after "and", "then" or "so", as a speech engine writes "I'll".
+// "ill" after "and" and before a verb, as a speech engine writes "I'll".
 func (a *analysis) workerStep(i int32) bool {
 	switch {
 	case a.is(i, "i'll") || a.is(i, "we'll"):
 		return true
 	case a.is(i, "ill"):
-		return a.is(i-1, "and") || a.is(i-1, "then") || a.is(i-1, "so")
+		// "and ill ring you", not "and then ill yourself".
+		return a.is(i-1, "and") && a.flags(i+1)&wStop == 0 && !a.is(i+1, "yourself") && !a.is(i+1, "myself") && !a.is(i+1, "again")
 	case a.is(i, "i") || a.is(i, "we"):
 		return a.is(i+1, "will") || a.is(i+1, "can") && !a.is(i+2, "see") && !a.is(i+2, "hear") && !a.is(i+2, "tell")
 	}

@@ -733,7 +733,7 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 		// Without a question mark, only an inverted order says it is a
 		// question: "what do you", "how confident are you", not "what you
 		// said".
-		inverted := a.flags(c+1)&wAux != 0 || a.is(c, "how") && a.flags(c+1)&(wYou|wSelf|wSubj) == 0 || a.whNounAsks(c)
+		inverted := a.flags(c+1)&wAux != 0 || a.is(c, "how") && a.flags(c+1)&(wYou|wSelf|wSubj) == 0 || a.whNounAsks(c, s.t1)
 		if asked && (s.q || inverted) {
 			if a.is(c, "why") && a.is(c+1, "don't") && a.is(c+2, "we") {
 				return formYesNo // "Why don't we meet next week?": a suggestion to agree to
@@ -773,12 +773,15 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 // noun and then an inverted auxiliary: "what time does the bus get in",
 // "which day is the review", "what age was he" — a question even without
 // its question mark ("what happened was he left" is none: its wh-word has
-// no noun of a fact).
-func (a *analysis) whNounAsks(c int32) bool {
-	if !a.is(c, "what") && !a.is(c, "which") || c+3 >= int32(len(a.toks)) || !factNouns[string(a.key(a.toks[c+1]))] {
+// no noun of a fact; nor is "what school was like for you": after the
+// auxiliary comes its subject, a pronoun, a determiner or a noun). t1 ends
+// the sentence.
+func (a *analysis) whNounAsks(c, t1 int32) bool {
+	if !a.is(c, "what") && !a.is(c, "which") || c+3 >= t1 || !factNouns[string(a.key(a.toks[c+1]))] {
 		return false
 	}
-	return a.flags(c+2)&wAux != 0 && a.flags(c+3)&wAux == 0
+	next := a.flags(c + 3)
+	return a.flags(c+2)&wAux != 0 && next&wAux == 0 && (next&(wSubj|wYou|wSelf) != 0 || next&wStop == 0)
 }
 
 // factNouns are the nouns with which "what" and "which" ask for one fact.

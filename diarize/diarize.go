@@ -119,6 +119,15 @@ func (d *Diarizer) Write(samples []float32) {
 // Seconds is how much audio has been written.
 func (d *Diarizer) Seconds() float64 { return float64(d.f.frames()) / FrameRate }
 
+// Close drops what was written without diarizing it, removing the
+// features it kept in its directory. It is safe after Result and twice.
+func (d *Diarizer) Close() {
+	if !d.done {
+		d.done = true
+		d.f.ceps.close()
+	}
+}
+
 // Result diarizes what was written. It may be called once.
 func (d *Diarizer) Result() (*Diarization, error) {
 	if d.done {

@@ -84,6 +84,7 @@ func (e *speechEngine) transcribe(ctx context.Context, in hark.EngineInput) (*ha
 	// The downmix (or a mono recording) is also heard by the diarizer, in
 	// the same pass, to tell its speakers apart.
 	dz := diarize.New(diarize.Config{Speakers: in.Recording.Speakers, Dir: prep.Dir})
+	defer dz.Close() // its features' file, if the transcription stops before Result
 	prep.Listen = dz.Write
 	log := e.log.With("recording", in.Recording.ID, "engine", e.name)
 

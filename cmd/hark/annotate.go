@@ -395,14 +395,18 @@ func newTaggerFromEnv(mode, modelPath string, cb *hark.Codebook, log *slog.Logge
 	)
 	if strings.TrimSpace(mode) == "" {
 		m = annotate.ModeRulesModel
-		if model, err = loadModel(modelPath, cb); err != nil {
-			if modelPath != "" {
-				return nil, err
+		if modelPath != "" {
+			if _, err := os.Stat(modelPath); err != nil {
+				return nil, hark.Errorf(hark.EINVALID, "HARK_MODEL names %s, which cannot be read", modelPath)
 			}
+		}
+		if model, err = loadModel(modelPath, cb); err != nil {
+			// The model was trained for another codebook (a team's own,
+			// or one sent for re-annotation): the rules alone tag it.
 			m, model = annotate.ModeRules, nil
 			if log != nil {
-				log.Info("tagging with the rules alone: hark's own model was trained for another codebook; train one with `hark train` and give it with HARK_MODEL",
-					"codebook", cb.ID, "version", cb.Version)
+				log.Info("tagging with the rules alone: the model does not fit this codebook; train one with `hark train` and give it with HARK_MODEL",
+					"codebook", cb.ID, "version", cb.Version, "why", hark.ErrorMessage(err))
 			}
 		}
 	} else if m, err = annotate.ParseMode(mode); err != nil {

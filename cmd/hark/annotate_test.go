@@ -392,10 +392,11 @@ func TestAnnotatePrintsMoments(t *testing.T) {
 	}
 }
 
-// With no tagger named, hark tags with the rules and its own model when
-// the model fits the codebook, and with the rules alone, said in the log,
-// for a codebook it was not trained for; a model named, or rules+model
-// asked for, that does not fit is an error.
+// With no tagger named, hark tags with the rules and its own model (or
+// HARK_MODEL's) when the model fits the codebook, and with the rules
+// alone, said in the log, for a codebook it was not trained for; a model
+// file that cannot be read, or rules+model asked for with a model that
+// does not fit, is an error.
 func TestDefaultTagger(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
@@ -432,6 +433,27 @@ codes:
 	}
 	if _, err := newTaggerFromEnv("", filepath.Join(t.TempDir(), "none.json"), annotate.DefaultCodebook(), log); err == nil {
 		t.Error("default with a model file that does not exist: no error")
+	}
+	// A team's model file (here hark's own, written out) and a codebook
+	// sent for re-annotation that it was not trained for.
+	m, err := annotate.DefaultModel(annotate.DefaultCodebook())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "team-model.json")
+	out, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	if tg, err := newTaggerFromEnv("", file, own, log); err != nil || tg.Mode() != annotate.ModeRules {
+		t.Errorf("default, HARK_MODEL for another codebook: %v, %v; want the rules alone", tg, err)
+	}
+	if tg, err := newTaggerFromEnv("", file, annotate.DefaultCodebook(), log); err != nil || tg.Mode() != annotate.ModeRulesModel {
+		t.Errorf("default, HARK_MODEL that fits: %v, %v; want rules+model", tg, err)
 	}
 	tg, err = newTaggerFromEnv("rules", "", annotate.DefaultCodebook(), log)
 	if err != nil || tg.Mode() != annotate.ModeRules {

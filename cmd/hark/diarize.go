@@ -67,12 +67,9 @@ with <file> the WAV's base name without its extension. See docs/speakers.md.`,
 	f := cmd.Flags()
 	f.StringVar(&format, "format", "rttm", "output: rttm or json")
 	f.IntVar(&speakers, "speakers", 0, "how many people speak, when known (default: estimated)")
-	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), localWorkDirHelp)
+	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), "private directory (0700) for the audio's features while the file is read (default: kept in memory)")
 	return cmd
 }
-
-// localWorkDirHelp is the help of the local tools' --work-dir.
-const localWorkDirHelp = "private directory (made 0700) for the decoded audio and its features while the file is read (default: the system's temporary directory)"
 
 // localWorkDir is the local tools' work dir: "" (the system's temporary
 // directory), or dir, made private (0700) if it is not there.
@@ -83,8 +80,12 @@ func localWorkDir(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", hark.WrapError(hark.EINVALID, err, "--work-dir %s: cannot make it", dir)
 	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
 		return "", hark.Errorf(hark.EINVALID, "--work-dir %s: not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", hark.Errorf(hark.EINVALID, "--work-dir %s: others can read it (mode %04o); make it private with chmod 700, or name another", dir, fi.Mode().Perm())
 	}
 	return dir, nil
 }
@@ -116,6 +117,7 @@ func decodeLocal(ctx context.Context, path string, cfg diarize.Config, done func
 	}
 	defer f.Close()
 	d := diarize.New(cfg)
+	defer d.Close()
 	if err := listenTo(ctx, filepath.Base(path), f, cfg.Dir, d.Write); err != nil {
 		return err
 	}

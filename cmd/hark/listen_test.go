@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/harkworks/hark"
@@ -74,5 +75,11 @@ func TestDiarizeWorkDir(t *testing.T) {
 	os.WriteFile(file, nil, 0o600)
 	if _, _, err := runCommand(t, newDiarizeCmd, wav, "--work-dir", file); hark.ErrorCode(err) != hark.EINVALID {
 		t.Errorf("--work-dir naming a file: %v, want EINVALID", err)
+	}
+	open := filepath.Join(t.TempDir(), "shared")
+	os.Mkdir(open, 0o755)
+	os.Chmod(open, 0o755)
+	if _, _, err := runCommand(t, newDiarizeCmd, wav, "--work-dir", open); hark.ErrorCode(err) != hark.EINVALID || !strings.Contains(hark.ErrorMessage(err), "chmod 700") {
+		t.Errorf("--work-dir others can read: %v, want EINVALID saying chmod 700", err)
 	}
 }

@@ -61,6 +61,6 @@ offline, low accuracy) when it is installed. See docs/engines.md.`,
 	f.StringVar(&format, "format", "text", "output: "+strings.Join(transcribe.Formats, ", "))
 	f.StringVar(&workerChannel, "worker-channel", "", "for a stereo recording with one microphone per speaker: left, right or a channel number")
 	f.StringVar(&workerSpeaker, "worker-speaker", "", "the speaker name that is the worker in a transcript next to FILE")
-	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), localWorkDirHelp)
+	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), "private directory (0700) for the decoded audio's chunks while they are recognised (default: the system's temporary directory)")
 	return cmd
 }
