@@ -83,8 +83,14 @@ func OpenWorkDir(root string, log *slog.Logger) (*WorkDir, error) {
 }
 
 // Dir is where this process writes its work files (PrepareConfig.Dir,
-// EngineConfig.TempDir).
-func (w *WorkDir) Dir() string { return w.dir }
+// EngineConfig.TempDir); "" for a nil WorkDir, which leaves them to the
+// system's temporary directory (or memory, where a part can keep them).
+func (w *WorkDir) Dir() string {
+	if w == nil {
+		return ""
+	}
+	return w.dir
+}
 
 // Close removes this process's directory and everything in it. It is safe
 // to call more than once.

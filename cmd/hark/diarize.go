@@ -46,11 +46,12 @@ with <file> the WAV's base name without its extension. See docs/speakers.md.`,
 			if format != "rttm" && format != "json" {
 				return hark.Errorf(hark.EINVALID, "--format %q: use rttm or json", format)
 			}
-			dir, err := localWorkDir(workDir)
+			wd, err := openLocalWorkDir(workDir, g)
 			if err != nil {
 				return err
 			}
-			res, err := diarizeFile(cmd.Context(), args[0], diarize.Config{Speakers: speakers, Dir: dir})
+			defer wd.Close()
+			res, err := diarizeFile(cmd.Context(), args[0], diarize.Config{Speakers: speakers, Dir: wd.Dir()})
 			if err != nil {
 				return err
 			}
@@ -67,27 +68,19 @@ with <file> the WAV's base name without its extension. See docs/speakers.md.`,
 	f := cmd.Flags()
 	f.StringVar(&format, "format", "rttm", "output: rttm or json")
 	f.IntVar(&speakers, "speakers", 0, "how many people speak, when known (default: estimated)")
-	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), "private directory (0700) for the audio's features while the file is read (default: kept in memory)")
+	f.StringVar(&workDir, "work-dir", env("HARK_WORK_DIR", ""), "private directory (0700) for the audio's features, and an M4A spooled whole, while the file is read (default: features in memory, the spool in the system's temporary directory)")
 	return cmd
 }
 
-// localWorkDir is the local tools' work dir: "" (the system's temporary
-// directory), or dir, made private (0700) if it is not there.
-func localWorkDir(dir string) (string, error) {
-	if dir == "" {
-		return "", nil
+// openLocalWorkDir is the local tools' work dir: with --work-dir, this
+// process's own directory in it, as the workers make theirs
+// (transcribe.OpenWorkDir: the root made private, what killed processes
+// left swept); without, nil, whose Dir is "" and whose Close does nothing.
+func openLocalWorkDir(root string, g *globals) (*transcribe.WorkDir, error) {
+	if root == "" {
+		return nil, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", hark.WrapError(hark.EINVALID, err, "--work-dir %s: cannot make it", dir)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil || !fi.IsDir() {
-		return "", hark.Errorf(hark.EINVALID, "--work-dir %s: not a directory", dir)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", hark.Errorf(hark.EINVALID, "--work-dir %s: others can read it (mode %04o); make it private with chmod 700, or name another", dir, fi.Mode().Perm())
-	}
-	return dir, nil
+	return transcribe.OpenWorkDir(root, g.logger())
 }
 
 // fileID is an RTTM file id: the base name without its extension.

@@ -34,9 +34,12 @@ offline, low accuracy) when it is installed. See docs/engines.md.`,
 			if err != nil {
 				return err
 			}
-			if cfg.TempDir, err = localWorkDir(workDir); err != nil {
+			wd, err := openLocalWorkDir(workDir, g)
+			if err != nil {
 				return err
 			}
+			defer wd.Close()
+			cfg.TempDir = wd.Dir()
 			log := g.logger()
 			cfg.Logger = log
 			svc := transcribe.NewService(transcribe.Config{Engines: cfg, Logger: log})
