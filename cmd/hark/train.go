@@ -55,7 +55,8 @@ not, in the turns as the coaches corrected them (sessions whose review is
 complete). The agreement with the coaches before (the rules) and after (the
 model) is measured by k-fold on sessions each fold did not train on. The
 model is written to --out; nothing tags with it until an admin sets
-HARK_TAGGER=rules+model and HARK_MODEL to it (docs/model.md).`,
+HARK_MODEL to it for the annotate workers, with HARK_TAGGER unset (the
+default, rules+model) or rules+model (docs/model.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTrain(cmd, g, &o)
@@ -290,6 +291,6 @@ func trainFromReviews(cmd *cobra.Command, g *globals, o *trainOptions, cb *hark.
 	fmt.Fprintf(g.stdout, "model %s: %d codes, %d features, trained on %d turns of %d reviewed sessions of team %s; written to %s\n",
 		m.Version, len(m.Codes), len(m.Features), m.Turns, len(data), o.team, o.out)
 	printAgreements(g.stdout, fmt.Sprintf("the coaches' reviews, %d-fold (each fold's sessions not trained on)", o.folds), before, after)
-	fmt.Fprintln(g.stdout, "\nNothing tags with it yet: to use it, set HARK_TAGGER=rules+model and HARK_MODEL="+o.out+" for the annotate workers.")
+	fmt.Fprintln(g.stdout, "\nNothing tags with it yet: to use it, set HARK_MODEL="+o.out+" for the annotate workers (with HARK_TAGGER unset, the default, or rules+model).")
 	return nil
 }
