@@ -59,8 +59,12 @@ func CheckDoubleCoding(d *DoubleCoding) error {
 // DoubleCodingKey is the object key of a session's double-coding mark.
 func DoubleCodingKey(id string) string { return ResultsPrefix + id + "/double-coding.json" }
 
+// CoderReviewsPrefix is the prefix of the object keys of the coders'
+// independent reviews of a double-coded session.
+func CoderReviewsPrefix(id string) string { return ResultsPrefix + id + "/reviews/" }
+
 // CoderReviewKey is the object key of one coder's independent review of a
 // double-coded session.
 func CoderReviewKey(id, coder string) string {
-	return ResultsPrefix + id + "/reviews/" + url.PathEscape(coder) + ".json"
+	return CoderReviewsPrefix(id) + url.PathEscape(coder) + ".json"
 }

@@ -1,7 +1,9 @@
 package hark
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"time"
 )
@@ -91,6 +93,18 @@ type ObjectStore interface {
 	// Remove deletes key and, where the bucket keeps versions, every
 	// version of it. Removing a missing key is not an error.
 	Remove(ctx context.Context, key string) error
+}
+
+// PutJSON stores v at key as indented JSON, as the documents kept next to
+// a recording are (its review, its double-coding mark), so that `hark
+// reindex` can rebuild the index from them.
+func PutJSON(ctx context.Context, store ObjectStore, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return WrapError(EINTERNAL, err, "encode %s", key)
+	}
+	_, err = store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "application/json", nil)
+	return err
 }
 
 // Delivery is one message delivered to a stage, at least once.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/harkworks/hark"
 )
@@ -245,6 +246,56 @@ func (d *DB) SettleDoubleCoding(ctx context.Context, settled *hark.ReviewDoc, pr
 			return err
 		} else if n != 1 {
 			return hark.Errorf(hark.ECONFLICT, "the double coding of %s changed while it was being settled", id)
+		}
+		return nil
+	})
+}
+
+// RestoreDoubleCoding puts back a session's double-coding mark and its
+// coders' reviews as the object store keeps them, for `hark reindex`. A
+// mark the index holds stays, unless the stored one is settled and the
+// index's is not; a coder's review is put back only where the index has
+// none or an older version of it. A review of someone who is not one of
+// the mark's coders is refused (EINVALID).
+func (d *DB) RestoreDoubleCoding(ctx context.Context, dc *hark.DoubleCoding, reviews []*hark.ReviewDoc) error {
+	if err := hark.CheckDoubleCoding(dc); err != nil {
+		return err
+	}
+	mark, err := json.Marshal(dc)
+	if err != nil {
+		return hark.WrapError(hark.EINTERNAL, err, "encode the double coding of %s", dc.RecordingID)
+	}
+	docs := make([]string, len(reviews))
+	for i, r := range reviews {
+		if r.RecordingID != dc.RecordingID || !dc.Codes(r.Coder) {
+			return hark.Errorf(hark.EINVALID, "a stored review by %q of %s is not one of its coders' reviews of it (%s)", r.Coder, r.RecordingID, strings.Join(dc.Coders, ", "))
+		}
+		data, err := json.Marshal(r)
+		if err != nil {
+			return hark.WrapError(hark.EINTERNAL, err, "encode %s's review of %s", r.Coder, r.RecordingID)
+		}
+		docs[i] = string(data)
+	}
+	return d.tx(ctx, "restore the double coding of "+dc.RecordingID, func(tx *sql.Tx) error {
+		if err := recordingExists(ctx, tx, dc.RecordingID); err != nil {
+			return err
+		}
+		old, err := readDoubleCoding(ctx, tx, dc.RecordingID)
+		switch {
+		case hark.ErrorCode(err) == hark.ENOTFOUND:
+			_, err = tx.ExecContext(ctx, `INSERT INTO double_coding (recording_id, doc) VALUES ($1, $2)`, params(dc.RecordingID, string(mark))...)
+		case err == nil && old.Blind() && !dc.Blind():
+			_, err = tx.ExecContext(ctx, `UPDATE double_coding SET doc = $1 WHERE recording_id = $2`, params(string(mark), dc.RecordingID)...)
+		}
+		if err != nil {
+			return err
+		}
+		for i, r := range reviews {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO coder_reviews (recording_id, coder, version, state, doc, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (recording_id, coder) DO UPDATE SET version = excluded.version, state = excluded.state, doc = excluded.doc, updated_at = excluded.updated_at
+WHERE coder_reviews.version < excluded.version`, params(r.RecordingID, r.Coder, r.Version, string(r.State), docs[i], d.dialect.time(r.UpdatedAt))...); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -168,3 +168,62 @@ func testCoderSession(t *testing.T, db *DB) {
 	}
 	jsonEqual(t, "the coders' tags", got, want)
 }
+
+// Restoring double coding from the object store (hark reindex): into an
+// index without it, the mark and the coders' reviews come back as stored,
+// at their versions; into one that has them, nothing newer is replaced, a
+// settled mark replaces a blind one and never the other way round; a review
+// by someone who is not a coder is refused.
+func testRestoreDoubleCoding(t *testing.T, db *DB) {
+	ctx := context.Background()
+	r := rec("a", "north", "b1", hark.StatusReady, 0)
+	put(t, db, r)
+	dc := &hark.DoubleCoding{RecordingID: r.ID, Coders: []string{"sam", "alex"}, How: "by hand", MarkedBy: "lead", MarkedAt: base}
+	sam := &hark.ReviewDoc{Schema: hark.SchemaVersion, RecordingID: r.ID, Coder: "sam", Version: 3, State: hark.ReviewComplete, UpdatedAt: base,
+		Decisions: []hark.Decision{{Key: hark.TagKey(0, 0, 4, "reflection"), Review: hark.ReviewAccepted, By: "sam"}}}
+	alex := &hark.ReviewDoc{Schema: hark.SchemaVersion, RecordingID: r.ID, Coder: "alex", Version: 1, State: hark.ReviewInProgress, UpdatedAt: base}
+	if err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{sam, alex}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.DoubleCoding(ctx, r.ID)
+	if err != nil || got.How != "by hand" || !got.Blind() || !got.Codes("alex") {
+		t.Fatalf("the restored mark: %+v %v", got, err)
+	}
+	if rs, err := db.CoderReview(ctx, r.ID, "sam"); err != nil || rs.Version != 3 || len(rs.Decisions) != 1 || rs.State != hark.ReviewComplete {
+		t.Errorf("sam's restored review: %+v %v", rs, err)
+	}
+	// The index moved on: alex's review there is newer than the store's.
+	alex2 := *alex
+	alex2.Notes = []hark.Note{{ID: "n1", Text: "newer", By: "alex"}}
+	if err := db.PutCoderReview(ctx, &alex2, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{alex}); err != nil {
+		t.Fatal(err)
+	}
+	if ra, err := db.CoderReview(ctx, r.ID, "alex"); err != nil || ra.Version != 2 || len(ra.Notes) != 1 {
+		t.Errorf("alex's newer review was replaced by the store's older one: %+v %v", ra, err)
+	}
+	settledAt := base.Add(time.Hour)
+	settled := *dc
+	settled.SettledBy, settled.SettledAt = "lead", &settledAt
+	if err := db.RestoreDoubleCoding(ctx, &settled, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DoubleCoding(ctx, r.ID); err != nil || got.Blind() || got.SettledBy != "lead" {
+		t.Errorf("a stored settled mark over a blind one: %+v %v", got, err)
+	}
+	if err := db.RestoreDoubleCoding(ctx, dc, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DoubleCoding(ctx, r.ID); err != nil || got.Blind() {
+		t.Errorf("a stored blind mark unsettled the index's: %+v %v", got, err)
+	}
+	kim := &hark.ReviewDoc{RecordingID: r.ID, Coder: "kim", Version: 1}
+	if err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{kim}); hark.ErrorCode(err) != hark.EINVALID {
+		t.Errorf("a stored review by someone who is not a coder: %v, want EINVALID", err)
+	}
+	if err := db.RestoreDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: recID("missing"), Coders: []string{"sam", "alex"}}, nil); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Errorf("an unknown recording: %v, want ENOTFOUND", err)
+	}
+}

@@ -44,6 +44,7 @@ func runConformance(t *testing.T, newDSN func(t *testing.T) string) {
 		{"ReviewVersions", testReviewVersions},
 		{"DoubleCoding", testDoubleCoding},
 		{"CoderSession", testCoderSession},
+		{"RestoreDoubleCoding", testRestoreDoubleCoding},
 		{"Users", testUsers},
 		{"RenameAndRemoveUser", testRenameAndRemoveUser},
 		{"RecordingsAccessFilters", testRecordingsAccessFilters},

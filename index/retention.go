@@ -75,11 +75,20 @@ func (d *DB) RecordingsBefore(ctx context.Context, team string, t time.Time, lim
 }
 
 // DeleteReview removes a recording's review (decisions, notes,
-// corrections): the coaches' tags go with it, and the machine's are
-// pending again.
+// corrections) and its double coding, if any (the mark and the coders'
+// independent reviews): the coaches' tags go with it, and the machine's
+// are pending again.
 func (d *DB) DeleteReview(ctx context.Context, id string) error {
 	return d.tx(ctx, "delete review "+id, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE recording_id = $1`, params(id)...); err != nil {
+			return err
+		}
+		// The coders' independent reviews are reviews too, and their mark
+		// goes with them.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM coder_reviews WHERE recording_id = $1`, params(id)...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM double_coding WHERE recording_id = $1`, params(id)...); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE recording_id = $1 AND source = 'coach'`, params(id)...); err != nil {

@@ -13,7 +13,10 @@ import (
 func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 	n := 0
 	err := p.cfg.Store.List(ctx, hark.ResultsPrefix, func(info hark.ObjectInfo) error {
-		if !strings.HasSuffix(info.Key, "/recording.json") {
+		// results/<id>/recording.json, not a document further down that
+		// happens to be called so (a coder's review, by a coder named
+		// "recording").
+		if id, ok := strings.CutSuffix(strings.TrimPrefix(info.Key, hark.ResultsPrefix), "/recording.json"); !ok || strings.Contains(id, "/") {
 			return nil
 		}
 		var rec hark.Recording
@@ -66,8 +69,45 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 		case hark.ErrorCode(err) != hark.ENOTFOUND:
 			return err
 		}
+		if err := p.reindexCoding(ctx, rec.ID); err != nil {
+			return err
+		}
 		n++
 		return nil
 	})
 	return n, err
+}
+
+// codingIndex is an index that keeps double coding.
+type codingIndex interface {
+	RestoreDoubleCoding(ctx context.Context, dc *hark.DoubleCoding, reviews []*hark.ReviewDoc) error
+}
+
+// reindexCoding puts back a session's double-coding mark, if it has one,
+// and its coders' independent reviews.
+func (p *Pipeline) reindexCoding(ctx context.Context, id string) error {
+	ci, ok := p.cfg.Index.(codingIndex)
+	if !ok {
+		return nil
+	}
+	var dc hark.DoubleCoding
+	switch err := p.state.getJSON(ctx, hark.DoubleCodingKey(id), &dc); {
+	case hark.ErrorCode(err) == hark.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	var reviews []*hark.ReviewDoc
+	err := p.cfg.Store.List(ctx, hark.CoderReviewsPrefix(id), func(info hark.ObjectInfo) error {
+		var r hark.ReviewDoc
+		if err := p.state.getJSON(ctx, info.Key, &r); err != nil {
+			return err
+		}
+		reviews = append(reviews, &r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return ci.RestoreDoubleCoding(ctx, &dc, reviews)
 }

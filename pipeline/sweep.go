@@ -154,6 +154,12 @@ func (p *Pipeline) sweepOne(ctx context.Context, ix retainer, pol hark.Retention
 		if err := p.cfg.Store.Remove(ctx, hark.ReviewKey(r.ID)); err != nil {
 			return "", err
 		}
+		if _, err := hark.RemoveAll(ctx, p.cfg.Store, hark.CoderReviewsPrefix(r.ID)); err != nil {
+			return "", err
+		}
+		if err := p.cfg.Store.Remove(ctx, hark.DoubleCodingKey(r.ID)); err != nil {
+			return "", err
+		}
 		if p.cfg.Publisher == nil {
 			p.log.Info("a review removed under the retention policy: the session is tagged without it at the next reannotate", "recording", r.ID)
 		} else if err := p.Retag(ctx, r.ID); err != nil {

@@ -63,6 +63,20 @@ func TestSweep(t *testing.T) {
 	plant("south-new", "South", 60, false)        // keeps everything (the default keeps no audio limit)
 	plant("south-old", "South", 100, true)        // erased: the default keeps reviews as long as results
 	plant("east-reviewed", "East", 40, true)      // loses its review, keeps the rest
+	// East's reviewed session was double-coded too: its coders' reviews
+	// are reviews, and go with the mark when the review does.
+	east := recs["east-reviewed"].ID
+	dc := &hark.DoubleCoding{RecordingID: east, Coders: []string{"sam", "alex"}, How: "by hand", MarkedAt: now}
+	if err := idx.MarkDoubleCoding(ctx, dc); err != nil {
+		t.Fatal(err)
+	}
+	cr := &hark.ReviewDoc{RecordingID: east, Coder: "sam", State: hark.ReviewInProgress, Notes: []hark.Note{{ID: "n1", Text: "a coder's note"}}}
+	if err := idx.PutCoderReview(ctx, cr, 0); err != nil {
+		t.Fatal(err)
+	}
+	if hark.PutJSON(ctx, st, hark.DoubleCodingKey(east), dc) != nil || hark.PutJSON(ctx, st, hark.CoderReviewKey(east, "sam"), cr) != nil {
+		t.Fatal("could not store the double coding")
+	}
 	if err := idx.Audit(ctx, &hark.AuditEntry{At: now.Add(-500 * 24 * time.Hour), User: "sam", Action: "view"}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +114,15 @@ func TestSweep(t *testing.T) {
 	}
 	if rv, err := idx.Review(ctx, recs["east-reviewed"].ID); err != nil || rv.Version != 0 {
 		t.Errorf("East's review after 30 days: version %d, %v; want none", rv.Version, err)
+	}
+	if _, err := idx.DoubleCoding(ctx, east); hark.ErrorCode(err) != hark.ENOTFOUND {
+		t.Errorf("East's double coding after its review went: %v, want none", err)
+	}
+	if crs, err := idx.CoderReviews(ctx, east); err != nil || len(crs) != 0 {
+		t.Errorf("East's coders' reviews after its review went: %d, %v", len(crs), err)
+	}
+	if has(hark.DoubleCodingKey(east)) || has(hark.CoderReviewKey(east, "sam")) {
+		t.Error("East's double coding is still in the object store after its review went")
 	}
 	entries, err := idx.AuditLog(ctx, hark.AuditFilter{})
 	if err != nil {

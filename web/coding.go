@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/harkworks/hark"
@@ -111,12 +109,24 @@ func (s *Server) storeCoderReview(ctx context.Context, doc *hark.ReviewDoc) erro
 	if s.cfg.Store == nil {
 		return nil
 	}
-	data, err := json.MarshalIndent(doc, "", "  ")
+	return hark.PutJSON(ctx, s.cfg.Store, hark.CoderReviewKey(doc.RecordingID, doc.Coder), doc)
+}
+
+// storeDoubleCoding writes a session's double-coding mark next to the
+// recording, as it now stands in the index.
+func (s *Server) storeDoubleCoding(ctx context.Context, id string) error {
+	if s.cfg.Store == nil {
+		return nil
+	}
+	ci, ok := s.cfg.Index.(codingIndex)
+	if !ok {
+		return nil
+	}
+	dc, err := ci.DoubleCoding(ctx, id)
 	if err != nil {
 		return err
 	}
-	_, err = s.cfg.Store.Put(ctx, hark.CoderReviewKey(doc.RecordingID, doc.Coder), bytes.NewReader(data), int64(len(data)), "application/json", nil)
-	return err
+	return hark.PutJSON(ctx, s.cfg.Store, hark.DoubleCodingKey(id), dc)
 }
 
 // codingNotice is what the session page says about a double coding in

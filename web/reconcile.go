@@ -226,6 +226,9 @@ func (s *Server) settle(ctx context.Context, si settleIndex, u *hark.User, sess 
 	if err := s.storeReview(ctx, &base); err != nil {
 		s.log.Warn("settled review not yet in the object store", "recording", base.RecordingID, "err", err)
 	}
+	if err := s.storeDoubleCoding(ctx, base.RecordingID); err != nil {
+		s.log.Warn("settled double coding not yet in the object store", "recording", base.RecordingID, "err", err)
+	}
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -431,10 +430,5 @@ func (s *Server) storeReview(ctx context.Context, doc *hark.ReviewDoc) error {
 	if s.cfg.Store == nil {
 		return nil
 	}
-	data, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = s.cfg.Store.Put(ctx, hark.ReviewKey(doc.RecordingID), bytes.NewReader(data), int64(len(data)), "application/json", nil)
-	return err
+	return hark.PutJSON(ctx, s.cfg.Store, hark.ReviewKey(doc.RecordingID), doc)
 }

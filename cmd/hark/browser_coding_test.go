@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -74,5 +75,15 @@ func TestBrowserDoubleCoding(t *testing.T) {
 	lead.wait("the session page, settled as alex answered", `location.pathname.startsWith("/recordings/") && !document.getElementById("coding") && `+hasClass(0, "review-accepted")+" && "+hasClass(1, "review-rejected"))
 	if dc, err := b.up.idx.DoubleCoding(t.Context(), sess.Recording.ID); err != nil || dc.Blind() || dc.SettledBy != "lead" {
 		t.Errorf("after settling in the browser: %+v %v", dc, err)
+	}
+	// The settled mark is copied next to the recording, for `hark reindex`.
+	r, _, err := b.up.store.Get(t.Context(), hark.DoubleCodingKey(sess.Recording.ID))
+	if err != nil {
+		t.Fatalf("the mark in the object store: %v", err)
+	}
+	defer r.Close()
+	var stored hark.DoubleCoding
+	if err := json.NewDecoder(r).Decode(&stored); err != nil || stored.Blind() || stored.SettledBy != "lead" {
+		t.Errorf("the mark in the object store after settling: %+v %v", stored, err)
 	}
 }

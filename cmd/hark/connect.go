@@ -99,6 +99,16 @@ func (c *conn) open(ctx context.Context, g *globals) (*ingest.Store, *ingest.Que
 	return store, q, nil
 }
 
+// openStore connects to the object store alone (not NATS).
+func (c *conn) openStore(g *globals) (*ingest.Store, error) {
+	c.storeOnly = true
+	sc, _, err := c.resolve(g)
+	if err != nil {
+		return nil, err
+	}
+	return ingest.NewStore(sc)
+}
+
 // connected is the store, the queue and the index a command works with.
 type connected struct {
 	store *ingest.Store

@@ -20,7 +20,10 @@ import (
 )
 
 func newDoubleCodeCmd(g *globals) *cobra.Command {
-	var db string
+	var (
+		db string
+		c  conn
+	)
 	cmd := &cobra.Command{
 		Use:   "double-code",
 		Short: "Double coding for research: sessions coded independently by several coders, their agreement, and settling",
@@ -31,7 +34,9 @@ decisions, tags and notes, none of the others' — and marks their review
 complete. "agreement" gives the coders' agreement per code (Cohen's kappa for
 two, Krippendorff's alpha for more, with bootstrap intervals, over turns and
 over time units); "disagreements" lists, turn by turn, where they differ;
-"settle" makes the settled review the session's own.`,
+"settle" makes the settled review the session's own. mark, unmark and settle
+keep what they do next to the recording in the object store too (the running
+` + "`hark up`" + `'s, or HARK_S3_URL's), so that ` + "`hark reindex`" + ` rebuilds it.`,
 	}
 	cmd.PersistentFlags().StringVar(&db, "db", "", "the index (default: $HARK_DB, else the data dir's)")
 
@@ -52,6 +57,11 @@ over time units); "disagreements" lists, turn by turn, where they differ;
 				return err
 			}
 			defer idx.Close()
+			store, err := c.openStore(g)
+			if err != nil {
+				return err
+			}
+			defer closeWithin(store, queueCloseTimeout)
 			names := splitList(coders)
 			if len(names) < hark.MinCoders {
 				return hark.Errorf(hark.EINVALID, "name at least %d coders with --coders (accounts, comma-separated)", hark.MinCoders)
@@ -79,6 +89,9 @@ over time units); "disagreements" lists, turn by turn, where they differ;
 				if err := idx.MarkDoubleCoding(ctx, dc); err != nil {
 					return err
 				}
+				if err := hark.PutJSON(ctx, store, hark.DoubleCodingKey(id), dc); err != nil {
+					return hark.WrapError(hark.ErrorCode(err), err, "%s is marked in the index but not yet in the object store: run the same mark again", id)
+				}
 				if err := idx.Audit(ctx, &hark.AuditEntry{At: dc.MarkedAt, User: by, Action: "double-code", RecordingID: id,
 					Detail: "marked for " + strings.Join(names, ", ") + " (" + how + ")"}); err != nil {
 					return err
@@ -94,22 +107,32 @@ over time units); "disagreements" lists, turn by turn, where they differ;
 	mf.Float64Var(&share, "share", 0, "the share of the batch to draw, 0 to 1 (default: all of it)")
 	mf.Uint64Var(&seed, "seed", 0, "the seed of the draw (default: a new one, printed and recorded)")
 	mf.StringVar(&by, "by", "cli", "who marks them, for the audit log")
+	c.flags(mark)
 
 	unmark := &cobra.Command{
 		Use:   "unmark ID...",
 		Short: "Take sessions out of double coding, with their coders' reviews (not once settled)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, ids []string) error {
-			idx, err := openIndex(cmd.Context(), g, db)
+			ctx := cmd.Context()
+			idx, err := openIndex(ctx, g, db)
 			if err != nil {
 				return err
 			}
 			defer idx.Close()
+			store, err := c.openStore(g)
+			if err != nil {
+				return err
+			}
+			defer closeWithin(store, queueCloseTimeout)
 			for _, id := range ids {
-				if err := idx.UnmarkDoubleCoding(cmd.Context(), id); err != nil {
+				if err := idx.UnmarkDoubleCoding(ctx, id); err != nil {
 					return err
 				}
-				if err := idx.Audit(cmd.Context(), &hark.AuditEntry{At: time.Now().UTC(), User: "cli", Action: "double-code", RecordingID: id, Detail: "unmarked"}); err != nil {
+				if err := unstoreDoubleCoding(ctx, store, id); err != nil {
+					return hark.WrapError(hark.ErrorCode(err), err, "%s is taken out of double coding in the index, but its mark or its coders' reviews are still in the object store: run the same unmark again", id)
+				}
+				if err := idx.Audit(ctx, &hark.AuditEntry{At: time.Now().UTC(), User: "cli", Action: "double-code", RecordingID: id, Detail: "unmarked"}); err != nil {
 					return err
 				}
 			}
@@ -117,6 +140,7 @@ over time units); "disagreements" lists, turn by turn, where they differ;
 			return nil
 		},
 	}
+	c.flags(unmark)
 
 	var team string
 	var asJSON bool
@@ -266,6 +290,11 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 				return err
 			}
 			defer idx.Close()
+			store, err := c.openStore(g)
+			if err != nil {
+				return err
+			}
+			defer closeWithin(store, queueCloseTimeout)
 			id := args[0]
 			dc, err := idx.DoubleCoding(ctx, id)
 			if err != nil {
@@ -293,6 +322,9 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 			if err := idx.SettleDoubleCoding(ctx, &settled, shared.Version, by); err != nil {
 				return err
 			}
+			if err := storeSettled(ctx, idx, store, &settled); err != nil {
+				return hark.WrapError(hark.ErrorCode(err), err, "%s is settled in the index, but the settled review is not yet in the object store: `hark reindex` would not find it until it is written there", id)
+			}
 			if err := idx.Audit(ctx, &hark.AuditEntry{At: settled.UpdatedAt, User: by, Action: "double-code", RecordingID: id,
 				Detail: "settled, taking " + take + "'s review"}); err != nil {
 				return err
@@ -303,9 +335,32 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 	}
 	settle.Flags().StringVar(&take, "take", "", "the coder whose review becomes the session's")
 	settle.Flags().StringVar(&by, "by", "cli", "who settles it, for the audit log")
+	c.flags(settle)
 
 	cmd.AddCommand(mark, unmark, status, agreement, disagreements, settle)
 	return cmd
+}
+
+// unstoreDoubleCoding removes a session's double-coding mark and its
+// coders' reviews from the object store.
+func unstoreDoubleCoding(ctx context.Context, store hark.ObjectStore, id string) error {
+	if _, err := hark.RemoveAll(ctx, store, hark.CoderReviewsPrefix(id)); err != nil {
+		return err
+	}
+	return store.Remove(ctx, hark.DoubleCodingKey(id))
+}
+
+// storeSettled writes a settled session's review and its mark, as the
+// index now holds them, next to the recording.
+func storeSettled(ctx context.Context, idx *index.DB, store hark.ObjectStore, settled *hark.ReviewDoc) error {
+	dc, err := idx.DoubleCoding(ctx, settled.RecordingID)
+	if err != nil {
+		return err
+	}
+	if err := hark.PutJSON(ctx, store, hark.ReviewKey(settled.RecordingID), settled); err != nil {
+		return err
+	}
+	return hark.PutJSON(ctx, store, hark.DoubleCodingKey(settled.RecordingID), dc)
 }
 
 // drawFromBatch returns the batch's ready sessions, or a share of them

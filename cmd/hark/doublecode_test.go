@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/harkworks/hark"
-	"github.com/harkworks/hark/index"
 	"github.com/harkworks/hark/report"
 )
 
@@ -19,10 +18,27 @@ import (
 // random share of a batch drawn from a seed (the same seed, the same
 // sessions), coders who cannot review the team refused, the status of each
 // coder, the agreement per code against figures worked by hand, the
-// disagreements turn by turn, and settling.
+// disagreements turn by turn, and settling; what mark, unmark and settle
+// do kept next to the recording in the object store.
 func TestDoubleCodeCommands(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
+	b := startUp(t, dir)
+	stored := func(key string, v any) bool {
+		t.Helper()
+		r, _, err := b.up.store.Get(ctx, key)
+		if hark.ErrorCode(err) == hark.ENOTFOUND {
+			return false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if err := json.NewDecoder(r).Decode(v); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		return true
+	}
 	run := func(args ...string) (string, error) {
 		t.Helper()
 		return runHark(t, dir, "", args...)
@@ -38,11 +54,7 @@ func TestDoubleCodeCommands(t *testing.T) {
 	mustRun("user", "add", "sam", "--role", "coach", "--team", "North")
 	mustRun("user", "add", "alex", "--role", "coach", "--team", "North")
 	mustRun("user", "add", "kim", "--role", "coach", "--team", "South")
-	idx, err := index.OpenSQLite(ctx, dir+"/index.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	idx := b.up.idx
 	now := time.Now().UTC()
 	var all []string
 	for i := range 10 {
@@ -89,7 +101,18 @@ func TestDoubleCodeCommands(t *testing.T) {
 		return ids
 	}
 	picked := draw()
+	var mark hark.DoubleCoding
+	if !stored(hark.DoubleCodingKey(picked[0]), &mark) || !slices.Equal(mark.Coders, []string{"sam", "alex"}) || !strings.Contains(mark.How, "seed 42") {
+		t.Errorf("the mark in the object store: %+v", mark)
+	}
+	if err := hark.PutJSON(ctx, b.up.store, hark.CoderReviewKey(picked[0], "sam"), &hark.ReviewDoc{RecordingID: picked[0], Coder: "sam"}); err != nil {
+		t.Fatal(err)
+	}
 	mustRun(append([]string{"double-code", "unmark"}, picked...)...)
+	var gone hark.ReviewDoc
+	if stored(hark.DoubleCodingKey(picked[0]), &mark) || stored(hark.CoderReviewKey(picked[0], "sam"), &gone) {
+		t.Error("unmark left the mark or a coder's review in the object store")
+	}
 	if again := draw(); !slices.Equal(again, picked) || len(picked) != 3 {
 		t.Fatalf("the same seed drew %v, then %v", picked, again)
 	}
@@ -146,6 +169,10 @@ func TestDoubleCodeCommands(t *testing.T) {
 	}
 	if out := mustRun("double-code", "status"); !strings.Contains(out, "by lead") {
 		t.Errorf("status after settling:\n%s", out)
+	}
+	var review hark.ReviewDoc
+	if !stored(hark.DoubleCodingKey(first), &mark) || mark.SettledBy != "lead" || !stored(hark.ReviewKey(first), &review) || review.Version != shared.Version || len(review.Decisions) != 2 {
+		t.Errorf("the settled mark and review in the object store: %+v, %+v", mark, review)
 	}
 	if out, err := run("double-code", "unmark", first); err == nil {
 		t.Errorf("a settled session was unmarked:\n%s", out)

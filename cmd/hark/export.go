@@ -125,12 +125,7 @@ docs/formats.md says what maps to what. Every export is audited.`,
 			if len(reason) > 200 {
 				return hark.Errorf(hark.EINVALID, "--reason is at most 200 characters")
 			}
-			c.storeOnly = true
-			sc, _, err := c.resolve(g)
-			if err != nil {
-				return err
-			}
-			store, err := ingest.NewStore(sc)
+			store, err := c.openStore(g)
 			if err != nil {
 				return err
 			}

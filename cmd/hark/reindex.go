@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/harkworks/hark/ingest"
 	"github.com/harkworks/hark/pipeline"
 )
 
@@ -18,16 +17,13 @@ func newReindexCmd(g *globals) *cobra.Command {
 		Use:   "reindex",
 		Short: "Rebuild the index from the results stored in the object store",
 		Long: `reindex reads every recording's results from the object store (the system of
-record) and writes them into the index. Use it when the index was lost or
+record) and writes them into the index: its transcript, tags and review, and a
+double-coded session's mark and its coders' independent reviews. Use it when the index was lost or
 moved to another database.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			sc, _, err := c.resolve(g)
-			if err != nil {
-				return err
-			}
-			store, err := ingest.NewStore(sc)
+			store, err := c.openStore(g)
 			if err != nil {
 				return err
 			}

@@ -16,7 +16,8 @@ import (
 
 // The object store is the system of record: with the index deleted, `hark
 // reindex` rebuilds every recording, transcript, tag and coach's review
-// from it.
+// from it, and double coding: the marks, settled or not, and each coder's
+// independent review.
 func TestReindexRebuildsFromTheStore(t *testing.T) {
 	dir := t.TempDir()
 	b := startUp(t, dir)
@@ -33,36 +34,39 @@ func TestReindexRebuildsFromTheStore(t *testing.T) {
 	if len(s.Annotations.Tags) == 0 {
 		t.Fatal("no tags to review")
 	}
-	coach := b.client("sam", hark.RoleCoach, "North")
-	var me struct{ CSRF string }
-	resp, err := coach.Get(b.up.Endpoints.HTTP + "/api/me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&me)
-	resp.Body.Close()
-	review := func(version int, change map[string]any) int {
-		t.Helper()
-		change["version"] = version
-		data, _ := json.Marshal(change)
-		req, _ := http.NewRequest(http.MethodPost, b.up.Endpoints.HTTP+"/api/recordings/"+s.Recording.ID+"/review", bytes.NewReader(data))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-CSRF-Token", me.CSRF)
-		resp, err := coach.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	sam := b.reviewer("sam")
+	v := sam(s.Recording.ID, 0, map[string]any{"action": "reject", "key": s.Annotations.Tags[0].Key})
+	sam(s.Recording.ID, v, map[string]any{"action": "note", "segment": 0, "text": "A warm opening: use it in supervision."})
+
+	// The two other sessions are double-coded: one settled, the other
+	// still blind with one coder's review under way.
+	var others []*hark.Session
+	for _, key := range []string{"North/authoritarian.wav", "North/partnership.wav"} {
+		if o := b.session(key); len(o.Annotations.Tags) > 0 {
+			others = append(others, o)
 		}
-		defer resp.Body.Close()
-		var out struct{ Version int }
-		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil {
-			t.Fatalf("review %v: %d", change, resp.StatusCode)
-		}
-		return out.Version
 	}
-	v := review(0, map[string]any{"action": "reject", "key": s.Annotations.Tags[0].Key})
-	review(v, map[string]any{"action": "note", "segment": 0, "text": "A warm opening: use it in supervision."})
+	if len(others) != 2 {
+		t.Fatalf("%d of the other sessions have tags, want 2", len(others))
+	}
+	ana, ben := b.reviewer("ana"), b.reviewer("ben")
+	if out, err := runHark(t, dir, "", "double-code", "mark", others[0].Recording.ID, others[1].Recording.ID, "--coders", "ana,ben"); err != nil {
+		t.Fatalf("double-code mark: %v\n%s", err, out)
+	}
+	settled, blind := others[0], others[1]
+	v = ana(settled.Recording.ID, 0, map[string]any{"action": "accept", "key": settled.Annotations.Tags[0].Key})
+	ana(settled.Recording.ID, v, map[string]any{"action": "state", "state": "complete"})
+	v = ben(settled.Recording.ID, 0, map[string]any{"action": "reject", "key": settled.Annotations.Tags[0].Key})
+	ben(settled.Recording.ID, v, map[string]any{"action": "state", "state": "complete"})
+	if out, err := runHark(t, dir, "", "double-code", "settle", settled.Recording.ID, "--take", "ben"); err != nil {
+		t.Fatalf("double-code settle: %v\n%s", err, out)
+	}
+	ana(blind.Recording.ID, 0, map[string]any{"action": "reject", "key": blind.Annotations.Tags[0].Key})
 
 	before := rebuildable(t, b)
+	if strings.Count(before, "double-coded by [ana ben]") != 2 || !strings.Contains(before, `settled by "cli"`) || !strings.Contains(before, "ana's review v1 in_progress") {
+		t.Fatalf("the double coding is not in the index as made:\n%s", before)
+	}
 
 	// The index is lost.
 	b.close()
@@ -118,7 +122,64 @@ func rebuildable(t *testing.T, b *testBundle) string {
 		for _, n := range rv.Notes {
 			fmt.Fprintf(&sb, " note %d %q by %s", n.Segment, n.Text, n.By)
 		}
+		for _, d := range rv.Decisions {
+			fmt.Fprintf(&sb, " %s:%s", d.Key, d.Review)
+		}
+		idx := b.up.idx
+		dc, err := idx.DoubleCoding(ctx, r.ID)
+		if hark.ErrorCode(err) != hark.ENOTFOUND {
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&sb, " double-coded by %v (%s), settled by %q", dc.Coders, dc.How, dc.SettledBy)
+			crs, err := idx.CoderReviews(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cr := range crs {
+				fmt.Fprintf(&sb, " %s's review v%d %s", cr.Coder, cr.Version, cr.State)
+				for _, d := range cr.Decisions {
+					fmt.Fprintf(&sb, " %s:%s", d.Key, d.Review)
+				}
+			}
+		}
 		sb.WriteString("\n")
 	}
 	return sb.String()
+}
+
+// reviewer returns a function that makes a change to a session's review
+// as a new coach of team North called name, through the API, and returns
+// the review's new version.
+func (b *testBundle) reviewer(name string) func(id string, version int, change map[string]any) int {
+	b.t.Helper()
+	c := b.client(name, hark.RoleCoach, "North")
+	var me struct{ CSRF string }
+	resp, err := c.Get(b.up.Endpoints.HTTP + "/api/me")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	return func(id string, version int, change map[string]any) int {
+		b.t.Helper()
+		change["version"] = version
+		data, _ := json.Marshal(change)
+		req, _ := http.NewRequest(http.MethodPost, b.up.Endpoints.HTTP+"/api/recordings/"+id+"/review", bytes.NewReader(data))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", me.CSRF)
+		resp, err := c.Do(req)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Version int
+			Warning string
+		}
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil || out.Warning != "" {
+			b.t.Fatalf("%s's review of %s %v: %d %q", name, id, change, resp.StatusCode, out.Warning)
+		}
+		return out.Version
+	}
 }
