@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/harkworks/hark"
 )
@@ -32,6 +31,22 @@ func (d *DB) MarkDoubleCoding(ctx context.Context, dc *hark.DoubleCoding) error 
 		}
 		if old != nil && !old.Blind() {
 			return hark.Errorf(hark.ECONFLICT, "%s was double-coded and settled on %s: its coding is done", dc.RecordingID, old.SettledAt.Format("2006-01-02"))
+		}
+		if old != nil {
+			// A coder left out who has begun their review would leave it
+			// behind, unseen: say so instead.
+			for _, c := range old.Coders {
+				if dc.Codes(c) {
+					continue
+				}
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM coder_reviews WHERE recording_id = $1 AND coder = $2`, params(dc.RecordingID, c)...).Scan(&n); err != nil {
+					return err
+				}
+				if n > 0 {
+					return hark.Errorf(hark.ECONFLICT, "%s has begun coding %s: keep them among its coders, or take the session out of double coding first (hark double-code unmark, which drops every coder's review of it)", c, dc.RecordingID)
+				}
+			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO double_coding (recording_id, doc) VALUES ($1, $2)
 ON CONFLICT (recording_id) DO UPDATE SET doc = excluded.doc`, params(dc.RecordingID, string(doc))...)
@@ -254,43 +269,51 @@ func (d *DB) SettleDoubleCoding(ctx context.Context, settled *hark.ReviewDoc, pr
 // RestoreDoubleCoding puts back a session's double-coding mark and its
 // coders' reviews as the object store keeps them, for `hark reindex`. A
 // mark the index holds stays, unless the stored one is settled and the
-// index's is not; a coder's review is put back only where the index has
-// none or an older version of it. A review of someone who is not one of
-// the mark's coders is refused (EINVALID).
-func (d *DB) RestoreDoubleCoding(ctx context.Context, dc *hark.DoubleCoding, reviews []*hark.ReviewDoc) error {
+// index's is not, or both are blind and the stored one was marked later; a
+// coder's review is put back only where the index has none or an older
+// version of it. Reviews by someone who is not a coder of the mark that
+// stands are left out, and their coders returned, for the caller to say
+// so.
+func (d *DB) RestoreDoubleCoding(ctx context.Context, dc *hark.DoubleCoding, reviews []*hark.ReviewDoc) (skipped []string, err error) {
 	if err := hark.CheckDoubleCoding(dc); err != nil {
-		return err
+		return nil, err
 	}
 	mark, err := json.Marshal(dc)
 	if err != nil {
-		return hark.WrapError(hark.EINTERNAL, err, "encode the double coding of %s", dc.RecordingID)
+		return nil, hark.WrapError(hark.EINTERNAL, err, "encode the double coding of %s", dc.RecordingID)
 	}
 	docs := make([]string, len(reviews))
 	for i, r := range reviews {
-		if r.RecordingID != dc.RecordingID || !dc.Codes(r.Coder) {
-			return hark.Errorf(hark.EINVALID, "a stored review by %q of %s is not one of its coders' reviews of it (%s)", r.Coder, r.RecordingID, strings.Join(dc.Coders, ", "))
-		}
 		data, err := json.Marshal(r)
 		if err != nil {
-			return hark.WrapError(hark.EINTERNAL, err, "encode %s's review of %s", r.Coder, r.RecordingID)
+			return nil, hark.WrapError(hark.EINTERNAL, err, "encode %s's review of %s", r.Coder, r.RecordingID)
 		}
 		docs[i] = string(data)
 	}
-	return d.tx(ctx, "restore the double coding of "+dc.RecordingID, func(tx *sql.Tx) error {
+	err = d.tx(ctx, "restore the double coding of "+dc.RecordingID, func(tx *sql.Tx) error {
+		skipped = nil
 		if err := recordingExists(ctx, tx, dc.RecordingID); err != nil {
 			return err
 		}
+		stands := dc
 		old, err := readDoubleCoding(ctx, tx, dc.RecordingID)
 		switch {
 		case hark.ErrorCode(err) == hark.ENOTFOUND:
 			_, err = tx.ExecContext(ctx, `INSERT INTO double_coding (recording_id, doc) VALUES ($1, $2)`, params(dc.RecordingID, string(mark))...)
-		case err == nil && old.Blind() && !dc.Blind():
+		case err != nil:
+		case old.Blind() && (!dc.Blind() || dc.MarkedAt.After(old.MarkedAt)):
 			_, err = tx.ExecContext(ctx, `UPDATE double_coding SET doc = $1 WHERE recording_id = $2`, params(string(mark), dc.RecordingID)...)
+		default:
+			stands = old
 		}
 		if err != nil {
 			return err
 		}
 		for i, r := range reviews {
+			if r.RecordingID != dc.RecordingID || !stands.Codes(r.Coder) {
+				skipped = append(skipped, r.Coder)
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO coder_reviews (recording_id, coder, version, state, doc, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (recording_id, coder) DO UPDATE SET version = excluded.version, state = excluded.state, doc = excluded.doc, updated_at = excluded.updated_at
 WHERE coder_reviews.version < excluded.version`, params(r.RecordingID, r.Coder, r.Version, string(r.State), docs[i], d.dialect.time(r.UpdatedAt))...); err != nil {
@@ -299,6 +322,7 @@ WHERE coder_reviews.version < excluded.version`, params(r.RecordingID, r.Coder, 
 		}
 		return nil
 	})
+	return skipped, err
 }
 
 // allComplete reports whether every coder of dc has completed their review.

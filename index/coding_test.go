@@ -54,6 +54,9 @@ func testDoubleCoding(t *testing.T, db *DB) {
 	if err := db.PutCoderReview(ctx, sam, 0); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.MarkDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: r.ID, Coders: []string{"alex", "kim"}, MarkedAt: base}); hark.ErrorCode(err) != hark.ECONFLICT || !strings.Contains(err.Error(), "sam has begun coding") {
+		t.Errorf("re-marked without sam, who has begun: %v, want ECONFLICT", err)
+	}
 	if err := db.PutCoderReview(ctx, &hark.ReviewDoc{RecordingID: r.ID, Coder: "sam", UpdatedAt: base}, 0); hark.ErrorCode(err) != hark.ECONFLICT {
 		t.Errorf("a change on a stale view of sam's review: %v, want ECONFLICT", err)
 	}
@@ -182,8 +185,8 @@ func testRestoreDoubleCoding(t *testing.T, db *DB) {
 	sam := &hark.ReviewDoc{Schema: hark.SchemaVersion, RecordingID: r.ID, Coder: "sam", Version: 3, State: hark.ReviewComplete, UpdatedAt: base,
 		Decisions: []hark.Decision{{Key: hark.TagKey(0, 0, 4, "reflection"), Review: hark.ReviewAccepted, By: "sam"}}}
 	alex := &hark.ReviewDoc{Schema: hark.SchemaVersion, RecordingID: r.ID, Coder: "alex", Version: 1, State: hark.ReviewInProgress, UpdatedAt: base}
-	if err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{sam, alex}); err != nil {
-		t.Fatal(err)
+	if skipped, err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{sam, alex}); err != nil || len(skipped) != 0 {
+		t.Fatal(skipped, err)
 	}
 	got, err := db.DoubleCoding(ctx, r.ID)
 	if err != nil || got.How != "by hand" || !got.Blind() || !got.Codes("alex") {
@@ -198,7 +201,7 @@ func testRestoreDoubleCoding(t *testing.T, db *DB) {
 	if err := db.PutCoderReview(ctx, &alex2, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{alex}); err != nil {
+	if _, err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{alex}); err != nil {
 		t.Fatal(err)
 	}
 	if ra, err := db.CoderReview(ctx, r.ID, "alex"); err != nil || ra.Version != 2 || len(ra.Notes) != 1 {
@@ -207,23 +210,48 @@ func testRestoreDoubleCoding(t *testing.T, db *DB) {
 	settledAt := base.Add(time.Hour)
 	settled := *dc
 	settled.SettledBy, settled.SettledAt = "lead", &settledAt
-	if err := db.RestoreDoubleCoding(ctx, &settled, nil); err != nil {
+	if _, err := db.RestoreDoubleCoding(ctx, &settled, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := db.DoubleCoding(ctx, r.ID); err != nil || got.Blind() || got.SettledBy != "lead" {
 		t.Errorf("a stored settled mark over a blind one: %+v %v", got, err)
 	}
-	if err := db.RestoreDoubleCoding(ctx, dc, nil); err != nil {
+	later := *dc
+	later.MarkedAt = base.Add(2 * time.Hour)
+	if _, err := db.RestoreDoubleCoding(ctx, &later, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := db.DoubleCoding(ctx, r.ID); err != nil || got.Blind() {
 		t.Errorf("a stored blind mark unsettled the index's: %+v %v", got, err)
 	}
-	kim := &hark.ReviewDoc{RecordingID: r.ID, Coder: "kim", Version: 1}
-	if err := db.RestoreDoubleCoding(ctx, dc, []*hark.ReviewDoc{kim}); hark.ErrorCode(err) != hark.EINVALID {
-		t.Errorf("a stored review by someone who is not a coder: %v, want EINVALID", err)
+	// Reviews are checked against the mark that stands: the index's, here
+	// (sam and alex), not the stored one's.
+	other := rec("c", "north", "b1", hark.StatusReady, 2)
+	put(t, db, other)
+	first := &hark.DoubleCoding{RecordingID: other.ID, Coders: []string{"sam", "alex"}, MarkedAt: base.Add(time.Hour)}
+	if err := db.MarkDoubleCoding(ctx, first); err != nil {
+		t.Fatal(err)
 	}
-	if err := db.RestoreDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: recID("missing"), Coders: []string{"sam", "alex"}}, nil); hark.ErrorCode(err) != hark.ENOTFOUND {
+	older := &hark.DoubleCoding{RecordingID: other.ID, Coders: []string{"sam", "kim"}, MarkedAt: base}
+	kim := &hark.ReviewDoc{RecordingID: other.ID, Coder: "kim", Version: 1}
+	if skipped, err := db.RestoreDoubleCoding(ctx, older, []*hark.ReviewDoc{kim}); err != nil || len(skipped) != 1 || skipped[0] != "kim" {
+		t.Errorf("a stored review by someone who is not a coder of the mark that stands: skipped %v, %v; want kim", skipped, err)
+	}
+	if got, err := db.DoubleCoding(ctx, other.ID); err != nil || !got.Codes("alex") || got.Codes("kim") {
+		t.Errorf("an older stored mark replaced the index's: %+v %v", got, err)
+	}
+	if rk, err := db.CoderReview(ctx, other.ID, "kim"); err != nil || rk.Version != 0 {
+		t.Errorf("kim's review went in: %+v %v", rk, err)
+	}
+	// A stored mark made later than the index's replaces it.
+	newer := &hark.DoubleCoding{RecordingID: other.ID, Coders: []string{"sam", "kim"}, MarkedAt: base.Add(3 * time.Hour)}
+	if skipped, err := db.RestoreDoubleCoding(ctx, newer, []*hark.ReviewDoc{kim}); err != nil || len(skipped) != 0 {
+		t.Errorf("a later stored mark: skipped %v, %v", skipped, err)
+	}
+	if rk, err := db.CoderReview(ctx, other.ID, "kim"); err != nil || rk.Version != 1 {
+		t.Errorf("kim's review under the later mark: %+v %v", rk, err)
+	}
+	if _, err := db.RestoreDoubleCoding(ctx, &hark.DoubleCoding{RecordingID: recID("missing"), Coders: []string{"sam", "alex"}}, nil); hark.ErrorCode(err) != hark.ENOTFOUND {
 		t.Errorf("an unknown recording: %v, want ENOTFOUND", err)
 	}
 }

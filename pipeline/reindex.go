@@ -70,7 +70,12 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 			return err
 		}
 		if err := p.reindexCoding(ctx, rec.ID); err != nil {
-			return err
+			// The session itself is indexed; what could not be put back
+			// of its double coding is said, and the rest goes on.
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p.log.Warn("double coding not restored: fix or remove the documents named and reindex again", "recording", rec.ID, "err", err)
 		}
 		n++
 		return nil
@@ -80,7 +85,7 @@ func (p *Pipeline) Reindex(ctx context.Context) (int, error) {
 
 // codingIndex is an index that keeps double coding.
 type codingIndex interface {
-	RestoreDoubleCoding(ctx context.Context, dc *hark.DoubleCoding, reviews []*hark.ReviewDoc) error
+	RestoreDoubleCoding(ctx context.Context, dc *hark.DoubleCoding, reviews []*hark.ReviewDoc) ([]string, error)
 }
 
 // reindexCoding puts back a session's double-coding mark, if it has one,
@@ -109,5 +114,9 @@ func (p *Pipeline) reindexCoding(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return ci.RestoreDoubleCoding(ctx, &dc, reviews)
+	skipped, err := ci.RestoreDoubleCoding(ctx, &dc, reviews)
+	if len(skipped) > 0 {
+		p.log.Warn("stored reviews by people who are not coders of the session left out", "recording", id, "coders", skipped)
+	}
+	return err
 }

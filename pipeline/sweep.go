@@ -14,6 +14,7 @@ type retainer interface {
 	Retentions(ctx context.Context) ([]hark.Retention, error)
 	RecordingsBefore(ctx context.Context, team string, t time.Time, limit int) ([]*hark.Recording, error)
 	Review(ctx context.Context, id string) (*hark.ReviewDoc, error)
+	CoderReviews(ctx context.Context, id string) ([]*hark.ReviewDoc, error)
 	DeleteReview(ctx context.Context, id string) error
 	PruneAudit(ctx context.Context, t time.Time) (int, error)
 	Audit(ctx context.Context, e *hark.AuditEntry) error
@@ -138,7 +139,12 @@ func (p *Pipeline) sweepOne(ctx context.Context, ix retainer, pol hark.Retention
 	if err != nil {
 		return "", err
 	}
-	reviewed := review.Version > 0
+	coders, err := ix.CoderReviews(ctx, r.ID)
+	if err != nil {
+		return "", err
+	}
+	// A double-coded session's coders' reviews are reviews too.
+	reviewed := review.Version > 0 || len(coders) > 0
 	eraseAfter := pol.ResultsDays
 	if reviewed && pol.ResultsDays > 0 && pol.ReviewDays > pol.ResultsDays {
 		eraseAfter = pol.ReviewDays // the review is kept longer: so is what it reviews
@@ -148,9 +154,9 @@ func (p *Pipeline) sweepOne(ctx context.Context, ix retainer, pol hark.Retention
 	}
 	var did []string
 	if reviewed && older(pol.ReviewDays) {
-		if err := ix.DeleteReview(ctx, r.ID); err != nil {
-			return "", err
-		}
+		// The copies in the store first: should removing them fail, the
+		// index still holds the review, and the next sweep tries again
+		// (else `hark reindex` could bring back what is past keeping).
 		if err := p.cfg.Store.Remove(ctx, hark.ReviewKey(r.ID)); err != nil {
 			return "", err
 		}
@@ -158,6 +164,9 @@ func (p *Pipeline) sweepOne(ctx context.Context, ix retainer, pol hark.Retention
 			return "", err
 		}
 		if err := p.cfg.Store.Remove(ctx, hark.DoubleCodingKey(r.ID)); err != nil {
+			return "", err
+		}
+		if err := ix.DeleteReview(ctx, r.ID); err != nil {
 			return "", err
 		}
 		if p.cfg.Publisher == nil {

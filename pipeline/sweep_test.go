@@ -63,19 +63,23 @@ func TestSweep(t *testing.T) {
 	plant("south-new", "South", 60, false)        // keeps everything (the default keeps no audio limit)
 	plant("south-old", "South", 100, true)        // erased: the default keeps reviews as long as results
 	plant("east-reviewed", "East", 40, true)      // loses its review, keeps the rest
-	// East's reviewed session was double-coded too: its coders' reviews
-	// are reviews, and go with the mark when the review does.
-	east := recs["east-reviewed"].ID
-	dc := &hark.DoubleCoding{RecordingID: east, Coders: []string{"sam", "alex"}, How: "by hand", MarkedAt: now}
-	if err := idx.MarkDoubleCoding(ctx, dc); err != nil {
-		t.Fatal(err)
-	}
-	cr := &hark.ReviewDoc{RecordingID: east, Coder: "sam", State: hark.ReviewInProgress, Notes: []hark.Note{{ID: "n1", Text: "a coder's note"}}}
-	if err := idx.PutCoderReview(ctx, cr, 0); err != nil {
-		t.Fatal(err)
-	}
-	if hark.PutJSON(ctx, st, hark.DoubleCodingKey(east), dc) != nil || hark.PutJSON(ctx, st, hark.CoderReviewKey(east, "sam"), cr) != nil {
-		t.Fatal("could not store the double coding")
+	plant("east-blind", "East", 40, false)        // double-coded, blind: loses its coders' reviews
+	// East's reviewed session was double-coded too, and another one is
+	// double-coded blind, without a review of its own yet: the coders'
+	// reviews are reviews, and go with the mark when the review does.
+	east, blind := recs["east-reviewed"].ID, recs["east-blind"].ID
+	for _, id := range []string{east, blind} {
+		dc := &hark.DoubleCoding{RecordingID: id, Coders: []string{"sam", "alex"}, How: "by hand", MarkedAt: now}
+		if err := idx.MarkDoubleCoding(ctx, dc); err != nil {
+			t.Fatal(err)
+		}
+		cr := &hark.ReviewDoc{RecordingID: id, Coder: "sam", State: hark.ReviewInProgress, Notes: []hark.Note{{ID: "n1", Text: "a coder's note"}}}
+		if err := idx.PutCoderReview(ctx, cr, 0); err != nil {
+			t.Fatal(err)
+		}
+		if hark.PutJSON(ctx, st, hark.DoubleCodingKey(id), dc) != nil || hark.PutJSON(ctx, st, hark.CoderReviewKey(id, "sam"), cr) != nil {
+			t.Fatal("could not store the double coding")
+		}
 	}
 	if err := idx.Audit(ctx, &hark.AuditEntry{At: now.Add(-500 * 24 * time.Hour), User: "sam", Action: "view"}); err != nil {
 		t.Fatal(err)
@@ -88,14 +92,14 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pipeline.SweepCounts{AudioRemoved: 2, Erased: 3, ReviewsRemoved: 1, AuditPruned: 1}
+	want := pipeline.SweepCounts{AudioRemoved: 2, Erased: 3, ReviewsRemoved: 2, AuditPruned: 1}
 	if got != want {
 		t.Errorf("sweep %+v, want %+v", got, want)
 	}
 	has := func(key string) bool { _, err := st.Stat(ctx, key); return err == nil }
 	for name, w := range map[string]struct{ indexed, audio bool }{
 		"north-new": {true, true}, "north-month": {true, false}, "north-year": {false, false}, "north-reviewed": {true, false},
-		"north-old-review": {false, false}, "south-new": {true, true}, "south-old": {false, false}, "east-reviewed": {true, true},
+		"north-old-review": {false, false}, "south-new": {true, true}, "south-old": {false, false}, "east-reviewed": {true, true}, "east-blind": {true, true},
 	} {
 		r := recs[name]
 		_, err := idx.Recording(ctx, r.ID)
@@ -115,14 +119,16 @@ func TestSweep(t *testing.T) {
 	if rv, err := idx.Review(ctx, recs["east-reviewed"].ID); err != nil || rv.Version != 0 {
 		t.Errorf("East's review after 30 days: version %d, %v; want none", rv.Version, err)
 	}
-	if _, err := idx.DoubleCoding(ctx, east); hark.ErrorCode(err) != hark.ENOTFOUND {
-		t.Errorf("East's double coding after its review went: %v, want none", err)
-	}
-	if crs, err := idx.CoderReviews(ctx, east); err != nil || len(crs) != 0 {
-		t.Errorf("East's coders' reviews after its review went: %d, %v", len(crs), err)
-	}
-	if has(hark.DoubleCodingKey(east)) || has(hark.CoderReviewKey(east, "sam")) {
-		t.Error("East's double coding is still in the object store after its review went")
+	for _, id := range []string{east, blind} {
+		if _, err := idx.DoubleCoding(ctx, id); hark.ErrorCode(err) != hark.ENOTFOUND {
+			t.Errorf("%s's double coding after its reviews went: %v, want none", id, err)
+		}
+		if crs, err := idx.CoderReviews(ctx, id); err != nil || len(crs) != 0 {
+			t.Errorf("%s's coders' reviews after they went: %d, %v", id, len(crs), err)
+		}
+		if has(hark.DoubleCodingKey(id)) || has(hark.CoderReviewKey(id, "sam")) {
+			t.Errorf("%s's double coding is still in the object store after its reviews went", id)
+		}
 	}
 	entries, err := idx.AuditLog(ctx, hark.AuditFilter{})
 	if err != nil {

@@ -223,11 +223,13 @@ func (s *Server) settle(ctx context.Context, si settleIndex, u *hark.User, sess 
 		return err
 	}
 	s.audit(ctx, u, "review", sess.Recording.ID, fmt.Sprintf("double coding settled: %d disagreement(s)", len(ds)))
+	// The review before the mark: a settled mark in the store over an
+	// older review would make `hark reindex` restore a session settled
+	// without its settled review.
 	if err := s.storeReview(ctx, &base); err != nil {
-		s.log.Warn("settled review not yet in the object store", "recording", base.RecordingID, "err", err)
-	}
-	if err := s.storeDoubleCoding(ctx, base.RecordingID); err != nil {
-		s.log.Warn("settled double coding not yet in the object store", "recording", base.RecordingID, "err", err)
+		s.log.Warn("settled review not yet in the object store: `hark double-code settle` writes it", "recording", base.RecordingID, "err", err)
+	} else if err := s.storeDoubleCoding(ctx, base.RecordingID); err != nil {
+		s.log.Warn("settled double coding not yet in the object store: `hark double-code settle` writes it", "recording", base.RecordingID, "err", err)
 	}
 	return nil
 }

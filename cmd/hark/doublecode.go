@@ -89,12 +89,12 @@ keep what they do next to the recording in the object store too (the running
 				if err := idx.MarkDoubleCoding(ctx, dc); err != nil {
 					return err
 				}
-				if err := hark.PutJSON(ctx, store, hark.DoubleCodingKey(id), dc); err != nil {
-					return hark.WrapError(hark.ErrorCode(err), err, "%s is marked in the index but not yet in the object store: run the same mark again", id)
-				}
 				if err := idx.Audit(ctx, &hark.AuditEntry{At: dc.MarkedAt, User: by, Action: "double-code", RecordingID: id,
 					Detail: "marked for " + strings.Join(names, ", ") + " (" + how + ")"}); err != nil {
 					return err
+				}
+				if err := hark.PutJSON(ctx, store, hark.DoubleCodingKey(id), dc); err != nil {
+					return hark.WrapError(hark.ErrorCode(err), err, "%s is marked in the index but not yet in the object store (nor the sessions after it): mark them again by id, `hark double-code mark %s --coders %s`", id, id, strings.Join(names, ","))
 				}
 			}
 			fmt.Fprintf(g.stdout, "%d session(s) marked for double coding by %s (%s)\n", len(ids), strings.Join(names, ", "), how)
@@ -300,6 +300,19 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 			if err != nil {
 				return err
 			}
+			if !dc.Blind() {
+				// Settled before: what is left to do is the copy in the
+				// object store, should it have failed then.
+				shared, err := idx.Review(ctx, id)
+				if err != nil {
+					return err
+				}
+				if err := storeSettled(ctx, idx, store, shared); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "%s was settled on %s by %s; its settled review and mark are written to the object store again\n", id, dc.SettledAt.Format(time.DateOnly), dc.SettledBy)
+				return nil
+			}
 			if !dc.Codes(take) {
 				return hark.Errorf(hark.EINVALID, "--take names the coder whose review becomes the session's: one of %s", strings.Join(dc.Coders, ", "))
 			}
@@ -322,12 +335,12 @@ one; pending and rejected tags are not applied. Rows over fewer sessions than
 			if err := idx.SettleDoubleCoding(ctx, &settled, shared.Version, by); err != nil {
 				return err
 			}
-			if err := storeSettled(ctx, idx, store, &settled); err != nil {
-				return hark.WrapError(hark.ErrorCode(err), err, "%s is settled in the index, but the settled review is not yet in the object store: `hark reindex` would not find it until it is written there", id)
-			}
 			if err := idx.Audit(ctx, &hark.AuditEntry{At: settled.UpdatedAt, User: by, Action: "double-code", RecordingID: id,
 				Detail: "settled, taking " + take + "'s review"}); err != nil {
 				return err
+			}
+			if err := storeSettled(ctx, idx, store, &settled); err != nil {
+				return hark.WrapError(hark.ErrorCode(err), err, "%s is settled in the index, but the settled review is not yet in the object store: run the same settle again to write it there", id)
 			}
 			fmt.Fprintf(g.stdout, "%s settled: %s's review is the session's review; the coders' reviews are kept for the agreement figures\n", id, take)
 			return nil

@@ -174,6 +174,17 @@ func TestDoubleCodeCommands(t *testing.T) {
 	if !stored(hark.DoubleCodingKey(first), &mark) || mark.SettledBy != "lead" || !stored(hark.ReviewKey(first), &review) || review.Version != shared.Version || len(review.Decisions) != 2 {
 		t.Errorf("the settled mark and review in the object store: %+v, %+v", mark, review)
 	}
+	// Had the copy failed, settling again writes it.
+	if err := b.up.store.Remove(ctx, hark.ReviewKey(first)); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun("double-code", "settle", first, "--take", "sam"); !strings.Contains(out, "written to the object store again") {
+		t.Errorf("settling a settled session:\n%s", out)
+	}
+	review = hark.ReviewDoc{}
+	if !stored(hark.ReviewKey(first), &review) || review.Version != shared.Version || review.Decisions[1].Review != hark.ReviewRejected {
+		t.Errorf("the settled review written again: %+v (alex's, as settled, not sam's)", review)
+	}
 	if out, err := run("double-code", "unmark", first); err == nil {
 		t.Errorf("a settled session was unmarked:\n%s", out)
 	}

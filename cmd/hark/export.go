@@ -257,7 +257,7 @@ func exportFamily(ctx context.Context, idx *index.DB, store *ingest.Store, famil
 		}
 		for _, k := range keys {
 			name := dir + "stored/" + strings.TrimPrefix(k, hark.ResultsPrefix+r.ID+"/")
-			if _, err := addObject(name, "as hark stored it (the machine's transcript, each annotations version, the review)", k); err != nil {
+			if _, err := addObject(name, "as hark stored it (the machine's transcript, each annotations version, the review, a double-coded session's mark and its coders' reviews)", k); err != nil {
 				return nil, err
 			}
 		}
