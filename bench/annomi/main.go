@@ -12,6 +12,9 @@
 //
 // With -model it tags with the rules and hark's own model (rules+model),
 // or with -model-file FILE the model `hark train` wrote.
+// With -coders it prints instead how far AnnoMI's own annotators agree,
+// on the utterances several of them annotated: the ceiling of what a
+// tagger can score against one annotator.
 // With -show CODE it also prints the turns it got wrong for that code, with
 // the turn before, to study the rules. Those lines quote the corpus: read
 // them, do not copy them into the repository.
@@ -36,7 +39,15 @@ func main() {
 	limit := flag.Int("n", 40, "how many errors of each kind -show prints")
 	model := flag.Bool("model", false, "tag with the rules and hark's own model (rules+model) instead of the rules alone")
 	modelFile := flag.String("model-file", "", "with -model, a model file (hark train --out) instead of hark's own")
+	coders := flag.Bool("coders", false, "print how far AnnoMI's annotators agree with each other instead")
 	flag.Parse()
+	if *coders {
+		if err := coderAgreement(*data); err != nil {
+			fmt.Fprintln(os.Stderr, "annomi:", hark.ErrorMessage(err))
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*data, *codebook, *show, *modelFile, *limit, *model); err != nil {
 		fmt.Fprintln(os.Stderr, "annomi:", hark.ErrorMessage(err))
 		os.Exit(1)
