@@ -706,6 +706,15 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 			}
 		}
 	}
+	// "Tell me if…", "Tell me whether…": yes or no is all it asks for, and
+	// without a question mark it is no question at all ("tell me if you
+	// need anything").
+	if a.is(c, "tell") && (a.is(c+1, "me") || a.is(c+1, "us")) && (a.is(c+2, "if") || a.is(c+2, "whether")) {
+		if asked && s.q {
+			return formYesNo
+		}
+		return formStatement
+	}
 	// "Tell me about...", "Describe...", "Help me understand...".
 	if w0&wElicit != 0 && (a.is(c+1, "me") || a.is(c+1, "us") || a.is(c, "describe") || a.is(c, "explain")) {
 		if a.is(c, "tell") || a.is(c, "describe") || a.is(c, "explain") || a.is(c, "talk") || a.is(c, "walk") || a.is(c, "help") {
@@ -756,6 +765,14 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 		}
 	}
 	if w0&wModal != 0 && a.is(c+1, "you") && a.flags(c+2)&wElicit != 0 && asked {
+		if a.is(c+3, "me") || a.is(c+3, "us") {
+			if a.is(c+4, "if") || a.is(c+4, "whether") {
+				return formYesNo // "Can you tell me if he was in school?"
+			}
+			if a.flags(c+4)&wWh != 0 && a.factWh(c+4) {
+				return formClosedWh // "Can you tell me what time he got in?"
+			}
+		}
 		return formOpen // "Could you tell me what happened on Friday?"
 	}
 	if s.q && (a.is(c, "anything") && a.is(c+1, "else") || a.is(c, "any") && (a.is(c+1, "other") || a.is(c+1, "thoughts") || a.is(c+1, "ideas") || a.is(c+1, "more"))) {
