@@ -120,6 +120,8 @@ func TestRuleTaggerCases(t *testing.T) {
 		{"can you tell me a fact is closed", []string{"Worker: Could you tell me what time he got home?"}, nil, []string{codeOpenQ}},
 		{"can you tell me what happened stays open", []string{"Worker: Could you tell me what happened when he got home?"}, []string{codeOpenQ}, nil},
 		{"tell me if, asked", []string{"Worker: Tell me if he's been weighed this week?"}, nil, []string{codeOpenQ}},
+		{"what time's, a fact", []string{"Worker: So what time's she been getting in, roughly?"}, nil, []string{codeOpenQ}},
+		{"what percentage, a fact", []string{"Worker: What percentage is he on at the moment?"}, nil, []string{codeOpenQ}},
 		{"tell me if you need anything is an offer", []string{"Worker: Tell me if you need anything before Friday."}, nil, []string{codeOpenQ}},
 		{"question after a lead-in", []string{"Worker: Sam, now the baby's here, how ready are you to try it?"}, []string{codeOpenQ}, nil},
 		{"a number on a scale is a fact", []string{"Worker: Sam, on a scale of one to ten, how ready are you to try it?"}, nil, []string{codeOpenQ}},

@@ -814,7 +814,8 @@ func (a *analysis) factWh(c int32) bool {
 	}
 	if a.is(c, "what") || a.is(c, "which") {
 		n := c + 1
-		return a.is(n, "time") || a.is(n, "day") || a.is(n, "age") || a.is(n, "year") || a.is(n, "date") || a.is(n, "number")
+		return a.is(n, "time") || a.is(n, "day") || a.is(n, "age") || a.is(n, "year") || a.is(n, "date") || a.is(n, "number") ||
+			a.is(n, "time's") || a.is(n, "day's") || a.is(n, "percentage") || a.is(n, "size") || a.is(n, "month")
 	}
 	return a.is(c, "when") || a.is(c, "when's")
 }
