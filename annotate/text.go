@@ -273,6 +273,9 @@ func (a *analysis) addSegment(text string) segInfo {
 		a.addSentence(text, base, start, end)
 		i = next
 	}
+	if info.unpunct && len(a.sents) == int(info.s0)+1 {
+		a.splitAsked(text, base, info.s0)
+	}
 	info.s1 = int32(len(a.sents))
 	info.t1 = int32(len(a.toks))
 	info.backchannel = true
@@ -286,10 +289,11 @@ func (a *analysis) addSegment(text string) segInfo {
 			info.content++
 		}
 	}
-	if info.unpunct && info.s1 > info.s0 {
+	if info.unpunct {
 		// Without punctuation a question can only be told by its form.
-		s := &a.sents[info.s0]
-		s.form = a.classify(s, true)
+		for j := info.s0; j < info.s1; j++ {
+			a.sents[j].form = a.classify(&a.sents[j], true)
+		}
 	}
 	for j := info.s0; j < info.s1; j++ {
 		if a.sents[j].q || a.sents[j].isQuestion() {
@@ -668,6 +672,41 @@ func (a *analysis) form(s *sentence, unpunct bool) form {
 		return formDeclQ
 	}
 	return formStatement
+}
+
+// askedMidway reports whether a question starts at token i of a
+// sentence a speech engine wrote without punctuation, where nothing marks
+// where the lead-in ends ("thanks for having me what do you want to get out
+// of today"): a wh-word, then an inverted auxiliary and its subject.
+func (a *analysis) askedMidway(i int32) bool {
+	return a.flags(i)&wWh != 0 && a.flags(i+1)&wAux != 0 && a.flags(i+2)&(wYou|wSelf|wSubj) != 0
+}
+
+// splitAsked cuts sentence k, the only one of a segment without
+// punctuation, before each question that starts midway (askedMidway), so
+// that the lead-in is read as the statement it is and the question as a
+// question.
+func (a *analysis) splitAsked(text string, base int, k int32) {
+	s := a.sents[k]
+	var cuts []int // byte offsets in text
+	for i := s.core + 1; i < s.t1; i++ {
+		if a.askedMidway(i) {
+			cuts = append(cuts, int(a.toks[i].start)-base)
+		}
+	}
+	if len(cuts) == 0 {
+		return
+	}
+	a.sents, a.toks = a.sents[:k], a.toks[:s.t0]
+	start := s.start
+	for _, c := range append(cuts, s.end) {
+		end := c
+		for end > start && text[end-1] == ' ' {
+			end--
+		}
+		a.addSentence(text, base, start, end)
+		start = c
+	}
 }
 
 // clauseBreak reports whether token i starts a new clause: a comma, dash,
