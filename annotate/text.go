@@ -534,7 +534,7 @@ func (a *analysis) classify(s *sentence, unpunct bool) form {
 		// sense of what worried the doctor?": an invitation to think
 		// aloud, as "Could you tell me what happened?" is.
 		return formOpen
-	case (f == formYesNo || f == formDeclQ) && s.q && a.invitesMore(s):
+	case (f == formYesNo || f == formDeclQ) && (s.q || unpunct) && a.invitesMore(s):
 		// "Is there anything else you'd like to talk about?", "Do you
 		// have any questions for me?": a yes/no in form, an invitation to
 		// say more in use, as "Anything else?" is.
@@ -609,6 +609,16 @@ func (a *analysis) invitesMore(s *sentence) bool {
 		switch {
 		case a.is(i, "anything") && (a.is(i+1, "else") || a.is(i+1, "more")):
 			return true
+		case a.is(i, "anything") && a.flags(i+1)&(wYou|wSubj) != 0 && !a.is(i+1, "it") && !a.is(i+1, "that"):
+			// "Is there anything you'd like to add?", "anything she wants
+			// on the list": whatever they want to say.
+			n := i + 2
+			if a.is(n, "really") || a.is(n, "else") {
+				n++
+			}
+			return a.is(n, "want") || a.is(n, "wants") || a.is(n, "wanted") || a.is(n, "like") || a.is(n, "need") && a.is(n+1, "to") && (a.is(n+2, "say") || a.is(n+2, "ask") || a.is(n+2, "tell"))
+		case a.is(i, "anything") && (a.is(i+1, "you'd") || a.is(i+1, "youd") || a.is(i+1, "she'd") || a.is(i+1, "he'd") || a.is(i+1, "they'd")):
+			return a.is(i+2, "like") || a.is(i+2, "want") || a.is(i+2, "love")
 		case a.is(i, "any") && (a.is(i+1, "other") || a.is(i+1, "questions") || a.is(i+1, "more") || a.is(i+1, "thoughts") || a.is(i+1, "ideas")):
 			return true
 		}
