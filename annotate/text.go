@@ -534,6 +534,11 @@ func (a *analysis) classify(s *sentence, unpunct bool) form {
 		// sense of what worried the doctor?": an invitation to think
 		// aloud, as "Could you tell me what happened?" is.
 		return formOpen
+	case (f == formYesNo || f == formDeclQ || f == formStatement && unpunct) && (s.q || unpunct) && a.asksWhat(s):
+		// "Can I ask what you make of that?", "Could you ask her what
+		// she'd like to talk about?": leave to ask, or a request to ask,
+		// for the parent's own account.
+		return formOpen
 	case (f == formYesNo || f == formDeclQ) && (s.q || unpunct) && a.invitesMore(s):
 		// "Is there anything else you'd like to talk about?", "Do you
 		// have any questions for me?": a yes/no in form, an invitation to
@@ -595,6 +600,23 @@ func (a *analysis) asksThoughtsOn(s *sentence) bool {
 		}
 		for j := i + 1; j < s.t1 && j <= i+3; j++ {
 			if (a.is(j, "about") || a.is(j, "of") || a.is(j, "on")) && (a.is(j+1, "what") || a.is(j+1, "how") || a.is(j+1, "why") || a.is(j+1, "which")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asksWhat reports whether the sentence asks leave to ask, or asks someone
+// to ask, a wh-question that is not after a single fact: "ask" and, within
+// two words, what, how or why.
+func (a *analysis) asksWhat(s *sentence) bool {
+	for i := s.core; i < s.t1; i++ {
+		if !a.is(i, "ask") {
+			continue
+		}
+		for j := i + 1; j < s.t1 && j <= i+3; j++ {
+			if (a.is(j, "what") || a.is(j, "how") || a.is(j, "why")) && !a.factWh(j) {
 				return true
 			}
 		}
