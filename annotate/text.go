@@ -777,6 +777,26 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 			}
 		}
 	}
+	// "I'd love to hear how bath time goes", "I'd really like to know what
+	// she wants": an invitation put as a statement.
+	if a.is(c, "i'd") || a.is(c, "id") || a.is(c, "i") && a.is(c+1, "would") {
+		n := c + 1
+		if a.is(n, "would") {
+			n++
+		}
+		for a.is(n, "really") || a.is(n, "just") || a.is(n, "also") {
+			n++
+		}
+		if (a.is(n, "like") || a.is(n, "love")) && a.is(n+1, "to") && (a.is(n+2, "hear") || a.is(n+2, "know")) {
+			n += 3
+			if a.is(n, "from") {
+				n += 2
+			}
+			if (a.is(n, "what") || a.is(n, "how") || a.is(n, "why") || a.is(n, "about")) && !a.factWh(n) {
+				return formOpen
+			}
+		}
+	}
 	// "Tell me if…", "Tell me whether…": yes or no is all it asks for, and
 	// without a question mark it is no question at all ("tell me if you
 	// need anything").
