@@ -706,12 +706,33 @@ func (a *analysis) form(s *sentence, unpunct bool) form {
 	return formStatement
 }
 
+// whIsAsks reports whether the wh-word at c carries its own "is" or "has"
+// ("what's", "how's", written "whats" and "hows" by speech engines) and
+// asks with it: "whats it been like", "hows he been", "whats on your
+// mind" — not "whats happened is he left", where an "is" follows.
+func (a *analysis) whIsAsks(c, end int32) bool {
+	if !(a.is(c, "what's") || a.is(c, "whats") || a.is(c, "how's") || a.is(c, "hows")) {
+		return false
+	}
+	for k := c + 2; k < end && k <= c+4; k++ {
+		if a.is(k, "is") || a.is(k, "was") {
+			return false
+		}
+	}
+	return c+1 < end
+}
+
 // askedMidway reports whether a question starts at token i of a
 // sentence a speech engine wrote without punctuation, where nothing marks
 // where the lead-in ends ("thanks for having me what do you want to get out
 // of today"): a wh-word, then an inverted auxiliary and its subject.
 func (a *analysis) askedMidway(i int32) bool {
-	return a.flags(i)&wWh != 0 && a.flags(i+1)&wAux != 0 && a.flags(i+2)&(wYou|wSelf|wSubj) != 0
+	if a.flags(i)&wWh != 0 && a.flags(i+1)&wAux != 0 && a.flags(i+2)&(wYou|wSelf|wSubj) != 0 {
+		return true
+	}
+	// "so tia whats on your mind for today", "hows he been since"
+	return (a.is(i, "whats") || a.is(i, "what's") || a.is(i, "hows") || a.is(i, "how's")) &&
+		(a.flags(i+1)&(wYou|wSubj) != 0 || a.is(i+1, "on") || a.is(i+1, "been") || a.is(i+1, "helped") || a.is(i+1, "got"))
 }
 
 // splitAsked cuts sentence k, the only one of a segment without
@@ -833,7 +854,7 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 		// Without a question mark, only an inverted order says it is a
 		// question: "what do you", "how confident are you", not "what you
 		// said".
-		inverted := a.flags(c+1)&wAux != 0 || a.is(c, "how") && a.flags(c+1)&(wYou|wSelf|wSubj) == 0 || a.whNounAsks(c, s.t1)
+		inverted := a.flags(c+1)&wAux != 0 || a.is(c, "how") && a.flags(c+1)&(wYou|wSelf|wSubj) == 0 || a.whNounAsks(c, s.t1) || a.whIsAsks(c, s.t1)
 		if asked && (s.q || inverted) {
 			if a.is(c, "why") && a.is(c+1, "don't") && a.is(c+2, "we") {
 				return formYesNo // "Why don't we meet next week?": a suggestion to agree to
