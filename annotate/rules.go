@@ -49,6 +49,7 @@ type builtinRegexps struct {
 	reflectStrong *guardedRE // "it sounds like", "what I'm hearing"
 	reflectVerb   *guardedRE // "you feel", "you're worried", "you want"
 	empathy       *guardedRE // "that must be hard": naming the feeling
+	reassures     *guardedRE // "nobody's taking her", "it's your choice": a reassurance, not a reflection
 }
 
 // apostropheInClass finds an apostrophe inside a character class.
@@ -106,6 +107,7 @@ func compileBuiltins(pb *prefilterBuilder) *builtinRegexps {
 
 		reflectStrong: re(`(?i)\b(sounds|sounded|seems|seemed|sound|seem) (like|as (if|though)|that)\b|\bsounds (hard|tough|difficult|awful|frightening|scary|exhausting|like)\b|\b(it|that|this|kind of|sort of) (feels|felt)\b|\blooks like you\b|\bwhat i'?m hearing\b|\bi'?m hearing\b|\bi hear (that|you|your)\b|\bmy sense is\b|\byou('re| are) (saying|telling me)\b|\bon (the )?one hand\b|\bon the other hand\b|\bpart of you\b|\bi (get|'m getting|am getting|have) (the|a) (sense|feeling|impression)\b|\bif i'?ve (got|understood) (this|that|you) right\b|\bin other words\b|\bwhat you'?re (saying|describing)\b`),
 		reflectVerb:   re(`(?i)\byou('re| are| were|'ve| have|'d)? (really |just |still |also |probably |kind of |sort of |don'?t |do not |didn'?t |not )?(feel|felt|feeling|seem|finding|find|wish|wonder|wondering|worry|worried|sure|want|wanna|wanted|like|love|care|value|hope|hoping|believe|reckon|think|thought|been|had|trying|tried|doing|sick|tired|fed up|enjoy|hate|miss|know what|realise|realize|noticed|concerned|scared|afraid|frightened|proud|angry|upset|stuck|struggling)\b`),
+		reassures:     re(`(?i)^\W*(no one|no-one|nobody|nobody'?s)\b|\byou('re| are) not in (any )?trouble\b|^\W*(no, )?(it'?s|that'?s) (your|entirely your|completely your) (choice|right|call|decision)\b|\byou('re| are) (allowed|entitled) to\b`),
 		empathy:       re(`(?i)\b(that|it|this)( must|'s| is| was| has been| must have been| can be| could be| would be| sounds)?( really| so| very| quite| pretty| a bit| a little| such)? (hard|difficult|tough|frustrating|scary|frightening|upsetting|worrying|awful|painful|lonely|exhausting|overwhelming|stressful|a lot|a worry|a relief|important|a struggle|a big (deal|step|change))\b`),
 	}
 }
@@ -319,7 +321,7 @@ func (rt *RuleTagger) reflectionScore(a *analysis, s *sentence, text string, sc 
 	if d, _ := rt.isDirective(a, s, text, false); d {
 		return 0
 	}
-	if rt.isThreat(a, s, text) || rt.notReflection != nil && rt.notReflection.match(bits, text) {
+	if rt.isThreat(a, s, text) || rt.re.reassures.match(bits, text) || rt.notReflection != nil && rt.notReflection.match(bits, text) {
 		return 0
 	}
 	return score
