@@ -372,7 +372,7 @@ func (rt *RuleTagger) tagCode(a *analysis, seg *hark.Segment, info segInfo, cr *
 	}
 	if best.conf == 0 && cr.id == codeReflection && sc.continues && info.s1 > info.s0 {
 		s := &a.sents[info.s0]
-		if !s.isQuestion() {
+		if st := text[s.start:s.end]; !s.isQuestion() && !rt.re.reassures.match(a.sentBits(s, st), st) {
 			consider(s, 0.55)
 		}
 	}
@@ -436,7 +436,7 @@ func (rt *RuleTagger) builtin(a *analysis, s *sentence, text, id string, sc *seg
 func (rt *RuleTagger) excluded(a *analysis, s *sentence, text, id string) bool {
 	switch id {
 	case codeReflection:
-		return s.isQuestion() || s.form == formBackchannel || rt.isThreat(a, s, text)
+		return s.isQuestion() || s.form == formBackchannel || rt.isThreat(a, s, text) || rt.re.reassures.match(a.sentBits(s, text), text)
 	case codeOpenQ:
 		return s.form == formYesNo || s.form == formClosedWh || s.form == formWhyNot
 	case codeThreat:

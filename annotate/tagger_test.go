@@ -137,6 +137,23 @@ func TestRuleTaggerCases(t *testing.T) {
 		{"whats, unpunctuated", []string{"worker: whats it been like for you having a thirteen year old in the house again"}, []string{codeOpenQ}, nil},
 		{"whats after a lead-in", []string{"worker: nice to meet you marcus so tia whats on your mind for today"}, []string{codeOpenQ}, nil},
 		{"whats happened is, a statement", []string{"parent: he just left", "worker: so whats happened is hes left you with all of it"}, nil, []string{codeOpenQ}},
+		{"a relative clause is no question", []string{"worker: shes got her nan who is a big support to her"}, nil, []string{codeOpenQ}},
+		{"which is a worry, no question", []string{"worker: he missed school again which is a worry for all of us"}, nil, []string{codeOpenQ}},
+		{"a question reported is none", []string{"worker: and she turned round and said what are you going to do about it"}, nil, []string{codeOpenQ}},
+		{"what do you call it is none", []string{"worker: we can meet at the erm what do you call it the family hub"}, nil, []string{codeOpenQ}},
+		{"thats whats, no question", []string{"worker: so thats whats been worrying the school"}, nil, []string{codeOpenQ}},
+		{"i dont know whats, no question", []string{"worker: i dont know whats got into him lately"}, nil, []string{codeOpenQ}},
+		{"whats her name, no question", []string{"worker: i spoke to whats her name the head teacher"}, nil, []string{codeOpenQ}},
+		{"whats … is, a statement", []string{"worker: so whats worried the school most of all is the bruising"}, nil, []string{codeOpenQ}},
+		{"did they ask you why is closed", []string{"Worker: Did they ask you why you were late?"}, nil, []string{codeOpenQ}},
+		{"I'll ask her teacher how is a plan", []string{"worker: ill ask her teacher how shes getting on and let you know"}, nil, []string{codeOpenQ}},
+		{"anything he wants at his dad's is closed", []string{"Worker: Does he get anything he wants at his dad's?"}, nil, []string{codeOpenQ}},
+		{"anything you need, or any other questions", []string{"Worker: Is there anything you need from me, or any other questions?"}, []string{codeOpenQ}, nil},
+		{"anything you'd love to change", []string{"Worker: Is there anything you'd love to change?"}, []string{codeOpenQ}, nil},
+		{"hear from the school what", []string{"Worker: I'd like to hear from the school what they think."}, []string{codeOpenQ}, nil},
+		{"what size, unpunctuated", []string{"worker: what size are his shoes now"}, nil, []string{codeOpenQ}},
+		{"nobody listens to you is a reflection", []string{"Parent: Every meeting they talk over me.", "Worker: Nobody listens to you, and you feel talked at."}, []string{codeReflection}, nil},
+		{"allowed to feel it, within a reflection", []string{"Parent: I don't want to go to that group.", "Worker: You don't want to go to the group, and you're allowed to feel that."}, []string{codeReflection}, nil},
 		{"what time's, a fact", []string{"Worker: So what time's she been getting in, roughly?"}, nil, []string{codeOpenQ}},
 		{"what percentage, a fact", []string{"Worker: What percentage is he on at the moment?"}, nil, []string{codeOpenQ}},
 		{"tell me if you need anything is an offer", []string{"Worker: Tell me if you need anything before Friday."}, nil, []string{codeOpenQ}},
@@ -539,5 +556,26 @@ func TestRuleTaggerConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// A turn without punctuation cut before a question that starts midway:
+// each tag's evidence is its own part, without the comma or dash the cut
+// falls after.
+func TestSplitAskedEvidence(t *testing.T) {
+	rt := newTestTagger(t)
+	tr := conversation("parent: i havent slept all week with him teething",
+		"worker: so youve had a really rough week with him – what do you want to talk about today")
+	a, err := rt.Tag(context.Background(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTags(t, tr, a)
+	got := codesOf(a, 1)
+	if e := got[codeOpenQ]; e != "what do you want to talk about today" {
+		t.Errorf("open question evidence %q, want the question alone (tags %v)", e, got)
+	}
+	if e, ok := got[codeReflection]; !ok || e != "so youve had a really rough week with him" {
+		t.Errorf("reflection evidence %q (tagged %v), want the lead-in without its dash", e, ok)
 	}
 }

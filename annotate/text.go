@@ -615,6 +615,15 @@ func (a *analysis) asksWhat(s *sentence) bool {
 		if !a.is(i, "ask") {
 			continue
 		}
+		// Leave for the worker to ask ("can I ask", "mind if I ask", "is
+		// it alright to ask"), or a request to someone to ask ("could you
+		// ask her"): not "did they ask you why", "I'll ask her teacher how".
+		asker := (a.is(i-1, "i") || a.is(i-1, "we")) && (a.flags(i-2)&wModal != 0 || a.is(i-2, "may") || a.is(i-2, "might") || a.is(i-2, "if")) ||
+			a.is(i-1, "to") && (a.is(i-2, "alright") || a.is(i-2, "okay") || a.is(i-2, "ok") || a.is(i-2, "all")) ||
+			a.is(i-1, "you") && a.flags(i-2)&wModal != 0
+		if !asker {
+			continue
+		}
 		for j := i + 1; j < s.t1 && j <= i+3; j++ {
 			if (a.is(j, "what") || a.is(j, "how") || a.is(j, "why")) && !a.factWh(j) {
 				return true
@@ -631,21 +640,34 @@ func (a *analysis) invitesMore(s *sentence) bool {
 		switch {
 		case a.is(i, "anything") && (a.is(i+1, "else") || a.is(i+1, "more")):
 			return true
-		case a.is(i, "anything") && a.flags(i+1)&(wYou|wSubj) != 0 && !a.is(i+1, "it") && !a.is(i+1, "that"):
+		case a.is(i, "anything") && (i == s.core || a.is(i-1, "there") || a.is(i-1, "got")) && a.wantsToSay(i+1):
 			// "Is there anything you'd like to add?", "anything she wants
-			// on the list": whatever they want to say.
-			n := i + 2
-			if a.is(n, "really") || a.is(n, "else") {
-				n++
-			}
-			return a.is(n, "want") || a.is(n, "wants") || a.is(n, "wanted") || a.is(n, "like") || a.is(n, "need") && a.is(n+1, "to") && (a.is(n+2, "say") || a.is(n+2, "ask") || a.is(n+2, "tell"))
-		case a.is(i, "anything") && (a.is(i+1, "you'd") || a.is(i+1, "youd") || a.is(i+1, "she'd") || a.is(i+1, "he'd") || a.is(i+1, "they'd")):
-			return a.is(i+2, "like") || a.is(i+2, "want") || a.is(i+2, "love")
+			// on the list": whatever they want to say — not "does he get
+			// anything he wants".
+			return true
 		case a.is(i, "any") && (a.is(i+1, "other") || a.is(i+1, "questions") || a.is(i+1, "more") || a.is(i+1, "thoughts") || a.is(i+1, "ideas")):
 			return true
 		}
 	}
 	return false
+}
+
+// wantsToSay reports whether the words from i are someone wanting or
+// liking to have something said or done: "you'd like", "she wants",
+// "you really want", "you need to say".
+func (a *analysis) wantsToSay(i int32) bool {
+	if a.is(i, "you'd") || a.is(i, "youd") || a.is(i, "she'd") || a.is(i, "he'd") || a.is(i, "they'd") {
+		return a.is(i+1, "like") || a.is(i+1, "want") || a.is(i+1, "love")
+	}
+	if a.flags(i)&(wYou|wSubj) == 0 || a.is(i, "it") || a.is(i, "that") {
+		return false
+	}
+	n := i + 1
+	if a.is(n, "really") || a.is(n, "else") {
+		n++
+	}
+	return a.is(n, "want") || a.is(n, "wants") || a.is(n, "wanted") || a.is(n, "like") ||
+		a.is(n, "need") && a.is(n+1, "to") && (a.is(n+2, "say") || a.is(n+2, "ask") || a.is(n+2, "tell"))
 }
 
 // form tells the form of a sentence from its words; classify refines it.
@@ -714,7 +736,10 @@ func (a *analysis) whIsAsks(c, end int32) bool {
 	if !(a.is(c, "what's") || a.is(c, "whats") || a.is(c, "how's") || a.is(c, "hows")) {
 		return false
 	}
-	for k := c + 2; k < end && k <= c+4; k++ {
+	if a.is(c+1, "her") && a.is(c+2, "name") || a.is(c+1, "his") && a.is(c+2, "name") {
+		return false // "whats her name": a name not recalled
+	}
+	for k := c + 2; k < end; k++ {
 		if a.is(k, "is") || a.is(k, "was") {
 			return false
 		}
@@ -727,11 +752,22 @@ func (a *analysis) whIsAsks(c, end int32) bool {
 // where the lead-in ends ("thanks for having me what do you want to get out
 // of today"): a wh-word, then an inverted auxiliary and its subject.
 func (a *analysis) askedMidway(i int32) bool {
+	// Not a relative clause ("her nan who is a big support", "which is a
+	// worry"), a question reported ("and said what are you going to do"),
+	// a clause after "that's", "know" or "is" ("thats whats been worrying
+	// the school", "i dont know whats got into him"), nor "what do you
+	// call it".
+	if a.is(i, "who") || a.is(i, "which") || a.is(i, "whose") || a.is(i, "whom") || a.is(i, "whatever") ||
+		a.is(i-1, "said") || a.is(i-1, "says") || a.is(i-1, "asked") || a.is(i-1, "asks") || a.is(i-1, "goes") ||
+		a.is(i-1, "that's") || a.is(i-1, "thats") || a.is(i-1, "know") || a.is(i-1, "is") || a.is(i-1, "what") || a.is(i-1, "to") ||
+		a.is(i, "what") && a.is(i+1, "do") && a.is(i+2, "you") && a.is(i+3, "call") {
+		return false
+	}
 	if a.flags(i)&wWh != 0 && a.flags(i+1)&wAux != 0 && a.flags(i+2)&(wYou|wSelf|wSubj) != 0 {
 		return true
 	}
 	// "so tia whats on your mind for today", "hows he been since"
-	return (a.is(i, "whats") || a.is(i, "what's") || a.is(i, "hows") || a.is(i, "how's")) &&
+	return (a.is(i, "whats") || a.is(i, "what's") || a.is(i, "hows") || a.is(i, "how's")) && !(a.is(i+2, "name") && (a.is(i+1, "her") || a.is(i+1, "his"))) &&
 		(a.flags(i+1)&(wYou|wSubj) != 0 || a.is(i+1, "on") || a.is(i+1, "been") || a.is(i+1, "helped") || a.is(i+1, "got"))
 }
 
@@ -754,8 +790,14 @@ func (a *analysis) splitAsked(text string, base int, k int32) {
 	start := s.start
 	for _, c := range append(cuts, s.end) {
 		end := c
-		for end > start && text[end-1] == ' ' {
-			end--
+		for end > start {
+			if b := text[end-1]; b == ' ' || b == ',' || b == '-' || b == '\n' || b == '\t' {
+				end--
+			} else if strings.HasSuffix(text[start:end], "–") || strings.HasSuffix(text[start:end], "—") {
+				end -= len("–") // both dashes are three bytes
+			} else {
+				break
+			}
 		}
 		a.addSentence(text, base, start, end)
 		start = c
@@ -811,7 +853,11 @@ func (a *analysis) clauseForm(s *sentence, c int32, asked, unpunct bool) form {
 		if (a.is(n, "like") || a.is(n, "love")) && a.is(n+1, "to") && (a.is(n+2, "hear") || a.is(n+2, "know")) {
 			n += 3
 			if a.is(n, "from") {
-				n += 2
+				// "from him", "from the school", "from your mum"
+				n++
+				for k := 0; k < 2 && n+1 < s.t1 && !(a.is(n, "what") || a.is(n, "how") || a.is(n, "why") || a.is(n, "about")); k++ {
+					n++
+				}
 			}
 			if (a.is(n, "what") || a.is(n, "how") || a.is(n, "why") || a.is(n, "about")) && !a.factWh(n) {
 				return formOpen
@@ -915,7 +961,7 @@ func (a *analysis) whNounAsks(c, t1 int32) bool {
 
 // factNouns are the nouns with which "what" and "which" ask for one fact.
 var factNouns = map[string]bool{"time": true, "day": true, "age": true, "year": true, "date": true, "number": true,
-	"week": true, "month": true, "night": true, "school": true, "bus": true, "train": true, "class": true, "room": true}
+	"week": true, "month": true, "night": true, "percentage": true, "size": true, "school": true, "bus": true, "train": true, "class": true, "room": true}
 
 // factWh reports whether the wh-question starting at token c asks for a
 // single fact (how many, how often, when), which MITI codes as closed.
