@@ -52,16 +52,47 @@ func AnnoMICodes() []string {
 	return []string{codeReflection, codeOpenQ, codeDirective}
 }
 
-// ReadAnnoMI reads conversations in the CSV format of the AnnoMI corpus of
-// motivational-interviewing sessions (Wu et al., 2022). Rows are grouped by
-// transcript_id and utterance_id; where several annotators labelled an
-// utterance, a label holds when more than half of them gave it. Therapist
-// turns become worker segments and client turns parent segments, in
-// utterance order, timed from the timestamp column. Labels are given to
-// therapist turns only: reflective_listening, open_question and directive
-// as AnnoMICodes describes, and collaborative_planning for negotiation or
-// options. It returns EINVALID for a file that is not in that format.
-func ReadAnnoMI(r io.Reader) ([]LabelledTranscript, error) {
+// AnnoMIUtterance is one utterance of the AnnoMI corpus with what each of
+// its annotators coded in it, under the mapping ReadAnnoMI describes.
+type AnnoMIUtterance struct {
+	Transcript string // transcript_id
+	ID         int    // utterance_id
+	Therapist  bool
+	Text       string
+	Start      float64 // seconds, from the timestamp column (0 without one)
+	// Votes holds, for each annotator's row, the codes it gives (therapist
+	// utterances only; a client's rows give none).
+	Votes [][]string
+}
+
+// Labels returns the codes more than half of the utterance's annotators
+// gave, in the order of the mapping.
+func (u *AnnoMIUtterance) Labels() []string {
+	var out []string
+	for _, code := range annomiCodes {
+		n := 0
+		for _, v := range u.Votes {
+			for _, c := range v {
+				if c == code {
+					n++
+				}
+			}
+		}
+		if 2*n > len(u.Votes) {
+			out = append(out, code)
+		}
+	}
+	return out
+}
+
+// annomiCodes are the codes AnnoMI's columns map to, in order.
+var annomiCodes = []string{codeReflection, codeOpenQ, codeDirective, codePlanning}
+
+// ReadAnnoMIUtterances reads the rows of a file in the CSV format of the
+// AnnoMI corpus, grouped by transcript_id and utterance_id, each
+// annotator's row kept apart, in the order the utterances first appear.
+// It returns EINVALID for a file that is not in that format.
+func ReadAnnoMIUtterances(r io.Reader) ([]*AnnoMIUtterance, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -80,20 +111,12 @@ func ReadAnnoMI(r io.Reader) ([]LabelledTranscript, error) {
 		}
 	}
 	timestamp, hasTime := col["timestamp"]
-
-	type utterance struct {
-		id        int
-		therapist bool
-		text      string
-		start     float64
-		votes     int
-		reflect   int
-		open      int
-		advice    int
-		negotiate int
+	type key struct {
+		tid string
+		uid int
 	}
-	convs := make(map[string]map[int]*utterance)
-	var order []string
+	byKey := map[key]*AnnoMIUtterance{}
+	var out []*AnnoMIUtterance
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -103,69 +126,76 @@ func ReadAnnoMI(r io.Reader) ([]LabelledTranscript, error) {
 			return nil, hark.WrapError(hark.EINVALID, err, "AnnoMI CSV: line %d", line)
 		}
 		field := func(name string) string { return rec[col[name]] }
-		tid := field("transcript_id")
 		uid, err := strconv.Atoi(field("utterance_id"))
 		if err != nil {
 			return nil, hark.Errorf(hark.EINVALID, "AnnoMI CSV: line %d: utterance_id %q is not a number", line, field("utterance_id"))
 		}
-		conv := convs[tid]
-		if conv == nil {
-			conv = make(map[int]*utterance)
-			convs[tid] = conv
-			order = append(order, tid)
-		}
-		u := conv[uid]
+		k := key{field("transcript_id"), uid}
+		u := byKey[k]
 		if u == nil {
-			u = &utterance{id: uid, therapist: field("interlocutor") == "therapist", text: field("utterance_text")}
+			u = &AnnoMIUtterance{Transcript: k.tid, ID: uid, Therapist: field("interlocutor") == "therapist", Text: field("utterance_text")}
 			if hasTime {
-				u.start = parseClock(rec[timestamp])
+				u.Start = parseClock(rec[timestamp])
 			}
-			conv[uid] = u
+			byKey[k] = u
+			out = append(out, u)
 		}
-		u.votes++
-		if field("reflection_exists") == "True" {
-			u.reflect++
+		var codes []string
+		if u.Therapist {
+			if field("reflection_exists") == "True" {
+				codes = append(codes, codeReflection)
+			}
+			if field("question_subtype") == "open" {
+				codes = append(codes, codeOpenQ)
+			}
+			switch field("therapist_input_subtype") {
+			case "advice":
+				codes = append(codes, codeDirective)
+			case "negotiation", "options":
+				codes = append(codes, codePlanning)
+			}
 		}
-		if field("question_subtype") == "open" {
-			u.open++
+		u.Votes = append(u.Votes, codes)
+	}
+	return out, nil
+}
+
+// ReadAnnoMI reads conversations in the CSV format of the AnnoMI corpus of
+// motivational-interviewing sessions (Wu et al., 2022). Rows are grouped by
+// transcript_id and utterance_id; where several annotators labelled an
+// utterance, a label holds when more than half of them gave it. Therapist
+// turns become worker segments and client turns parent segments, in
+// utterance order, timed from the timestamp column. Labels are given to
+// therapist turns only: reflective_listening, open_question and directive
+// as AnnoMICodes describes, and collaborative_planning for negotiation or
+// options. It returns EINVALID for a file that is not in that format.
+func ReadAnnoMI(r io.Reader) ([]LabelledTranscript, error) {
+	utts, err := ReadAnnoMIUtterances(r)
+	if err != nil {
+		return nil, err
+	}
+	convs := map[string][]*AnnoMIUtterance{}
+	var order []string
+	for _, u := range utts {
+		if convs[u.Transcript] == nil {
+			order = append(order, u.Transcript)
 		}
-		switch field("therapist_input_subtype") {
-		case "advice":
-			u.advice++
-		case "negotiation", "options":
-			u.negotiate++
-		}
+		convs[u.Transcript] = append(convs[u.Transcript], u)
 	}
 	sort.SliceStable(order, func(i, j int) bool { return idLess(order[i], order[j]) })
 	out := make([]LabelledTranscript, 0, len(order))
 	for _, tid := range order {
 		conv := convs[tid]
-		utts := make([]*utterance, 0, len(conv))
-		for _, u := range conv {
-			utts = append(utts, u)
-		}
-		sort.Slice(utts, func(i, j int) bool { return utts[i].id < utts[j].id })
+		sort.Slice(conv, func(i, j int) bool { return conv[i].ID < conv[j].ID })
 		lt := LabelledTranscript{
 			Transcript: &hark.Transcript{Schema: hark.SchemaVersion, RecordingID: "annomi-" + tid, Engine: "annomi", Language: "en"},
-			Labels:     make([][]string, len(utts)),
+			Labels:     make([][]string, len(conv)),
 		}
-		for i, u := range utts {
-			seg := hark.Segment{Index: i, Start: u.start, Text: u.text, Confidence: 1, Speaker: "client", Role: hark.RoleParent}
-			if u.therapist {
+		for i, u := range conv {
+			seg := hark.Segment{Index: i, Start: u.Start, Text: u.Text, Confidence: 1, Speaker: "client", Role: hark.RoleParent}
+			if u.Therapist {
 				seg.Speaker, seg.Role = "therapist", hark.RoleWorker
-				major := func(n int) bool { return 2*n > u.votes }
-				if major(u.reflect) {
-					lt.Labels[i] = append(lt.Labels[i], codeReflection)
-				}
-				if major(u.open) {
-					lt.Labels[i] = append(lt.Labels[i], codeOpenQ)
-				}
-				if major(u.advice) {
-					lt.Labels[i] = append(lt.Labels[i], codeDirective)
-				}
-				if major(u.negotiate) {
-					lt.Labels[i] = append(lt.Labels[i], codePlanning)
-				}
+				lt.Labels[i] = u.Labels()
 			}
 			lt.Transcript.Segments = append(lt.Transcript.Segments, seg)
 		}

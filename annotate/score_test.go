@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -169,3 +170,29 @@ func TestScoreEmpty(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// Each annotator's row is kept apart, and the labels are the majority's:
+// two of three say reflection, one of three open question.
+func TestReadAnnoMIUtterances(t *testing.T) {
+	csv := "transcript_id,utterance_id,interlocutor,utterance_text,reflection_exists,question_subtype,therapist_input_subtype\n" +
+		"4,0,therapist,So you feel stuck?,True,open,n/a\n" +
+		"4,0,therapist,So you feel stuck?,True,closed,n/a\n" +
+		"4,0,therapist,So you feel stuck?,False,closed,advice\n" +
+		"4,1,client,I do.,n/a,n/a,n/a\n"
+	utts, err := ReadAnnoMIUtterances(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(utts) != 2 || !utts[0].Therapist || utts[1].Therapist || len(utts[0].Votes) != 3 || len(utts[1].Votes) != 1 {
+		t.Fatalf("utterances: %+v", utts)
+	}
+	if v := utts[0].Votes; !slices.Equal(v[0], []string{codeReflection, codeOpenQ}) || !slices.Equal(v[2], []string{codeDirective}) {
+		t.Errorf("votes %v", v)
+	}
+	if l := utts[0].Labels(); !slices.Equal(l, []string{codeReflection}) {
+		t.Errorf("labels %v, want the majority's reflection alone", l)
+	}
+	if l := utts[1].Labels(); l != nil {
+		t.Errorf("a client's labels %v, want none", l)
+	}
+}

@@ -42,7 +42,7 @@ func main() {
 	coders := flag.Bool("coders", false, "print how far AnnoMI's annotators agree with each other instead")
 	flag.Parse()
 	if *coders {
-		if err := coderAgreement(*data); err != nil {
+		if err := coderAgreement(*data, append(annotate.AnnoMICodes(), "collaborative_planning")); err != nil {
 			fmt.Fprintln(os.Stderr, "annomi:", hark.ErrorMessage(err))
 			os.Exit(1)
 		}
