@@ -733,11 +733,8 @@ func (a *analysis) form(s *sentence, unpunct bool) form {
 // asks with it: "whats it been like", "hows he been", "whats on your
 // mind" — not "whats happened is he left", where an "is" follows.
 func (a *analysis) whIsAsks(c, end int32) bool {
-	if !(a.is(c, "what's") || a.is(c, "whats") || a.is(c, "how's") || a.is(c, "hows")) {
+	if !a.whIs(c) {
 		return false
-	}
-	if a.is(c+1, "her") && a.is(c+2, "name") || a.is(c+1, "his") && a.is(c+2, "name") {
-		return false // "whats her name": a name not recalled
 	}
 	for k := c + 2; k < end; k++ {
 		if a.is(k, "is") || a.is(k, "was") {
@@ -745,6 +742,14 @@ func (a *analysis) whIsAsks(c, end int32) bool {
 		}
 	}
 	return c+1 < end
+}
+
+// whIs reports whether token i is a wh-word with its own "is" or "has"
+// that can ask ("what's", "whats", "how's", "hows"), and not "whats her
+// name", a name not recalled.
+func (a *analysis) whIs(i int32) bool {
+	return (a.is(i, "what's") || a.is(i, "whats") || a.is(i, "how's") || a.is(i, "hows")) &&
+		!(a.is(i+2, "name") && (a.is(i+1, "her") || a.is(i+1, "his")))
 }
 
 // askedMidway reports whether a question starts at token i of a
@@ -767,8 +772,7 @@ func (a *analysis) askedMidway(i int32) bool {
 		return true
 	}
 	// "so tia whats on your mind for today", "hows he been since"
-	return (a.is(i, "whats") || a.is(i, "what's") || a.is(i, "hows") || a.is(i, "how's")) && !(a.is(i+2, "name") && (a.is(i+1, "her") || a.is(i+1, "his"))) &&
-		(a.flags(i+1)&(wYou|wSubj) != 0 || a.is(i+1, "on") || a.is(i+1, "been") || a.is(i+1, "helped") || a.is(i+1, "got"))
+	return a.whIs(i) && (a.flags(i+1)&(wYou|wSubj) != 0 || a.is(i+1, "on") || a.is(i+1, "been") || a.is(i+1, "helped") || a.is(i+1, "got"))
 }
 
 // splitAsked cuts sentence k, the only one of a segment without
@@ -959,7 +963,8 @@ func (a *analysis) whNounAsks(c, t1 int32) bool {
 	return a.flags(c+2)&wAux != 0 && next&wAux == 0 && (next&(wSubj|wYou|wSelf) != 0 || next&wStop == 0)
 }
 
-// factNouns are the nouns with which "what" and "which" ask for one fact.
+// factNouns are the nouns with which "what" and "which" ask for one fact
+// (factWh, whNounAsks).
 var factNouns = map[string]bool{"time": true, "day": true, "age": true, "year": true, "date": true, "number": true,
 	"week": true, "month": true, "night": true, "percentage": true, "size": true, "school": true, "bus": true, "train": true, "class": true, "room": true}
 
@@ -972,8 +977,7 @@ func (a *analysis) factWh(c int32) bool {
 	}
 	if a.is(c, "what") || a.is(c, "which") {
 		n := c + 1
-		return a.is(n, "time") || a.is(n, "day") || a.is(n, "age") || a.is(n, "year") || a.is(n, "date") || a.is(n, "number") ||
-			a.is(n, "time's") || a.is(n, "day's") || a.is(n, "percentage") || a.is(n, "size") || a.is(n, "month")
+		return int(n) < len(a.toks) && factNouns[string(a.key(a.toks[n]))] || a.is(n, "time's") || a.is(n, "day's")
 	}
 	return a.is(c, "when") || a.is(c, "when's")
 }
