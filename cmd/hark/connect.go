@@ -44,6 +44,9 @@ func (c *conn) resolve(g *globals) (ingest.StoreConfig, ingest.QueueConfig, erro
 			if sc.Endpoint != "" && c.storeOnly {
 				return sc, qc, nil
 			}
+			if c.storeOnly && hark.ErrorCode(err) == hark.EUNAVAILABLE {
+				return sc, qc, hark.Errorf(hark.EUNAVAILABLE, "this command needs the object store, and no hark servers were found in %s: start them with `hark up --data-dir %s`, or give the store with --s3 (or HARK_S3_URL, with HARK_S3_ACCESS_KEY and HARK_S3_SECRET_KEY)", g.dataDir, g.dataDir)
+			}
 			return sc, qc, err
 		}
 		s, err := readSecrets(g.dataDir)

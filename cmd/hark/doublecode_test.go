@@ -189,3 +189,15 @@ func TestDoubleCodeCommands(t *testing.T) {
 		t.Errorf("a settled session was unmarked:\n%s", out)
 	}
 }
+
+// Without `hark up` or --s3, the commands that keep double coding in the
+// object store say what they need and how to give it.
+func TestDoubleCodeNeedsTheStore(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"double-code", "unmark", "r1"}, {"double-code", "settle", "r1", "--take", "sam"}, {"reindex"}} {
+		out, err := runHark(t, dir, "", args...)
+		if err == nil || !strings.Contains(err.Error(), "needs the object store") || !strings.Contains(err.Error(), "--s3") {
+			t.Errorf("hark %s without a store: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
